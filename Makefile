@@ -1,0 +1,46 @@
+# omieshare: `make run` for a working site with demo data, `make test` for the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+TEST_DATABASE_URL ?= postgresql://omieshare:omieshare@127.0.0.1:5432/omieshare
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_RECORDS ?= 3000
+
+.PHONY: venv run test lint bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Migrates, compiles messages, loads the demo data once, then runs the django-q2 worker in
+# the background and the web server in the foreground (Ctrl+C stops both).
+run: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py compilemessages --ignore=.venv -v 0
+	$(PY) manage.py seed_demo --records $(DEMO_RECORDS) --once
+	@$(PY) manage.py qcluster & worker=$$!; \
+	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	echo; \
+	echo "  omieshare: http://$(HOST):$(PORT)/"; \
+	echo "  logins:    admin@exemplo.com.br / omieshare-demo  (administrador das 3 empresas)"; \
+	echo "             usuario@exemplo.com.br / omieshare-demo (usuário de uma filial)"; \
+	echo "  suporte:   http://$(HOST):$(PORT)/admin/ com suporte@exemplo.com.br / omieshare-demo"; \
+	echo; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Makes sure PostgreSQL is reachable (installs/starts it and creates the role and database
+# when missing), then runs the whole suite against it.
+test: venv
+	bash scripts/ensure_postgres.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,653 @@
+"""The only write path for catalog records.
+
+Every create, update and (soft) delete of a party or product, from the pages, the admin,
+management commands, the API or the sharing engine, goes through these functions. Each
+runs in one transaction: it locks the row, checks the edit is not stale, normalises and
+validates (`full_clean()`), applies the company's uniqueness rule, writes, and then calls
+the sharing hook (`catalog.hooks.notify_write`) inside the same transaction, so a refusal
+there leaves nothing written.
+
+Data comes in as a mapping of model field names (see PARTY_FIELDS / PRODUCT_FIELDS) plus
+the relations named below; unknown keys are a programming error (TypeError).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+
+from catalog import hooks
+from catalog.exceptions import StaleEdit
+from catalog.models import (
+    Attachment,
+    BillOfMaterialsItem,
+    Blob,
+    Party,
+    PriceTable,
+    PriceTableItem,
+    Product,
+    ProductFamily,
+    Salesperson,
+    StockBalance,
+)
+from companies.models import Company
+from omieshare.lib.brazil import mask_cpf_cnpj
+from omieshare.lib.locks import advisory_xact_lock
+
+PARTY_FIELDS = (
+    "code",
+    "cnpj_cpf",
+    "person_type",
+    "legal_name",
+    "trade_name",
+    "street",
+    "number",
+    "complement",
+    "district",
+    "city",
+    "state",
+    "cep",
+    "country_code",
+    "phone_ddd",
+    "phone_number",
+    "email",
+    "is_client",
+    "is_supplier",
+    "characteristics",
+    "tags",
+    "active",
+)
+PARTY_RELATIONS = ("salespeople",)  # Salesperson instances or ids of the same company
+
+PRODUCT_FIELDS = (
+    "code",
+    "integration_code",
+    "description",
+    "unit",
+    "ncm",
+    "ean",
+    "price",
+    "origin",
+    "item_type",
+    "cest",
+    "family",
+    "characteristics",
+    "active",
+)
+# suppliers: Party instances or ids; bom: iterable of (component, quantity) pairs, where
+# component is a Product or an id of the same company.
+PRODUCT_RELATIONS = ("suppliers", "bom")
+
+
+# --- values: what a record holds, as JSON-friendly data for hooks, audit and diffs ------
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def party_values(party: Party) -> dict[str, Any]:
+    values = {name: _json_value(getattr(party, name)) for name in PARTY_FIELDS}
+    values["salespeople"] = sorted(party.salespeople.values_list("id", flat=True))
+    values["attachments"] = _attachment_values(party.attachments.all())
+    return values
+
+
+def product_values(product: Product) -> dict[str, Any]:
+    values = {name: _json_value(getattr(product, name)) for name in PRODUCT_FIELDS if name != "family"}
+    values["family"] = product.family_id
+    values["suppliers"] = sorted(product.suppliers.values_list("id", flat=True))
+    values["bom"] = sorted(
+        [component_id, str(quantity)]
+        for component_id, quantity in product.bom_items.values_list("component_id", "quantity")
+    )
+    values["attachments"] = _attachment_values(product.attachments.all())
+    return values
+
+
+def _attachment_values(attachments: Iterable[Attachment]) -> list[list]:
+    return sorted([a.blob_id, a.filename, a.is_image] for a in attachments)
+
+
+def _changed(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> tuple[str, ...]:
+    if before is None:
+        return tuple(after)
+    return tuple(name for name in after if before.get(name) != after.get(name))
+
+
+# --- shared plumbing -------------------------------------------------------------------
+
+
+def _check_keys(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise TypeError(f"Unknown fields for this record: {', '.join(sorted(unknown))}")
+
+
+def _check_version(record, expected_version: int | None) -> None:
+    if expected_version is not None and record.version != int(expected_version):
+        raise StaleEdit(record, expected_version=int(expected_version))
+
+
+def _save_checked(record) -> None:
+    """Save in a savepoint and turn a unique-constraint race into a message."""
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError as error:
+        raise ValidationError(
+            "Não foi possível salvar: outro cadastro com o mesmo código foi salvo ao mesmo "
+            "tempo. Confira e tente novamente."
+        ) from error
+
+
+def _ids_in_company(model, items: Iterable[Any], *, company: Company, label: str) -> list[int]:
+    ids = sorted({item.pk if hasattr(item, "pk") else int(item) for item in items})
+    found = set(model.objects.filter(company=company, pk__in=ids).values_list("pk", flat=True))
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        raise ValidationError({label: f"Não encontrado nesta empresa: {', '.join(map(str, missing))}."})
+    return ids
+
+
+# --- parties (clientes e fornecedores) --------------------------------------------------
+
+
+def _check_party_unique(party: Party, company: Company) -> None:
+    if not (company.enforce_unique_records and party.cnpj_cpf):
+        return
+    advisory_xact_lock("party-document", company.pk, party.cnpj_cpf)
+    holder = (
+        Party.objects.filter(company=company, cnpj_cpf=party.cnpj_cpf)
+        .exclude(pk=party.pk)
+        .order_by("pk")
+        .first()
+    )
+    if holder:
+        state = "" if holder.active else " (inativo)"
+        raise ValidationError(
+            {
+                "cnpj_cpf": (
+                    f"Já existe um cliente/fornecedor com o CNPJ/CPF {mask_cpf_cnpj(party.cnpj_cpf)} "
+                    f"nesta empresa: nº {holder.pk} – {holder.legal_name}{state}. "
+                    "A validação de unicidade de cadastros está ativada."
+                )
+            }
+        )
+
+
+def _write_party(
+    party: Party,
+    *,
+    company: Company,
+    data: Mapping[str, Any],
+    action: hooks.Action,
+    before: dict[str, Any] | None,
+    actor_id: int | None,
+    source: str,
+    base_version: int | None,
+) -> Party:
+    _check_keys(data, PARTY_FIELDS + PARTY_RELATIONS)
+    for name in PARTY_FIELDS:
+        if name in data:
+            setattr(party, name, data[name])
+    salespeople = None
+    if "salespeople" in data:
+        salespeople = _ids_in_company(Salesperson, data["salespeople"], company=company, label="salespeople")
+    party.full_clean()
+    _check_party_unique(party, company)
+    _save_checked(party)
+    if salespeople is not None:
+        party.salespeople.set(salespeople)
+    after = party_values(party)
+    changed = _changed(before, after)
+    hooks.notify_write(
+        hooks.RecordWrite(
+            registry="party",
+            action=action,
+            company_id=company.pk,
+            record=party,
+            before=before,
+            after=after,
+            changed_fields=changed,
+            actor_id=actor_id,
+            source=source,
+            base_version=base_version,
+        )
+    )
+    return party
+
+
+def party_create(
+    *, company: Company, data: Mapping[str, Any], actor_id: int | None = None, source: str = "web"
+) -> Party:
+    with transaction.atomic():
+        party = Party(company=company)
+        return _write_party(
+            party, company=company, data=data, action="create", before=None,
+            actor_id=actor_id, source=source, base_version=None,
+        )
+
+
+def _lock_party(company: Company, party_id: int) -> Party:
+    return Party.objects.select_for_update(of=("self",)).get(company=company, pk=party_id)
+
+
+def party_update(
+    *,
+    company: Company,
+    party_id: int,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+    actor_id: int | None = None,
+    source: str = "web",
+) -> Party:
+    """Change a party. With `expected_version`, refuse (StaleEdit) if it changed meanwhile."""
+    with transaction.atomic():
+        party = _lock_party(company, party_id)
+        _check_version(party, expected_version)
+        before = party_values(party)
+        base_version = party.version
+        party.version += 1
+        party = _write_party(
+            party, company=company, data=data, action="update", before=before,
+            actor_id=actor_id, source=source, base_version=base_version,
+        )
+        return party
+
+
+def party_delete(
+    *,
+    company: Company,
+    party_id: int,
+    expected_version: int | None = None,
+    actor_id: int | None = None,
+    source: str = "web",
+) -> Party:
+    """Soft delete: the party becomes inactive; nothing is removed from the database."""
+    with transaction.atomic():
+        party = _lock_party(company, party_id)
+        _check_version(party, expected_version)
+        before = party_values(party)
+        base_version = party.version
+        party.version += 1
+        return _write_party(
+            party, company=company, data={"active": False}, action="delete", before=before,
+            actor_id=actor_id, source=source, base_version=base_version,
+        )
+
+
+# --- products --------------------------------------------------------------------------
+
+
+def _check_product_unique(product: Product, company: Company) -> None:
+    # Product codes are unique per company always (a constraint; this gives the message).
+    advisory_xact_lock("product-code", company.pk, product.code)
+    holder = Product.objects.filter(company=company, code=product.code).exclude(pk=product.pk).first()
+    if holder:
+        raise ValidationError(
+            {"code": f"Já existe um produto com o código {product.code} nesta empresa: {holder.description}."}
+        )
+    if company.enforce_unique_records and product.ean:
+        advisory_xact_lock("product-ean", company.pk, product.ean)
+        holder = (
+            Product.objects.filter(company=company, ean=product.ean)
+            .exclude(pk=product.pk)
+            .order_by("pk")
+            .first()
+        )
+        if holder:
+            raise ValidationError(
+                {
+                    "ean": (
+                        f"Já existe um produto com o EAN {product.ean} nesta empresa: "
+                        f"{holder.code} – {holder.description}. "
+                        "A validação de unicidade de cadastros está ativada."
+                    )
+                }
+            )
+
+
+def _resolve_family(value: Any, company: Company) -> ProductFamily | None:
+    if value in (None, ""):
+        return None
+    family_id = value.pk if isinstance(value, ProductFamily) else int(value)
+    try:
+        return ProductFamily.objects.get(company=company, pk=family_id)
+    except ProductFamily.DoesNotExist:
+        raise ValidationError({"family": "Família não encontrada nesta empresa."}) from None
+
+
+def _bom_lines(product: Product, lines: Iterable[Any], company: Company) -> list[tuple[int, Decimal]]:
+    parsed: dict[int, Decimal] = {}
+    for component, quantity in lines:
+        component_id = component.pk if hasattr(component, "pk") else int(component)
+        try:
+            quantity = Decimal(str(quantity))
+        except ArithmeticError:
+            raise ValidationError({"bom": f"Quantidade inválida: {quantity}."}) from None
+        if quantity <= 0:
+            raise ValidationError({"bom": "A quantidade de cada componente deve ser maior que zero."})
+        if component_id == product.pk:
+            raise ValidationError({"bom": "Um produto não pode ser componente de si mesmo."})
+        if component_id in parsed:
+            raise ValidationError({"bom": "O mesmo componente aparece duas vezes na estrutura."})
+        parsed[component_id] = quantity
+    _ids_in_company(Product, parsed, company=company, label="bom")
+    if product.pk and _creates_cycle(product.pk, set(parsed)):
+        raise ValidationError(
+            {"bom": "Estrutura circular: um componente já usa este produto na sua própria estrutura."}
+        )
+    return sorted(parsed.items())
+
+
+def _creates_cycle(product_id: int, component_ids: set[int]) -> bool:
+    """True if `product_id` is reachable from any of its new components."""
+    seen: set[int] = set()
+    frontier = set(component_ids)
+    while frontier:
+        if product_id in frontier:
+            return True
+        seen |= frontier
+        frontier = set(
+            BillOfMaterialsItem.objects.filter(product_id__in=frontier).values_list("component_id", flat=True)
+        ) - seen
+    return False
+
+
+def _write_product(
+    product: Product,
+    *,
+    company: Company,
+    data: Mapping[str, Any],
+    action: hooks.Action,
+    before: dict[str, Any] | None,
+    actor_id: int | None,
+    source: str,
+    base_version: int | None,
+) -> Product:
+    _check_keys(data, PRODUCT_FIELDS + PRODUCT_RELATIONS)
+    for name in PRODUCT_FIELDS:
+        if name in data and name != "family":
+            setattr(product, name, data[name])
+    if "family" in data:
+        product.family = _resolve_family(data["family"], company)
+    if not product.code:
+        product.code = product_code_suggestion(company=company)
+    suppliers = None
+    if "suppliers" in data:
+        suppliers = _ids_in_company(Party, data["suppliers"], company=company, label="suppliers")
+    product.full_clean()
+    _check_product_unique(product, company)
+    _save_checked(product)
+    if suppliers is not None:
+        product.suppliers.set(suppliers)
+    if "bom" in data:
+        lines = _bom_lines(product, data["bom"], company)
+        product.bom_items.all().delete()
+        BillOfMaterialsItem.objects.bulk_create(
+            BillOfMaterialsItem(product=product, component_id=component_id, quantity=quantity)
+            for component_id, quantity in lines
+        )
+    after = product_values(product)
+    hooks.notify_write(
+        hooks.RecordWrite(
+            registry="product",
+            action=action,
+            company_id=company.pk,
+            record=product,
+            before=before,
+            after=after,
+            changed_fields=_changed(before, after),
+            actor_id=actor_id,
+            source=source,
+            base_version=base_version,
+        )
+    )
+    return product
+
+
+def product_create(
+    *, company: Company, data: Mapping[str, Any], actor_id: int | None = None, source: str = "web"
+) -> Product:
+    """Create a product; with no code given, the suggested code is used."""
+    with transaction.atomic():
+        product = Product(company=company)
+        return _write_product(
+            product, company=company, data=data, action="create", before=None,
+            actor_id=actor_id, source=source, base_version=None,
+        )
+
+
+def _lock_product(company: Company, product_id: int) -> Product:
+    return Product.objects.select_for_update(of=("self",)).get(company=company, pk=product_id)
+
+
+def product_update(
+    *,
+    company: Company,
+    product_id: int,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+    actor_id: int | None = None,
+    source: str = "web",
+) -> Product:
+    with transaction.atomic():
+        product = _lock_product(company, product_id)
+        _check_version(product, expected_version)
+        before = product_values(product)
+        base_version = product.version
+        product.version += 1
+        return _write_product(
+            product, company=company, data=data, action="update", before=before,
+            actor_id=actor_id, source=source, base_version=base_version,
+        )
+
+
+def product_delete(
+    *,
+    company: Company,
+    product_id: int,
+    expected_version: int | None = None,
+    actor_id: int | None = None,
+    source: str = "web",
+) -> Product:
+    """Soft delete: the product becomes inactive; stock and price entries stay."""
+    with transaction.atomic():
+        product = _lock_product(company, product_id)
+        _check_version(product, expected_version)
+        before = product_values(product)
+        base_version = product.version
+        product.version += 1
+        return _write_product(
+            product, company=company, data={"active": False}, action="delete", before=before,
+            actor_id=actor_id, source=source, base_version=base_version,
+        )
+
+
+def product_code_suggestion(*, company: Company) -> str:
+    """The code offered for a new product.
+
+    Sharing registers its fixed PRD + 11 digit sequence for shared companies; otherwise the
+    company's own sequence PRD00001, PRD00002, … continues after the highest one in use.
+    """
+    shared = hooks.suggest_code(company.pk)
+    if shared:
+        return shared
+    codes = Product.objects.filter(company=company, code__regex=r"^PRD[0-9]{5}$").values_list("code", flat=True)
+    highest = max((int(code[3:]) for code in codes), default=0)
+    return f"PRD{highest + 1:05d}"
+
+
+# --- attachments -----------------------------------------------------------------------
+
+
+def blob_store(*, content: bytes, content_type: str = "") -> Blob:
+    """Store bytes once by SHA-256; storing the same bytes again returns the same Blob."""
+    digest = hashlib.sha256(content).hexdigest()
+    blob = Blob.objects.filter(pk=digest).first()
+    if blob:
+        return blob
+    blob = Blob(sha256=digest, size=len(content), content_type=content_type)
+    blob.file.save(f"{digest[:2]}/{digest}", ContentFile(content), save=False)
+    try:
+        with transaction.atomic():
+            blob.save(force_insert=True)
+    except IntegrityError:  # the same bytes stored at the same moment elsewhere
+        blob = Blob.objects.get(pk=digest)
+    return blob
+
+
+def _record_for_attachment(company: Company, registry: str, record_id: int):
+    if registry == "party":
+        return _lock_party(company, record_id)
+    if registry == "product":
+        return _lock_product(company, record_id)
+    raise TypeError(f"Unknown registry {registry!r}")
+
+
+def _notify_attachments_changed(company, registry, record, before, actor_id, source) -> None:
+    values = party_values if registry == "party" else product_values
+    after = values(record)
+    hooks.notify_write(
+        hooks.RecordWrite(
+            registry=registry, action="update", company_id=company.pk, record=record,
+            before=before, after=after, changed_fields=_changed(before, after),
+            actor_id=actor_id, source=source, base_version=record.version - 1,
+        )
+    )
+
+
+def attachment_add(
+    *,
+    company: Company,
+    registry: str,
+    record_id: int,
+    filename: str,
+    content: bytes,
+    content_type: str = "",
+    actor_id: int | None = None,
+    source: str = "web",
+) -> Attachment:
+    """Attach a file to a party or product; images are recognised by their type."""
+    content_type = content_type or mimetypes.guess_type(filename)[0] or ""
+    with transaction.atomic():
+        record = _record_for_attachment(company, registry, record_id)
+        values = party_values if registry == "party" else product_values
+        before = values(record)
+        blob = blob_store(content=content, content_type=content_type)
+        attachment = Attachment(
+            company=company,
+            blob=blob,
+            filename=filename[:200],
+            is_image=content_type.startswith("image/"),
+            **{registry: record},
+        )
+        attachment.full_clean()
+        attachment.save()
+        record.version += 1
+        record.save(update_fields=["version", "updated_at"])
+        _notify_attachments_changed(company, registry, record, before, actor_id, source)
+        return attachment
+
+
+def attachment_remove(
+    *, company: Company, attachment_id: int, actor_id: int | None = None, source: str = "web"
+) -> None:
+    """Detach a file from its record. The bytes stay while any record still uses them."""
+    with transaction.atomic():
+        attachment = Attachment.objects.get(company=company, pk=attachment_id)
+        registry = "party" if attachment.party_id else "product"
+        record = _record_for_attachment(company, registry, attachment.party_id or attachment.product_id)
+        values = party_values if registry == "party" else product_values
+        before = values(record)
+        attachment.delete()
+        record.version += 1
+        record.save(update_fields=["version", "updated_at"])
+        _notify_attachments_changed(company, registry, record, before, actor_id, source)
+
+
+# --- salespeople and families ------------------------------------------------------------
+
+
+def salesperson_create(*, company: Company, name: str, email: str, active: bool = True) -> Salesperson:
+    with transaction.atomic():
+        salesperson = Salesperson(company=company, name=name, email=email, active=active)
+        salesperson.full_clean()
+        _save_checked(salesperson)
+        return salesperson
+
+
+def salesperson_update(*, company: Company, salesperson_id: int, data: Mapping[str, Any]) -> Salesperson:
+    _check_keys(data, ("name", "email", "active"))
+    with transaction.atomic():
+        salesperson = Salesperson.objects.select_for_update().get(company=company, pk=salesperson_id)
+        for name, value in data.items():
+            setattr(salesperson, name, value)
+        salesperson.full_clean()
+        _save_checked(salesperson)
+        return salesperson
+
+
+def family_create(*, company: Company, name: str) -> ProductFamily:
+    with transaction.atomic():
+        family = ProductFamily(company=company, name=name)
+        family.full_clean()
+        _save_checked(family)
+        return family
+
+
+def family_rename(*, company: Company, family_id: int, name: str) -> ProductFamily:
+    with transaction.atomic():
+        family = ProductFamily.objects.select_for_update().get(company=company, pk=family_id)
+        family.name = name
+        family.full_clean()
+        _save_checked(family)
+        return family
+
+
+# --- stock and price tables (local to each company, never shared) -----------------------
+
+
+def stock_balance_set(*, company: Company, product_id: int, quantity: Decimal) -> StockBalance:
+    with transaction.atomic():
+        product = Product.objects.get(company=company, pk=product_id)
+        balance, _ = StockBalance.objects.select_for_update().get_or_create(
+            product=product, defaults={"company": company}
+        )
+        balance.quantity = quantity
+        balance.full_clean()
+        balance.save()
+        return balance
+
+
+def price_table_create(*, company: Company, name: str, active: bool = True) -> PriceTable:
+    with transaction.atomic():
+        table = PriceTable(company=company, name=(name or "").strip(), active=active)
+        table.full_clean()
+        _save_checked(table)
+        return table
+
+
+def price_table_item_set(
+    *, company: Company, table_id: int, product_id: int, price: Decimal
+) -> PriceTableItem:
+    with transaction.atomic():
+        table = PriceTable.objects.get(company=company, pk=table_id)
+        product = Product.objects.get(company=company, pk=product_id)
+        item, _ = PriceTableItem.objects.select_for_update().get_or_create(
+            table=table, product=product, defaults={"price": price}
+        )
+        item.price = price
+        item.full_clean()
+        item.save()
+        return item

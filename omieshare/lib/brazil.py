@@ -1,0 +1,237 @@
+"""Brazilian document and code rules: normalise what a user typed, check it, mask it.
+
+Every function that checks raises `django.core.exceptions.ValidationError` with a
+pt-BR message a user understands. Normal forms are what the database stores:
+CPF 11 digits, CNPJ 14 characters (0-9A-Z then two check digits), NCM 8 digits,
+CEST 7 digits, EAN 8/12/13/14 digits, CEP 8 digits.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from validate_docbr import CNPJ, CPF
+
+# Punctuation users type in masks; anything else (letters in a CPF, emoji, Arabic-Indic
+# digits) is left in place so that the format check below refuses it.
+_MASK_CHARACTERS = re.compile(r"[\s.\-/]")
+_CPF_FORMAT = re.compile(r"[0-9]{11}")
+# Alphanumeric CNPJ (valid from July 2026): 12 characters 0-9A-Z, then 2 check digits.
+_CNPJ_FORMAT = re.compile(r"[0-9A-Z]{12}[0-9]{2}")
+_DIGITS = re.compile(r"[0-9]+")
+
+_cpf = CPF()
+_cnpj = CNPJ()
+
+UF_CHOICES = [
+    ("AC", "Acre"),
+    ("AL", "Alagoas"),
+    ("AP", "Amapá"),
+    ("AM", "Amazonas"),
+    ("BA", "Bahia"),
+    ("CE", "Ceará"),
+    ("DF", "Distrito Federal"),
+    ("ES", "Espírito Santo"),
+    ("GO", "Goiás"),
+    ("MA", "Maranhão"),
+    ("MT", "Mato Grosso"),
+    ("MS", "Mato Grosso do Sul"),
+    ("MG", "Minas Gerais"),
+    ("PA", "Pará"),
+    ("PB", "Paraíba"),
+    ("PR", "Paraná"),
+    ("PE", "Pernambuco"),
+    ("PI", "Piauí"),
+    ("RJ", "Rio de Janeiro"),
+    ("RN", "Rio Grande do Norte"),
+    ("RS", "Rio Grande do Sul"),
+    ("RO", "Rondônia"),
+    ("RR", "Roraima"),
+    ("SC", "Santa Catarina"),
+    ("SP", "São Paulo"),
+    ("SE", "Sergipe"),
+    ("TO", "Tocantins"),
+]
+UF_CODES = frozenset(code for code, _ in UF_CHOICES)
+
+
+def strip_mask(value: str | None) -> str:
+    """Remove spaces and the punctuation of masks, and upper-case the rest."""
+    return _MASK_CHARACTERS.sub("", value or "").upper()
+
+
+def _is_repeated(value: str) -> bool:
+    return len(set(value)) == 1
+
+
+# --- CPF / CNPJ -----------------------------------------------------------------------
+
+
+def normalize_cpf(value: str | None) -> str:
+    cpf = strip_mask(value)
+    if not _CPF_FORMAT.fullmatch(cpf):
+        raise ValidationError(
+            "CPF inválido: informe 11 dígitos (ex.: 529.982.247-25).", code="cpf_format"
+        )
+    if _is_repeated(cpf) or not _cpf.validate(cpf):
+        raise ValidationError(
+            "CPF inválido: os dígitos verificadores não conferem.", code="cpf_check"
+        )
+    return cpf
+
+
+def normalize_cnpj(value: str | None) -> str:
+    cnpj = strip_mask(value)
+    if not _CNPJ_FORMAT.fullmatch(cnpj):
+        raise ValidationError(
+            "CNPJ inválido: informe 14 caracteres, os 12 primeiros números ou letras e os "
+            "2 últimos números (ex.: 11.222.333/0001-81 ou 12.ABC.345/01DE-35).",
+            code="cnpj_format",
+        )
+    if _is_repeated(cnpj) or not _cnpj.validate(cnpj):
+        raise ValidationError(
+            "CNPJ inválido: os dígitos verificadores não conferem.", code="cnpj_check"
+        )
+    return cnpj
+
+
+def normalize_cpf_cnpj(value: str | None) -> str:
+    """A CPF (11 digits) or a CNPJ (14 characters), told apart by length. Empty stays empty."""
+    document = strip_mask(value)
+    if not document:
+        return ""
+    if len(document) == 11 and document.isdigit():
+        return normalize_cpf(document)
+    if len(document) == 14:
+        return normalize_cnpj(document)
+    raise ValidationError(
+        "CNPJ/CPF inválido: informe um CPF com 11 dígitos ou um CNPJ com 14 caracteres.",
+        code="document_format",
+    )
+
+
+def document_kind(document: str) -> str:
+    """'F' (pessoa física, CPF) or 'J' (pessoa jurídica, CNPJ) for a normalised document."""
+    return "F" if len(document) == 11 else "J"
+
+
+def mask_cpf_cnpj(document: str | None) -> str:
+    """Show a stored CPF/CNPJ with its usual mask; anything else is shown as it is."""
+    document = document or ""
+    if len(document) == 11:
+        return f"{document[:3]}.{document[3:6]}.{document[6:9]}-{document[9:]}"
+    if len(document) == 14:
+        return f"{document[:2]}.{document[2:5]}.{document[5:8]}/{document[8:12]}-{document[12:]}"
+    return document
+
+
+# --- product codes ----------------------------------------------------------------------
+
+
+def _digits_only(value: str | None, *, label: str, code: str) -> str:
+    digits = strip_mask(value)
+    if digits and not (_DIGITS.fullmatch(digits) and digits.isascii()):
+        raise ValidationError(f"{label} inválido: use apenas números.", code=code)
+    return digits
+
+
+def normalize_ncm(value: str | None) -> str:
+    ncm = _digits_only(value, label="NCM", code="ncm_format")
+    if len(ncm) != 8:
+        raise ValidationError(
+            "NCM inválido: informe os 8 dígitos da classificação fiscal (ex.: 8471.30.12).",
+            code="ncm_format",
+        )
+    return ncm
+
+
+def mask_ncm(ncm: str | None) -> str:
+    ncm = ncm or ""
+    return f"{ncm[:4]}.{ncm[4:6]}.{ncm[6:]}" if len(ncm) == 8 else ncm
+
+
+def normalize_cest(value: str | None) -> str:
+    """CEST is optional; when given it has 7 digits, shown as NN.NNN.NN."""
+    cest = _digits_only(value, label="CEST", code="cest_format")
+    if cest and len(cest) != 7:
+        raise ValidationError(
+            "CEST inválido: informe 7 dígitos no formato NN.NNN.NN (ex.: 21.053.00).",
+            code="cest_format",
+        )
+    return cest
+
+
+def mask_cest(cest: str | None) -> str:
+    cest = cest or ""
+    return f"{cest[:2]}.{cest[2:5]}.{cest[5:]}" if len(cest) == 7 else cest
+
+
+def gtin_check_digit(body: str) -> int:
+    """GS1 check digit for the digits before it: weights 3,1,3,1… from the right."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def normalize_ean(value: str | None) -> str:
+    """EAN/GTIN of 8, 12, 13 or 14 digits with a valid check digit; empty is allowed."""
+    ean = _digits_only(value, label="EAN", code="ean_format")
+    if not ean:
+        return ""
+    if len(ean) not in (8, 12, 13, 14):
+        raise ValidationError(
+            "EAN inválido: o código de barras (GTIN) tem 8, 12, 13 ou 14 dígitos.",
+            code="ean_format",
+        )
+    if gtin_check_digit(ean[:-1]) != int(ean[-1]):
+        raise ValidationError(
+            "EAN inválido: o dígito verificador não confere.", code="ean_check"
+        )
+    return ean
+
+
+# --- address and contact ----------------------------------------------------------------
+
+
+def normalize_cep(value: str | None) -> str:
+    cep = _digits_only(value, label="CEP", code="cep_format")
+    if cep and len(cep) != 8:
+        raise ValidationError("CEP inválido: informe 8 dígitos (ex.: 01310-100).", code="cep_format")
+    return cep
+
+
+def mask_cep(cep: str | None) -> str:
+    cep = cep or ""
+    return f"{cep[:5]}-{cep[5:]}" if len(cep) == 8 else cep
+
+
+def normalize_uf(value: str | None) -> str:
+    uf = (value or "").strip().upper()
+    if uf and uf not in UF_CODES:
+        raise ValidationError(
+            "UF inválida: use a sigla de um dos 27 estados (ex.: SP, RJ, DF).", code="uf"
+        )
+    return uf
+
+
+def normalize_ddd(value: str | None) -> str:
+    ddd = _digits_only(value, label="DDD", code="ddd_format").lstrip("0")
+    if ddd and (len(ddd) != 2 or ddd[0] == "0" or ddd[1] == "0"):
+        raise ValidationError("DDD inválido: informe 2 dígitos (ex.: 11).", code="ddd_format")
+    return ddd
+
+
+def normalize_phone_number(value: str | None) -> str:
+    number = _digits_only(value, label="Telefone", code="phone_format")
+    if number and len(number) not in (8, 9):
+        raise ValidationError(
+            "Telefone inválido: informe 8 ou 9 dígitos, sem o DDD.", code="phone_format"
+        )
+    return number
+
+
+def mask_phone(ddd: str | None, number: str | None) -> str:
+    number = number or ""
+    if len(number) in (8, 9):
+        number = f"{number[:-4]}-{number[-4:]}"
+    return f"({ddd}) {number}" if ddd else number

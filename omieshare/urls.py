@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+admin.site.site_header = "omieshare — suporte"
+admin.site.site_title = "omieshare"
+
+urlpatterns = [
+    path("entrar/", auth_views.LoginView.as_view(), name="login"),
+    path("sair/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", include("companies.urls")),
+    path("", include("catalog.urls")),
+]
