@@ -57,8 +57,13 @@ UF_CODES = frozenset(code for code, _ in UF_CHOICES)
 
 
 def strip_mask(value: str | None) -> str:
-    """Remove spaces and the punctuation of masks, and upper-case the rest."""
-    return _MASK_CHARACTERS.sub("", value or "").upper()
+    """Remove spaces and the punctuation of masks, and upper-case the rest.
+
+    Non-ASCII input is returned un-cased: str.upper() maps some non-ASCII letters to ASCII
+    ones ('ı' to 'I', 'ſ' to 'S'), which would let a look-alike pass the format checks.
+    """
+    stripped = _MASK_CHARACTERS.sub("", value or "")
+    return stripped.upper() if stripped.isascii() else stripped
 
 
 def _is_repeated(value: str) -> bool:
