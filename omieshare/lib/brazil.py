@@ -220,7 +220,9 @@ def normalize_uf(value: str | None) -> str:
 
 
 def normalize_ddd(value: str | None) -> str:
-    ddd = _digits_only(value, label="DDD", code="ddd_format").lstrip("0")
+    ddd = _digits_only(value, label="DDD", code="ddd_format")
+    if len(ddd) == 3 and ddd[0] == "0":  # the long-distance prefix, as in 011
+        ddd = ddd[1:]
     if ddd and (len(ddd) != 2 or ddd[0] == "0" or ddd[1] == "0"):
         raise ValidationError("DDD inválido: informe 2 dígitos (ex.: 11).", code="ddd_format")
     return ddd
