@@ -386,8 +386,11 @@ def _write_product(
     suppliers = None
     if "suppliers" in data:
         suppliers = _ids_in_company(Party, data["suppliers"], company=company, label="suppliers")
-    product.full_clean()
+    # The code/EAN check comes before the model's constraints, whose generic "código em uso"
+    # message would otherwise hide the one that names the product holding the code.
+    product.full_clean(validate_constraints=False)
     _check_product_unique(product, company)
+    product.validate_constraints()
     _save_checked(product)
     if suppliers is not None:
         product.suppliers.set(suppliers)
