@@ -43,3 +43,24 @@ def group_companies(company: Company) -> QuerySet[Company]:
     if company.group_id is None:
         return Company.objects.filter(pk=company.pk)
     return Company.objects.filter(group_id=company.group_id).order_by("legal_name")
+
+
+def memberships_for_user(user) -> QuerySet[Membership]:
+    """The user's memberships with their companies, for "Meus Aplicativos" (company + role)."""
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("company", "company__group")
+        .order_by("company__legal_name", "company_id")
+    )
+
+
+def group_companies_for_user(company: Company, user) -> list[tuple[Company, Membership | None]]:
+    """The group's companies, each with the user's membership in it (None where the user has
+    no access: such a company may be listed but must never be linked to)."""
+    companies = list(group_companies(company))
+    memberships = {
+        m.company_id: m for m in Membership.objects.filter(user=user, company__in=[c.pk for c in companies])
+    }
+    return [(c, memberships.get(c.pk)) for c in companies]

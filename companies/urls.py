@@ -1,7 +1,19 @@
+from __future__ import annotations
+
 from django.urls import path
 
+from companies import views
+
 app_name = "companies"
-# Views are added by the companies pages work; names fixed here so other apps can link:
-#   companies:my_apps            /apps/
-#   companies:summary            /apps/<company_id>/
-urlpatterns: list = []
+# Names are fixed: other apps link to them.
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("apps/", views.my_apps, name="my_apps"),
+    path("apps/<int:company_id>/", views.summary, name="summary"),
+    path("apps/<int:company_id>/grupo/", views.group, name="group"),
+    path(
+        "apps/<int:company_id>/unicidade/",
+        views.unique_validation,
+        name="unique_validation",
+    ),
+]
