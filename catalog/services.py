@@ -327,6 +327,9 @@ def _resolve_family(value: Any, company: Company) -> ProductFamily | None:
         raise ValidationError({"family": "Família não encontrada nesta empresa."}) from None
 
 
+_BOM_QUANTITY = BillOfMaterialsItem._meta.get_field("quantity")
+
+
 def _bom_lines(product: Product, lines: Iterable[Any], company: Company) -> list[tuple[int, Decimal]]:
     parsed: dict[int, Decimal] = {}
     for component, quantity in lines:
@@ -335,8 +338,16 @@ def _bom_lines(product: Product, lines: Iterable[Any], company: Company) -> list
             quantity = Decimal(str(quantity))
         except ArithmeticError:
             raise ValidationError({"bom": f"Quantidade inválida: {quantity}."}) from None
+        if not quantity.is_finite():
+            raise ValidationError({"bom": f"Quantidade inválida: {quantity}."})
         if quantity <= 0:
             raise ValidationError({"bom": "A quantidade de cada componente deve ser maior que zero."})
+        # bulk_create below skips full_clean(): check the digits the column holds, or the
+        # database would round 0.00001 to a zero quantity or fail on an overflow.
+        try:
+            _BOM_QUANTITY.run_validators(quantity)
+        except ValidationError as error:
+            raise ValidationError({"bom": error.messages}) from None
         if component_id == product.pk:
             raise ValidationError({"bom": "Um produto não pode ser componente de si mesmo."})
         if component_id in parsed:
