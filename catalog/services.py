@@ -204,7 +204,10 @@ def _write_party(
     if "salespeople" in data:
         salespeople = _ids_in_company(Salesperson, data["salespeople"], company=company, label="salespeople")
     party.full_clean()
-    _check_party_unique(party, company)
+    # Only a document new to this record is checked: duplicates made while uniqueness was
+    # off must still be editable, and deletable, which is how a user cleans them up.
+    if action != "delete" and (before is None or before["cnpj_cpf"] != party.cnpj_cpf):
+        _check_party_unique(party, company)
     _save_checked(party)
     if salespeople is not None:
         party.salespeople.set(salespeople)
@@ -289,7 +292,7 @@ def party_delete(
 # --- products --------------------------------------------------------------------------
 
 
-def _check_product_unique(product: Product, company: Company) -> None:
+def _check_product_unique(product: Product, company: Company, *, check_ean: bool = True) -> None:
     # Product codes are unique per company always (a constraint; this gives the message).
     advisory_xact_lock("product-code", company.pk, product.code)
     holder = Product.objects.filter(company=company, code=product.code).exclude(pk=product.pk).first()
@@ -297,7 +300,7 @@ def _check_product_unique(product: Product, company: Company) -> None:
         raise ValidationError(
             {"code": f"Já existe um produto com o código {product.code} nesta empresa: {holder.description}."}
         )
-    if company.enforce_unique_records and product.ean:
+    if check_ean and company.enforce_unique_records and product.ean:
         advisory_xact_lock("product-ean", company.pk, product.ean)
         holder = (
             Product.objects.filter(company=company, ean=product.ean)
@@ -400,7 +403,9 @@ def _write_product(
     # The code/EAN check comes before the model's constraints, whose generic "código em uso"
     # message would otherwise hide the one that names the product holding the code.
     product.full_clean(validate_constraints=False)
-    _check_product_unique(product, company)
+    # As for parties, an EAN shared since before uniqueness was turned on does not block edits.
+    ean_is_new = action != "delete" and (before is None or before["ean"] != product.ean)
+    _check_product_unique(product, company, check_ean=ean_is_new)
     product.validate_constraints()
     _save_checked(product)
     if suppliers is not None:
