@@ -168,7 +168,11 @@ class Party(NormalizedFieldsMixin, models.Model):
         verbose_name = "cliente/fornecedor"
         verbose_name_plural = "clientes e fornecedores"
         ordering = ["legal_name", "id"]
-        indexes = [models.Index(fields=["company", "legal_name", "id"], name="party_company_name")]
+        indexes = [
+            models.Index(fields=["company", "legal_name", "id"], name="party_company_name"),
+            # Matching by CNPJ/CPF inside a company (uniqueness, sharing activation).
+            models.Index(fields=["company", "cnpj_cpf"], name="party_company_document"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "code"],

@@ -64,7 +64,10 @@ PARTY_FIELDS = (
     "tags",
     "active",
 )
-PARTY_RELATIONS = ("salespeople",)  # Salesperson instances or ids of the same company
+# salespeople: Salesperson instances or ids of the same company. attachments: the full
+# list of [blob sha256, filename, is_image] the record should have (used by sharing, which
+# points every company's copy at the same stored bytes).
+PARTY_RELATIONS = ("salespeople", "attachments")
 
 PRODUCT_FIELDS = (
     "code",
@@ -83,7 +86,7 @@ PRODUCT_FIELDS = (
 )
 # suppliers: Party instances or ids; bom: iterable of (component, quantity) pairs, where
 # component is a Product or an id of the same company.
-PRODUCT_RELATIONS = ("suppliers", "bom")
+PRODUCT_RELATIONS = ("suppliers", "bom", "attachments")
 
 
 # --- values: what a record holds, as JSON-friendly data for hooks, audit and diffs ------
@@ -211,6 +214,8 @@ def _write_party(
     _save_checked(party)
     if salespeople is not None:
         party.salespeople.set(salespeople)
+    if "attachments" in data:
+        _set_attachments(company, party, data["attachments"])
     after = party_values(party)
     changed = _changed(before, after)
     hooks.notify_write(
@@ -417,6 +422,8 @@ def _write_product(
             BillOfMaterialsItem(product=product, component_id=component_id, quantity=quantity)
             for component_id, quantity in lines
         )
+    if "attachments" in data:
+        _set_attachments(company, product, data["attachments"])
     after = product_values(product)
     hooks.notify_write(
         hooks.RecordWrite(
@@ -532,6 +539,29 @@ def _record_for_attachment(company: Company, registry: str, record_id: int):
     if registry == "product":
         return _lock_product(company, record_id)
     raise TypeError(f"Unknown registry {registry!r}")
+
+
+def _set_attachments(company: Company, record, wanted: Iterable[Iterable[Any]]) -> None:
+    """Make the record's attachments exactly `wanted` ([sha256, filename, is_image] each),
+    pointing at Blobs already stored; nothing is copied."""
+    wanted_set = {(sha, filename, bool(is_image)) for sha, filename, is_image in wanted}
+    missing_blobs = {sha for sha, _, _ in wanted_set} - set(
+        Blob.objects.filter(pk__in={sha for sha, _, _ in wanted_set}).values_list("pk", flat=True)
+    )
+    if missing_blobs:
+        raise ValidationError({"attachments": "Arquivo anexo não encontrado no armazenamento."})
+    owner = "party" if isinstance(record, Party) else "product"
+    existing = list(record.attachments.all())
+    for attachment in existing:
+        key = (attachment.blob_id, attachment.filename, attachment.is_image)
+        if key in wanted_set:
+            wanted_set.discard(key)
+        else:
+            attachment.delete()
+    Attachment.objects.bulk_create(
+        Attachment(company=company, blob_id=sha, filename=filename, is_image=is_image, **{owner: record})
+        for sha, filename, is_image in sorted(wanted_set)
+    )
 
 
 def _notify_attachments_changed(company, registry, record, before, actor_id, source) -> None:

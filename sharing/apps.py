@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class SharingConfig(AppConfig):
     name = "sharing"
     verbose_name = "Compartilhamento de cadastros"
+
+    def ready(self) -> None:
+        # Catalog never imports sharing; sharing plugs into catalog's write path here.
+        from catalog import hooks
+        from sharing.propagation import on_catalog_write, suggest_product_code
+
+        hooks.register_write_listener(on_catalog_write)
+        hooks.register_code_suggester(suggest_product_code)

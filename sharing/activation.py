@@ -1,0 +1,479 @@
+"""Activation: copy the origin's records into destinations with set-based SQL.
+
+All companies live in one database, so the copy runs inside PostgreSQL as
+`INSERT … SELECT` / `UPDATE … FROM` over a chunk of shared records at a time, never as a
+Python loop over records. Each chunk is one transaction that also moves the job's cursor
+and progress, so a job killed at any point resumes where the last commit left it: a chunk
+skips shared records already linked in that destination, snapshots are written once per
+row, and links are unique — no record is created twice and none is missed.
+
+Order per destination: parties, then products (whose suppliers point at parties), then a
+relations pass (suppliers and structures, whose components may sit in any chunk).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from sharing.canonical import canonical_sql
+from sharing.models import AuditEntry, Share, ShareMember, SharedRecord, SyncJob
+
+CHUNK_SIZE = 20_000
+LEASE = timedelta(minutes=3)
+MAX_LISTED_ERRORS = 100
+
+_PARTY_COPIED = (
+    "cnpj_cpf", "person_type", "legal_name", "trade_name", "street", "number", "complement",
+    "district", "city", "state", "cep", "country_code", "phone_ddd", "phone_number", "email",
+    "characteristics", "active",
+)
+_PRODUCT_COPIED = (
+    "code", "description", "unit", "ncm", "ean", "price", "origin", "item_type", "cest",
+    "characteristics", "active",
+)
+
+
+def _execute(sql: str, params: dict[str, Any] | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.rowcount
+
+
+def _fetchone(sql: str, params: dict[str, Any] | None = None):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.fetchone()
+
+
+# --- step 1: shared records and the origin's links ---------------------------------------
+
+
+def create_shared_records(share: Share, registry: str) -> int:
+    """One SharedRecord per distinct key among the origin's active records, linked to the
+    origin row (the lowest id when the origin itself holds duplicates). Idempotent."""
+    canonical = canonical_sql(registry, "AND p.active")
+    return _execute(
+        f"""
+        WITH chosen AS (
+            SELECT DISTINCT ON (c.match_key) c.local_id, c.match_key, c.values
+            FROM ({canonical}) c ORDER BY c.match_key, c.local_id
+        ), inserted AS (
+            INSERT INTO sharing_sharedrecord (share_id, registry, match_key, values, version,
+                                              created_at, updated_at)
+            SELECT %(share_id)s, %(registry)s, match_key, values, 1, now(), now() FROM chosen
+            ON CONFLICT (share_id, registry, match_key) DO NOTHING
+            RETURNING id, match_key
+        )
+        INSERT INTO sharing_recordlink (shared_record_id, company_id, registry, local_id,
+                                        applied_version, last_error, updated_at)
+        SELECT inserted.id, %(company_id)s, %(registry)s, chosen.local_id, 1, '', now()
+        FROM inserted JOIN chosen USING (match_key)
+        """,
+        {"share_id": share.pk, "registry": registry, "company_id": share.origin_id},
+    )
+
+
+# --- step 2: one chunk of one registry into one destination --------------------------------
+
+
+def _fill_match(share: Share, registry: str, dest_id: int, lo: int, hi: int) -> None:
+    table = "catalog_party" if registry == "party" else "catalog_product"
+    key = "cnpj_cpf" if registry == "party" else "code"
+    _execute(
+        """
+        CREATE TEMP TABLE act_match (
+            sr_id bigint PRIMARY KEY, origin_id bigint NOT NULL, dest_id bigint,
+            version integer NOT NULL, created boolean NOT NULL DEFAULT false,
+            conflict boolean NOT NULL DEFAULT false
+        ) ON COMMIT DROP
+        """
+    )
+    _execute(
+        f"""
+        INSERT INTO act_match (sr_id, origin_id, dest_id, version)
+        SELECT sr.id, ol.local_id,
+               (SELECT d.id FROM {table} d
+                WHERE d.company_id = %(dest)s AND d.{key} = sr.match_key
+                  AND NOT EXISTS (SELECT 1 FROM sharing_recordlink x WHERE x.company_id = %(dest)s
+                                  AND x.registry = %(registry)s AND x.local_id = d.id)
+                ORDER BY d.active DESC, d.id LIMIT 1),
+               ol.applied_version
+        FROM sharing_sharedrecord sr
+        JOIN sharing_recordlink ol ON ol.shared_record_id = sr.id AND ol.company_id = %(origin)s
+        WHERE sr.share_id = %(share)s AND sr.registry = %(registry)s
+          AND sr.id > %(lo)s AND sr.id <= %(hi)s
+          AND NOT EXISTS (SELECT 1 FROM sharing_recordlink l
+                          WHERE l.shared_record_id = sr.id AND l.company_id = %(dest)s)
+        """,
+        {"dest": dest_id, "origin": share.origin_id, "share": share.pk, "registry": registry,
+         "lo": lo, "hi": hi},
+    )
+
+
+def _snapshot_matched(share: Share, job: SyncJob, registry: str, dest_id: int) -> None:
+    canonical = canonical_sql(registry, "AND p.id IN (SELECT dest_id FROM act_match WHERE NOT conflict)")
+    _execute(
+        f"""
+        INSERT INTO sharing_snapshot (share_id, job_id, company_id, registry, local_id, values, created_at)
+        SELECT %(share)s, %(job)s, %(dest)s, %(registry)s, c.local_id, c.values, now()
+        FROM ({canonical}) c
+        ON CONFLICT (share_id, company_id, registry, local_id) DO NOTHING
+        """,
+        {"share": share.pk, "job": job.pk, "dest": dest_id, "registry": registry, "company_id": dest_id},
+    )
+
+
+def _copy_parties(share_id: int, dest_id: int) -> None:
+    assignments = ", ".join(f"{f} = o.{f}" for f in _PARTY_COPIED)
+    _execute(
+        f"""
+        UPDATE catalog_party d SET {assignments}, version = d.version + 1, updated_at = now()
+        FROM act_match m JOIN catalog_party o ON o.id = m.origin_id
+        WHERE m.dest_id = d.id
+        """
+    )
+    columns = ", ".join(_PARTY_COPIED)
+    selected = ", ".join(f"o.{f}" for f in _PARTY_COPIED)
+    _execute(
+        f"""
+        WITH inserted AS (
+            INSERT INTO catalog_party (company_id, code, is_client, is_supplier, tags, version,
+                                       created_at, updated_at, {columns})
+            SELECT %(dest)s, '', o.is_client, o.is_supplier, '[]'::jsonb, 1, now(), now(), {selected}
+            FROM act_match m JOIN catalog_party o ON o.id = m.origin_id
+            WHERE m.dest_id IS NULL
+            RETURNING id, cnpj_cpf
+        )
+        UPDATE act_match m SET dest_id = inserted.id, created = true
+        FROM inserted JOIN sharing_sharedrecord sr
+             ON sr.share_id = %(share)s AND sr.registry = 'party' AND sr.match_key = inserted.cnpj_cpf
+        WHERE m.sr_id = sr.id
+        """,
+        {"dest": dest_id, "share": share_id},
+    )
+    _execute(
+        """
+        INSERT INTO catalog_salesperson (company_id, name, email, active)
+        SELECT DISTINCT ON (lower(s.email)) %(dest)s, s.name, lower(s.email), true
+        FROM act_match m
+        JOIN catalog_party_salespeople ps ON ps.party_id = m.origin_id
+        JOIN catalog_salesperson s ON s.id = ps.salesperson_id
+        ORDER BY lower(s.email), s.id
+        ON CONFLICT DO NOTHING
+        """,
+        {"dest": dest_id},
+    )
+    _execute(
+        "DELETE FROM catalog_party_salespeople WHERE party_id IN "
+        "(SELECT dest_id FROM act_match WHERE NOT created)"
+    )
+    _execute(
+        """
+        INSERT INTO catalog_party_salespeople (party_id, salesperson_id)
+        SELECT DISTINCT m.dest_id, ds.id
+        FROM act_match m
+        JOIN catalog_party_salespeople ps ON ps.party_id = m.origin_id
+        JOIN catalog_salesperson s ON s.id = ps.salesperson_id
+        JOIN catalog_salesperson ds ON ds.company_id = %(dest)s AND lower(ds.email) = lower(s.email)
+        """,
+        {"dest": dest_id},
+    )
+
+
+def _mark_product_conflicts(dest_id: int) -> None:
+    """With "validação de unicidade" on in the destination, an origin product whose EAN is
+    held there by a product under another code is not copied (it would be a duplicate)."""
+    _execute(
+        """
+        UPDATE act_match m SET conflict = true
+        FROM catalog_product o, companies_company c
+        WHERE o.id = m.origin_id AND c.id = %(dest)s AND c.enforce_unique_records
+          AND o.ean <> ''
+          AND EXISTS (SELECT 1 FROM catalog_product x WHERE x.company_id = %(dest)s
+                      AND x.ean = o.ean AND x.code <> o.code)
+        """,
+        {"dest": dest_id},
+    )
+
+
+def _copy_products(share_id: int, dest_id: int) -> None:
+    _execute(
+        """
+        INSERT INTO catalog_productfamily (company_id, name)
+        SELECT DISTINCT ON (lower(f.name)) %(dest)s, f.name
+        FROM act_match m JOIN catalog_product o ON o.id = m.origin_id
+        JOIN catalog_productfamily f ON f.id = o.family_id
+        WHERE NOT m.conflict
+        ORDER BY lower(f.name), f.id
+        ON CONFLICT DO NOTHING
+        """,
+        {"dest": dest_id},
+    )
+    family = (
+        "LEFT JOIN catalog_productfamily of ON of.id = o.family_id "
+        "LEFT JOIN catalog_productfamily df ON df.company_id = %(dest)s AND lower(df.name) = lower(of.name)"
+    )
+    assignments = ", ".join(f"{f} = o.{f}" for f in _PRODUCT_COPIED)
+    _execute(
+        f"""
+        UPDATE catalog_product d SET {assignments}, family_id = df.id,
+               version = d.version + 1, updated_at = now()
+        FROM act_match m JOIN catalog_product o ON o.id = m.origin_id {family}
+        WHERE m.dest_id = d.id AND NOT m.conflict
+        """,
+        {"dest": dest_id},
+    )
+    columns = ", ".join(_PRODUCT_COPIED)
+    selected = ", ".join(f"o.{f}" for f in _PRODUCT_COPIED)
+    _execute(
+        f"""
+        WITH inserted AS (
+            INSERT INTO catalog_product (company_id, integration_code, family_id, version,
+                                         created_at, updated_at, {columns})
+            SELECT %(dest)s, '', df.id, 1, now(), now(), {selected}
+            FROM act_match m JOIN catalog_product o ON o.id = m.origin_id {family}
+            WHERE m.dest_id IS NULL AND NOT m.conflict
+            RETURNING id, code
+        )
+        UPDATE act_match m SET dest_id = inserted.id, created = true
+        FROM inserted JOIN sharing_sharedrecord sr
+             ON sr.share_id = %(share)s AND sr.registry = 'product' AND sr.match_key = inserted.code
+        WHERE m.sr_id = sr.id
+        """,
+        {"dest": dest_id, "share": share_id},
+    )
+
+
+def _copy_attachments(registry: str, dest_id: int) -> None:
+    column = "party_id" if registry == "party" else "product_id"
+    _execute(
+        f"DELETE FROM catalog_attachment WHERE {column} IN "
+        "(SELECT dest_id FROM act_match WHERE NOT created AND NOT conflict)"
+    )
+    _execute(
+        f"""
+        INSERT INTO catalog_attachment (company_id, party_id, product_id, blob_id, filename,
+                                        is_image, created_at)
+        SELECT %(dest)s, {"m.dest_id, NULL" if registry == "party" else "NULL, m.dest_id"},
+               a.blob_id, a.filename, a.is_image, now()
+        FROM act_match m JOIN catalog_attachment a ON a.{column} = m.origin_id
+        WHERE NOT m.conflict
+        """,
+        {"dest": dest_id},
+    )
+
+
+def _link_matched(registry: str, dest_id: int) -> tuple[int, int, list[str]]:
+    _execute(
+        """
+        INSERT INTO sharing_recordlink (shared_record_id, company_id, registry, local_id,
+                                        applied_version, last_error, updated_at)
+        SELECT sr_id, %(dest)s, %(registry)s, dest_id, version, '', now()
+        FROM act_match WHERE dest_id IS NOT NULL AND NOT conflict
+        """,
+        {"dest": dest_id, "registry": registry},
+    )
+    created, overwritten = _fetchone(
+        "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created AND NOT conflict) "
+        "FROM act_match"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sr.match_key FROM act_match m JOIN sharing_sharedrecord sr ON sr.id = m.sr_id "
+            "WHERE m.conflict ORDER BY sr.match_key LIMIT %s",
+            [MAX_LISTED_ERRORS],
+        )
+        conflicts = [row[0] for row in cursor.fetchall()]
+    return created, overwritten, conflicts
+
+
+def copy_chunk(share: Share, job: SyncJob, registry: str, dest_id: int, lo: int, hi: int) -> dict[str, Any]:
+    """Copy shared records with lo < id <= hi into one destination (inside a transaction)."""
+    _fill_match(share, registry, dest_id, lo, hi)
+    if registry == "product":
+        _mark_product_conflicts(dest_id)
+    _snapshot_matched(share, job, registry, dest_id)
+    if registry == "party":
+        _copy_parties(share.pk, dest_id)
+    else:
+        _copy_products(share.pk, dest_id)
+    _copy_attachments(registry, dest_id)
+    created, overwritten, conflicts = _link_matched(registry, dest_id)
+    conflict_count = _fetchone("SELECT count(*) FROM act_match WHERE conflict")[0]
+    _execute("DROP TABLE act_match")
+    return {"created": created, "overwritten": overwritten, "conflicts": conflict_count,
+            "conflict_keys": conflicts}
+
+
+# --- step 3: references that may point into any chunk --------------------------------------
+
+
+def copy_product_relations(share: Share, dest_id: int) -> None:
+    """Suppliers (by CNPJ/CPF) and structures (components by code) of every linked product."""
+    _execute(
+        """
+        CREATE TEMP TABLE act_pairs ON COMMIT DROP AS
+        SELECT dl.local_id AS dest_product, ol.local_id AS origin_product
+        FROM sharing_recordlink dl
+        JOIN sharing_sharedrecord sr ON sr.id = dl.shared_record_id
+        JOIN sharing_recordlink ol ON ol.shared_record_id = sr.id AND ol.company_id = %(origin)s
+        WHERE dl.company_id = %(dest)s AND sr.share_id = %(share)s AND sr.registry = 'product'
+        """,
+        {"origin": share.origin_id, "dest": dest_id, "share": share.pk},
+    )
+    _execute("CREATE INDEX ON act_pairs (origin_product)")
+    _execute("DELETE FROM catalog_product_suppliers WHERE product_id IN (SELECT dest_product FROM act_pairs)")
+    _execute(
+        """
+        INSERT INTO catalog_product_suppliers (product_id, party_id)
+        SELECT DISTINCT ON (pr.dest_product, s.cnpj_cpf) pr.dest_product, dp.id
+        FROM act_pairs pr
+        JOIN catalog_product_suppliers ps ON ps.product_id = pr.origin_product
+        JOIN catalog_party s ON s.id = ps.party_id AND s.cnpj_cpf <> ''
+        JOIN catalog_party dp ON dp.company_id = %(dest)s AND dp.cnpj_cpf = s.cnpj_cpf
+        ORDER BY pr.dest_product, s.cnpj_cpf, dp.active DESC, dp.id
+        """,
+        {"dest": dest_id},
+    )
+    _execute(
+        "DELETE FROM catalog_billofmaterialsitem WHERE product_id IN (SELECT dest_product FROM act_pairs)"
+    )
+    _execute(
+        """
+        INSERT INTO catalog_billofmaterialsitem (product_id, component_id, quantity)
+        SELECT pr.dest_product, dc.id, b.quantity
+        FROM act_pairs pr
+        JOIN catalog_billofmaterialsitem b ON b.product_id = pr.origin_product
+        JOIN catalog_product oc ON oc.id = b.component_id
+        JOIN catalog_product dc ON dc.company_id = %(dest)s AND dc.code = oc.code
+        WHERE dc.id <> pr.dest_product
+        """,
+        {"dest": dest_id},
+    )
+    _execute("DROP TABLE act_pairs")
+
+
+# --- the job ------------------------------------------------------------------------------
+
+
+def _chunk_bounds(share: Share, registry: str) -> list[tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n "
+            "FROM sharing_sharedrecord WHERE share_id = %s AND registry = %s) t "
+            "WHERE n %% %s = 0 OR n = 1 ORDER BY id",
+            [share.pk, registry, CHUNK_SIZE],
+        )
+        marks = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT max(id) FROM sharing_sharedrecord WHERE share_id = %s AND registry = %s",
+            [share.pk, registry],
+        )
+        last = cursor.fetchone()[0]
+    if last is None:
+        return []
+    # (lo, hi]: the first chunk starts just below the first id.
+    edges = [marks[0] - 1] + [m for m in marks[1:] if m != marks[0]]
+    if edges[-1] != last:
+        edges.append(last)
+    return list(zip(edges, edges[1:], strict=False))
+
+
+def _renew(job: SyncJob, *, release: bool = False, **fields: Any) -> None:
+    """Save progress and keep holding the job (or let it go when it is finished)."""
+    fields["lease_until"] = None if release else timezone.now() + LEASE
+    SyncJob.objects.filter(pk=job.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(job, name, value)
+
+
+def run_activation(job: SyncJob) -> None:
+    """Run (or resume) an activation job to the end. The caller has claimed the job."""
+    share = Share.objects.select_related("origin").get(pk=job.share_id)
+    members = list(
+        ShareMember.objects.filter(pk__in=job.params["member_ids"]).select_related("company").order_by("pk")
+    )
+    destinations = [m for m in members if not m.is_origin]
+    registries = share.registries
+    timings = dict(job.counts.get("timings", {}))
+
+    started = time.monotonic()
+    with transaction.atomic():
+        for registry in registries:
+            create_shared_records(share, registry)
+        totals = {
+            r: SharedRecord.objects.filter(share=share, registry=r).count() for r in registries
+        }
+        total = sum(totals.values()) * len(destinations)
+        _renew(job, total=total)
+    timings.setdefault("shared_records_s", round(time.monotonic() - started, 3))
+
+    cursor = job.params.get("cursor", {})
+    counts = {key: job.counts.get(key, 0) for key in ("created", "overwritten", "conflicts")}
+    errors = list(job.errors)
+    for dest in destinations:
+        for registry in registries:
+            step = f"{dest.pk}:{registry}"
+            done_up_to = cursor.get(step, 0)
+            if done_up_to == "done":
+                continue
+            t0 = time.monotonic()
+            for lo, hi in _chunk_bounds(share, registry):
+                if hi <= done_up_to:
+                    continue
+                with transaction.atomic():
+                    result = copy_chunk(share, job, registry, dest.company_id, max(lo, done_up_to), hi)
+                    for key in counts:
+                        counts[key] += result[key]
+                    for match_key in result["conflict_keys"]:
+                        if len(errors) < MAX_LISTED_ERRORS:
+                            errors.append(
+                                f"{dest.company.display_name}: produto {match_key} não copiado — o EAN "
+                                "já existe nesta empresa em outro código (validação de unicidade ativada)."
+                            )
+                    cursor[step] = hi
+                    done = job.done + _count_in_range(share, registry, max(lo, done_up_to), hi)
+                    _renew(job, done=done, counts={**counts, "timings": timings}, errors=errors,
+                           params={**job.params, "cursor": cursor})
+            with transaction.atomic():
+                if registry == "product":
+                    copy_product_relations(share, dest.company_id)
+                cursor[step] = "done"
+                _renew(job, params={**job.params, "cursor": cursor})
+            timings[f"{dest.company_id}:{registry}_s"] = round(time.monotonic() - t0, 3)
+
+    with transaction.atomic():
+        now = timezone.now()
+        ShareMember.objects.filter(pk__in=[m.pk for m in members]).exclude(
+            state=ShareMember.State.REMOVED
+        ).update(state=ShareMember.State.ACTIVE, activated_at=now)
+        if share.status == Share.Status.ACTIVATING:
+            Share.objects.filter(pk=share.pk).update(
+                status=Share.Status.ACTIVE, activated_at=now, activated_by_id=job.created_by_id
+            )
+        timings["total_s"] = round(time.monotonic() - started + timings.get("total_s", 0), 3)
+        for dest in destinations:
+            AuditEntry.objects.create(
+                share=share, company_id=dest.company_id, actor_id=job.created_by_id,
+                action=AuditEntry.Action.ACTIVATE,
+                detail=(
+                    f"Sincronismo ativado ({share.get_registries_display()}): "
+                    f"{counts['created']} incluídos, {counts['overwritten']} sobrescritos "
+                    f"(com cópia anterior guardada), {counts['conflicts']} não copiados por conflito."
+                ),
+            )
+        _renew(job, status=SyncJob.Status.DONE, done=job.total, finished_at=now,
+               counts={**counts, "timings": timings}, errors=errors, release=True)
+    from sharing.propagation import enqueue_catch_up
+
+    for dest in destinations:
+        enqueue_catch_up(share.pk, dest.company_id)
+
+
+def _count_in_range(share: Share, registry: str, lo: int, hi: int) -> int:
+    return SharedRecord.objects.filter(share=share, registry=registry, pk__gt=lo, pk__lte=hi).count()

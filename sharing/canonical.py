@@ -1,0 +1,113 @@
+"""The canonical (company-independent) values of shared records, computed in SQL.
+
+One query per registry says what a local row shares: its shared fields, with references
+turned into keys that mean the same in every company (salespeople by e-mail, family by
+name, suppliers by CNPJ/CPF, structure components by product code, attachments by
+content hash). The same query serves activation (all rows of a company at once), the
+hook (one row), snapshots and drift detection (compare with SharedRecord.values), so the
+three can never disagree about what "the same values" means.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+
+# The fields of each registry that travel between companies (DESIGN.md §2). Everything
+# else (integration code, client/supplier flags, tags, stock, price tables) stays local.
+SHARED_FIELDS = {
+    "party": (
+        "cnpj_cpf", "person_type", "legal_name", "trade_name", "street", "number", "complement",
+        "district", "city", "state", "cep", "country_code", "phone_ddd", "phone_number", "email",
+        "characteristics", "active", "salespeople", "attachments",
+    ),
+    "product": (
+        "code", "description", "unit", "ncm", "ean", "price", "origin", "item_type", "cest",
+        "family", "suppliers", "characteristics", "bom", "active", "attachments",
+    ),
+}
+
+# Model fields copied as they are between rows (the rest are mapped references).
+PLAIN_FIELDS = {
+    "party": SHARED_FIELDS["party"][:-2],
+    "product": ("code", "description", "unit", "ncm", "ean", "price", "origin", "item_type",
+                "cest", "characteristics", "active"),
+}
+
+_PARTY_SQL = """
+SELECT p.id AS local_id, p.cnpj_cpf AS match_key, jsonb_build_object(
+    'cnpj_cpf', p.cnpj_cpf, 'person_type', p.person_type, 'legal_name', p.legal_name,
+    'trade_name', p.trade_name, 'street', p.street, 'number', p.number,
+    'complement', p.complement, 'district', p.district, 'city', p.city, 'state', p.state,
+    'cep', p.cep, 'country_code', p.country_code, 'phone_ddd', p.phone_ddd,
+    'phone_number', p.phone_number, 'email', p.email, 'characteristics', p.characteristics,
+    'active', p.active,
+    'salespeople', COALESCE((
+        SELECT jsonb_agg(jsonb_build_array(lower(s.email), s.name) ORDER BY lower(s.email))
+        FROM catalog_party_salespeople ps JOIN catalog_salesperson s ON s.id = ps.salesperson_id
+        WHERE ps.party_id = p.id), '[]'::jsonb),
+    'attachments', COALESCE((
+        SELECT jsonb_agg(jsonb_build_array(a.blob_id, a.filename, a.is_image)
+                         ORDER BY a.blob_id, a.filename)
+        FROM catalog_attachment a WHERE a.party_id = p.id), '[]'::jsonb)
+) AS values
+FROM catalog_party p
+WHERE p.company_id = %(company_id)s AND p.cnpj_cpf <> '' {where}
+"""
+
+_PRODUCT_SQL = """
+SELECT p.id AS local_id, p.code AS match_key, jsonb_build_object(
+    'code', p.code, 'description', p.description, 'unit', p.unit, 'ncm', p.ncm, 'ean', p.ean,
+    'price', p.price::text, 'origin', p.origin, 'item_type', p.item_type, 'cest', p.cest,
+    'family', COALESCE(f.name, ''), 'characteristics', p.characteristics, 'active', p.active,
+    'suppliers', COALESCE((
+        SELECT jsonb_agg(DISTINCT s.cnpj_cpf ORDER BY s.cnpj_cpf)
+        FROM catalog_product_suppliers ps JOIN catalog_party s ON s.id = ps.party_id
+        WHERE ps.product_id = p.id AND s.cnpj_cpf <> ''), '[]'::jsonb),
+    'bom', COALESCE((
+        SELECT jsonb_agg(jsonb_build_array(c.code, b.quantity::text) ORDER BY c.code)
+        FROM catalog_billofmaterialsitem b JOIN catalog_product c ON c.id = b.component_id
+        WHERE b.product_id = p.id), '[]'::jsonb),
+    'attachments', COALESCE((
+        SELECT jsonb_agg(jsonb_build_array(a.blob_id, a.filename, a.is_image)
+                         ORDER BY a.blob_id, a.filename)
+        FROM catalog_attachment a WHERE a.product_id = p.id), '[]'::jsonb)
+) AS values
+FROM catalog_product p LEFT JOIN catalog_productfamily f ON f.id = p.family_id
+WHERE p.company_id = %(company_id)s {where}
+"""
+
+
+def canonical_sql(registry: str, where: str = "") -> str:
+    """The SELECT (local_id, match_key, values) for a company; `where` adds conditions on p."""
+    template = _PARTY_SQL if registry == "party" else _PRODUCT_SQL
+    return template.format(where=where)
+
+
+def canonical_values(registry: str, company_id: int, local_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """{local_id: values} for the given rows of one company (rows without a key are left out)."""
+    ids = list(local_ids)
+    if not ids:
+        return {}
+    sql = canonical_sql(registry, "AND p.id = ANY(%(ids)s)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"company_id": company_id, "ids": ids})
+        return {local_id: _decode(values) for local_id, _key, values in cursor.fetchall()}
+
+
+def _decode(values: Any) -> dict[str, Any]:
+    # psycopg decodes jsonb already; text would only come from an unusual adapter setup.
+    return json.loads(values) if isinstance(values, str) else values
+
+
+def match_key_of(registry: str, values: dict[str, Any]) -> str:
+    return values["cnpj_cpf"] if registry == "party" else values["code"]
+
+
+def diff_fields(registry: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
+    """The shared fields whose values differ between two canonical value sets."""
+    old = old or {}
+    return [name for name in SHARED_FIELDS[registry] if old.get(name) != new.get(name)]

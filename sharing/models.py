@@ -1,0 +1,335 @@
+"""The sharing engine's state: shares and members, canonical records, links, the outbox,
+jobs, snapshots and the audit trail. Writes live in sharing/services.py and the engine
+modules; nothing here saves itself."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from companies.models import Company
+
+REGISTRY_CHOICES = [("party", "Clientes e fornecedores"), ("product", "Produtos")]
+
+
+class Share(models.Model):
+    """Compartilhamento de cadastros: one origin, its destinations, and what they share."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Rascunho"
+        ACTIVATING = "activating", "Ativando"
+        ACTIVE = "active", "Ativo"
+        DISSOLVED = "dissolved", "Encerrado"
+
+    origin = models.ForeignKey(
+        Company, verbose_name="aplicativo origem", related_name="origin_shares", on_delete=models.PROTECT
+    )
+    shares_parties = models.BooleanField("clientes e fornecedores", default=False)
+    shares_products = models.BooleanField("produtos", default=False)
+    status = models.CharField("situação", max_length=12, choices=Status.choices, default=Status.DRAFT)
+    configured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="configurado por", related_name="+",
+        on_delete=models.SET_NULL, null=True, blank=True,
+    )
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="ativado por", related_name="+",
+        on_delete=models.SET_NULL, null=True, blank=True,
+    )
+    created_at = models.DateTimeField("configurado em", auto_now_add=True)
+    activated_at = models.DateTimeField("ativado em", null=True, blank=True)
+    dissolved_at = models.DateTimeField("encerrado em", null=True, blank=True)
+    # The fixed PRD code sequence: a secret key for the permutation and how many codes
+    # were handed out. Neither can be changed or reset from any screen.
+    code_key = models.BigIntegerField("chave da sequência de códigos", editable=False)
+    code_counter = models.BigIntegerField("códigos sugeridos", default=0, editable=False)
+
+    class Meta:
+        verbose_name = "compartilhamento de cadastros"
+        verbose_name_plural = "compartilhamentos de cadastros"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Compartilhamento nº {self.pk} ({self.origin})"
+
+    @property
+    def registries(self) -> list[str]:
+        return [r for r, on in (("party", self.shares_parties), ("product", self.shares_products)) if on]
+
+    def get_registries_display(self) -> str:
+        labels = dict(REGISTRY_CHOICES)
+        return ", ".join(labels[r] for r in self.registries)
+
+
+class ShareMember(models.Model):
+    """A company in a share, with its own permissions: include, edit, delete."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Aguardando ativação"
+        ACTIVE = "active", "Ativo"
+        REMOVED = "removed", "Removido"
+
+    share = models.ForeignKey(Share, related_name="members", on_delete=models.CASCADE)
+    company = models.ForeignKey(
+        Company, verbose_name="empresa", related_name="share_memberships", on_delete=models.PROTECT
+    )
+    is_origin = models.BooleanField("origem", default=False)
+    can_create = models.BooleanField("inclusão", default=True)
+    can_update = models.BooleanField("edição", default=True)
+    can_delete = models.BooleanField("exclusão", default=False)
+    state = models.CharField("situação", max_length=10, choices=State.choices, default=State.PENDING)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    added_at = models.DateTimeField("incluída em", auto_now_add=True)
+    activated_at = models.DateTimeField("ativada em", null=True, blank=True)
+    removed_at = models.DateTimeField("removida em", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "empresa do compartilhamento"
+        verbose_name_plural = "empresas do compartilhamento"
+        ordering = ["-is_origin", "company__legal_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["share", "company"],
+                condition=~models.Q(state="removed"),
+                name="share_member_once_while_present",
+            ),
+            models.UniqueConstraint(
+                fields=["share"], condition=models.Q(is_origin=True), name="share_one_origin"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        role = "origem" if self.is_origin else "destino"
+        return f"{self.company} ({role})"
+
+    def permissions_display(self) -> str:
+        names = [n for n, on in (("inclusão", self.can_create), ("edição", self.can_update),
+                                 ("exclusão", self.can_delete)) if on]
+        return ", ".join(names) or "somente leitura"
+
+
+class SharedRecord(models.Model):
+    """The group's canonical copy of one client/supplier or product."""
+
+    share = models.ForeignKey(Share, related_name="records", on_delete=models.CASCADE)
+    registry = models.CharField("cadastro", max_length=8, choices=REGISTRY_CHOICES)
+    # Normalised CNPJ/CPF for parties, product code for products.
+    match_key = models.CharField("chave", max_length=60)
+    values = models.JSONField("valores compartilhados")
+    version = models.PositiveIntegerField("versão", default=1)
+    created_at = models.DateTimeField("criado em", auto_now_add=True)
+    updated_at = models.DateTimeField("alterado em", auto_now=True)
+
+    class Meta:
+        verbose_name = "cadastro compartilhado"
+        verbose_name_plural = "cadastros compartilhados"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["share", "registry", "match_key"], name="shared_record_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        label = self.values.get("legal_name") or self.values.get("description") or ""
+        return f"{self.match_key} {label} (v{self.version})"
+
+
+class RecordLink(models.Model):
+    """Ties a shared record to the local row that represents it in one member company."""
+
+    shared_record = models.ForeignKey(SharedRecord, related_name="links", on_delete=models.CASCADE)
+    company = models.ForeignKey(Company, related_name="record_links", on_delete=models.CASCADE)
+    registry = models.CharField(max_length=8, choices=REGISTRY_CHOICES)
+    local_id = models.BigIntegerField("registro local")
+    # The SharedRecord version whose values this local row holds.
+    applied_version = models.PositiveIntegerField("versão aplicada", default=0)
+    last_error = models.TextField("último erro", blank=True)
+    updated_at = models.DateTimeField("atualizado em", auto_now=True)
+
+    class Meta:
+        verbose_name = "vínculo de cadastro"
+        verbose_name_plural = "vínculos de cadastros"
+        constraints = [
+            models.UniqueConstraint(fields=["shared_record", "company"], name="link_once_per_company"),
+            models.UniqueConstraint(fields=["company", "registry", "local_id"], name="link_once_per_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shared_record_id} → {self.company_id}/{self.registry}/{self.local_id}"
+
+
+class Change(models.Model):
+    """The outbox: one accepted change of a shared record, to apply to every other member."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pendente"
+        APPLIED = "applied", "Aplicada"
+        FAILED = "failed", "Falhou"
+
+    share = models.ForeignKey(Share, related_name="changes", on_delete=models.CASCADE)
+    shared_record = models.ForeignKey(SharedRecord, related_name="changes", on_delete=models.CASCADE)
+    version = models.PositiveIntegerField("versão")
+    company = models.ForeignKey(
+        Company, verbose_name="feita em", related_name="+", on_delete=models.PROTECT
+    )
+    action = models.CharField("ação", max_length=8)
+    changed_fields = models.JSONField("campos alterados", default=list)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    source = models.CharField("origem da alteração", max_length=20, blank=True)
+    status = models.CharField("situação", max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField("tentativas", default=0)
+    last_error = models.TextField("último erro", blank=True)
+    created_at = models.DateTimeField("criada em", auto_now_add=True, db_index=True)
+    applied_at = models.DateTimeField("aplicada em", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "alteração a propagar"
+        verbose_name_plural = "alterações a propagar"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="change_status_created")]
+        constraints = [
+            models.UniqueConstraint(fields=["shared_record", "version"], name="change_once_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"Alteração {self.pk} ({self.action} v{self.version})"
+
+
+class SyncJob(models.Model):
+    """A long job (activation, adding a member, resync) with progress for the bar and admin."""
+
+    class Kind(models.TextChoices):
+        ACTIVATE = "activate", "Ativação"
+        RESYNC = "resync", "Ressincronização"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Na fila"
+        RUNNING = "running", "Em andamento"
+        DONE = "done", "Concluído"
+        FAILED = "failed", "Falhou"
+
+    share = models.ForeignKey(Share, related_name="jobs", on_delete=models.CASCADE)
+    kind = models.CharField("tipo", max_length=10, choices=Kind.choices)
+    status = models.CharField("situação", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # For an activation: the members it brings in (ids of ShareMember rows).
+    params = models.JSONField("parâmetros", default=dict)
+    total = models.PositiveIntegerField("total", default=0)
+    done = models.PositiveIntegerField("feito", default=0)
+    counts = models.JSONField("contagens", default=dict)
+    errors = models.JSONField("erros", default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField("criado em", auto_now_add=True)
+    started_at = models.DateTimeField("iniciado em", null=True, blank=True)
+    finished_at = models.DateTimeField("concluído em", null=True, blank=True)
+    # A worker holds the job while lease_until is in the future; a killed worker's lease
+    # expires and the watchdog hands the job to another.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField("execuções", default=0)
+
+    class Meta:
+        verbose_name = "tarefa de sincronismo"
+        verbose_name_plural = "tarefas de sincronismo"
+        ordering = ["-created_at"]
+        constraints = [
+            # A double click or a second tab never starts a second activation of a share.
+            models.UniqueConstraint(
+                fields=["share", "kind"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_running_job_per_share_and_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} nº {self.pk} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class Snapshot(models.Model):
+    """A destination record as it was before activation overwrote it; restorable."""
+
+    share = models.ForeignKey(Share, related_name="snapshots", on_delete=models.CASCADE)
+    job = models.ForeignKey(SyncJob, related_name="snapshots", on_delete=models.SET_NULL, null=True)
+    company = models.ForeignKey(Company, related_name="snapshots", on_delete=models.CASCADE)
+    registry = models.CharField(max_length=8, choices=REGISTRY_CHOICES)
+    local_id = models.BigIntegerField("registro local")
+    values = models.JSONField("valores anteriores")
+    created_at = models.DateTimeField("guardado em", auto_now_add=True)
+    restored_at = models.DateTimeField("restaurado em", null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = "cópia anterior (snapshot)"
+        verbose_name_plural = "cópias anteriores (snapshots)"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["share", "company", "registry", "local_id"], name="snapshot_once_per_row"
+            )
+        ]
+
+    def __str__(self) -> str:
+        label = self.values.get("legal_name") or self.values.get("description") or self.local_id
+        return f"{label} @ {self.company_id}"
+
+
+class AuditEntry(models.Model):
+    """Who did what to which shared record, in which company, and where it went."""
+
+    class Action(models.TextChoices):
+        CONFIGURE = "configure", "Configuração"
+        ACTIVATE = "activate", "Ativação"
+        REMOVE = "remove", "Remoção"
+        CHANGE = "change", "Alteração"
+        APPLY = "apply", "Aplicação"
+        APPLY_FAILED = "apply_failed", "Falha ao aplicar"
+        REFUSED = "refused", "Recusada"
+        RESYNC = "resync", "Ressincronização"
+        RESTORE = "restore", "Restauração"
+
+    share = models.ForeignKey(Share, related_name="audit_entries", on_delete=models.CASCADE)
+    company = models.ForeignKey(
+        Company, verbose_name="empresa", related_name="+", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="usuário", related_name="+",
+        on_delete=models.SET_NULL, null=True, blank=True,
+    )
+    action = models.CharField("ação", max_length=14, choices=Action.choices)
+    registry = models.CharField("cadastro", max_length=8, choices=REGISTRY_CHOICES, blank=True)
+    shared_record = models.ForeignKey(
+        SharedRecord, related_name="audit_entries", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    change = models.ForeignKey(
+        Change, related_name="audit_entries", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    local_id = models.BigIntegerField("registro local", null=True, blank=True)
+    fields = models.JSONField("campos", default=list, blank=True)
+    old_values = models.JSONField("valores anteriores", default=dict, blank=True)
+    new_values = models.JSONField("valores novos", default=dict, blank=True)
+    detail = models.TextField("detalhe", blank=True)
+    created_at = models.DateTimeField("quando", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "registro de auditoria"
+        verbose_name_plural = "trilha de auditoria"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["share", "-created_at"], name="audit_share_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} em {self.created_at:%d/%m/%Y %H:%M}"

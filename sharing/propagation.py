@@ -1,0 +1,364 @@
+"""Propagation after activation: accept a member's change, then apply it everywhere else.
+
+Accepting (inside the catalog write's transaction, through the hook):
+  check the member's permission → lock the SharedRecord → refuse if this member has not
+  yet received the newest version (no silent lost update) → store the new canonical values
+  with version + 1 → write a Change row (the outbox) → enqueue its application on commit.
+
+Applying (a django-q2 task, at-least-once): for every other active member, lock the local
+row and its link, re-read the SharedRecord, and write its values only when the link holds
+an older version. Applying twice, or an old change after a new one, changes nothing.
+
+Lock order everywhere: local catalog row → RecordLink → SharedRecord.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog import services as catalog_services
+from catalog.exceptions import WriteRefused
+from catalog.hooks import RecordWrite
+from catalog.models import Party, Product, ProductFamily, Salesperson
+from companies.models import Company
+from omieshare.lib.brazil import mask_cpf_cnpj
+from omieshare.lib.jobs import enqueue_on_commit
+from sharing import selectors
+from sharing.canonical import PLAIN_FIELDS, canonical_values, diff_fields, match_key_of
+from sharing.models import AuditEntry, Change, RecordLink, Share, ShareMember, SharedRecord, Snapshot
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "sharing"  # catalog writes made by the engine itself; the hook ignores them
+REGISTRY_LABEL = {"party": "clientes e fornecedores", "product": "produtos"}
+MODEL = {"party": Party, "product": Product}
+
+
+def _describe(registry: str, key: str) -> str:
+    return f"CNPJ/CPF {mask_cpf_cnpj(key)}" if registry == "party" else f"código {key}"
+
+
+def _refuse(member: ShareMember, what: str, registry: str) -> None:
+    raise WriteRefused(
+        f"A empresa {member.company.display_name} não tem permissão de {what} de "
+        f"{REGISTRY_LABEL[registry]} no compartilhamento de cadastros. Nada foi salvo. "
+        "Peça a um administrador da empresa origem para alterar as permissões."
+    )
+
+
+# --- accepting a member's write ---------------------------------------------------------
+
+
+def on_catalog_write(write: RecordWrite) -> None:
+    """The hook catalog/services.py calls inside every party/product write."""
+    if write.source == SOURCE:
+        return
+    member = selectors.member_for(write.company_id, write.registry)
+    if member is None:
+        return
+    if member.state != ShareMember.State.ACTIVE:
+        raise WriteRefused(
+            "O compartilhamento de cadastros desta empresa está sendo ativado. Aguarde a "
+            "conclusão (acompanhe em Resumo do App) e tente novamente; nada foi salvo."
+        )
+    link = (
+        RecordLink.objects.select_for_update()
+        .filter(company_id=write.company_id, registry=write.registry, local_id=write.record.pk)
+        .first()
+    )
+    if link is None:
+        _accept_new(write, member)
+    else:
+        _accept_change(write, member, link)
+
+
+def _accept_new(write: RecordWrite, member: ShareMember) -> None:
+    """A record this company shares for the first time: a new one, or a party that gained
+    a CNPJ/CPF. Anything else without a link (destination-only records, parties without a
+    document) stays local."""
+    registry = write.registry
+    record = write.record
+    key = record.cnpj_cpf if registry == "party" else record.code
+    if not key or write.action == "delete" or not record.active:
+        return
+    gained_key = registry == "party" and write.before is not None and not write.before.get("cnpj_cpf")
+    if write.action == "update" and not gained_key:
+        return
+    if not member.can_create:
+        _refuse(member, "inclusão", registry)
+    share = member.share
+    if SharedRecord.objects.filter(share=share, registry=registry, match_key=key).exists():
+        raise WriteRefused(
+            f"Já existe um cadastro compartilhado com o {_describe(registry, key)} no grupo; ele "
+            "está sendo sincronizado para esta empresa. Aguarde e edite o cadastro existente; "
+            "nada foi salvo."
+        )
+    values = canonical_values(registry, write.company_id, [record.pk])[record.pk]
+    shared = SharedRecord.objects.create(
+        share=share, registry=registry, match_key=key, values=values, version=1
+    )
+    RecordLink.objects.create(
+        shared_record=shared, company_id=write.company_id, registry=registry,
+        local_id=record.pk, applied_version=1,
+    )
+    _record_change(write, shared, action="create", fields=list(values), old={}, new=values)
+
+
+def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) -> None:
+    registry = write.registry
+    shared = SharedRecord.objects.select_for_update().get(pk=link.shared_record_id)
+    values = canonical_values(registry, write.company_id, [write.record.pk]).get(write.record.pk)
+    if values is None:
+        raise WriteRefused(
+            "O CNPJ/CPF de um cadastro compartilhado não pode ser apagado: sem ele o cadastro "
+            "deixaria de ser sincronizado. Nada foi salvo."
+        )
+    changed = diff_fields(registry, shared.values, values)
+    if not changed:
+        return  # only fields that stay in this company changed
+    deactivating = changed == ["active"] and not values["active"]
+    if deactivating and not member.can_delete:
+        _refuse(member, "exclusão", registry)
+    if not deactivating and not member.can_update:
+        _refuse(member, "edição", registry)
+    if link.applied_version != shared.version:
+        current = "; ".join(f"{name} = {shared.values.get(name)!r}" for name in changed[:6])
+        raise WriteRefused(
+            "Este cadastro foi alterado em outra empresa do grupo (versão "
+            f"{shared.version}) e a alteração ainda está sendo aplicada aqui. Nada foi salvo; "
+            f"os valores atuais são: {current}. Recarregue a página em alguns segundos."
+        )
+    key = match_key_of(registry, values)
+    if key != shared.match_key and SharedRecord.objects.filter(
+        share_id=shared.share_id, registry=registry, match_key=key
+    ).exists():
+        raise WriteRefused(
+            f"Já existe outro cadastro compartilhado com o {_describe(registry, key)}. Nada foi salvo."
+        )
+    old = {name: shared.values.get(name) for name in changed}
+    shared.values = values
+    shared.match_key = key
+    shared.version += 1
+    shared.save(update_fields=["values", "match_key", "version", "updated_at"])
+    link.applied_version = shared.version
+    link.last_error = ""
+    link.save(update_fields=["applied_version", "last_error", "updated_at"])
+    action = "delete" if deactivating else "update"
+    _record_change(write, shared, action=action, fields=changed, old=old,
+                   new={name: values.get(name) for name in changed})
+
+
+def _record_change(write: RecordWrite, shared: SharedRecord, *, action, fields, old, new) -> None:
+    change = Change.objects.create(
+        share_id=shared.share_id, shared_record=shared, version=shared.version,
+        company_id=write.company_id, action=action, changed_fields=fields,
+        actor_id=write.actor_id, source=write.source,
+    )
+    AuditEntry.objects.create(
+        share_id=shared.share_id, company_id=write.company_id, actor_id=write.actor_id,
+        action=AuditEntry.Action.CHANGE, registry=shared.registry, shared_record=shared,
+        change=change, local_id=write.record.pk, fields=fields, old_values=old, new_values=new,
+        detail=f"{action} (v{shared.version}) via {write.source}",
+    )
+    enqueue_on_commit("sharing.tasks.apply_change", change.pk)
+
+
+# --- applying to the other members ------------------------------------------------------
+
+
+def apply_change(change_id: int) -> None:
+    """Bring every other active member up to date with the change's shared record."""
+    change = Change.objects.select_related("share", "shared_record").filter(pk=change_id).first()
+    if change is None or change.status == Change.Status.APPLIED:
+        return
+    targets = selectors.active_members(change.share).exclude(company_id=change.company_id)
+    errors = []
+    for member in targets:
+        try:
+            result = apply_record(change.shared_record_id, member.company_id)
+        except Exception as error:  # noqa: BLE001 — recorded, retried, never lost
+            logger.exception("applying change %s to company %s failed", change_id, member.company_id)
+            message = _error_text(error)
+            errors.append(f"{member.company.display_name}: {message}")
+            _note_failure(change, member.company_id, message)
+        else:
+            if result is not None:
+                AuditEntry.objects.create(
+                    share_id=change.share_id, company_id=member.company_id,
+                    action=AuditEntry.Action.APPLY, registry=change.shared_record.registry,
+                    shared_record_id=change.shared_record_id, change=change, local_id=result,
+                    fields=change.changed_fields, detail=f"v{change.version} aplicada",
+                )
+    Change.objects.filter(pk=change.pk).update(
+        attempts=change.attempts + 1,
+        status=Change.Status.FAILED if errors else Change.Status.APPLIED,
+        last_error="\n".join(errors),
+        applied_at=None if errors else timezone.now(),
+    )
+
+
+def _error_text(error: Exception) -> str:
+    messages = getattr(error, "messages", None)
+    return "; ".join(messages) if messages else str(error) or error.__class__.__name__
+
+
+def _note_failure(change: Change, company_id: int, message: str) -> None:
+    RecordLink.objects.filter(shared_record_id=change.shared_record_id, company_id=company_id).update(
+        last_error=message[:2000]
+    )
+    AuditEntry.objects.create(
+        share_id=change.share_id, company_id=company_id, action=AuditEntry.Action.APPLY_FAILED,
+        registry=change.shared_record.registry, shared_record_id=change.shared_record_id,
+        change=change, fields=change.changed_fields,
+        detail=f"tentativa {change.attempts + 1}: {message}"[:4000],
+    )
+
+
+def apply_record(shared_record_id: int, company_id: int, *, force: bool = False) -> int | None:
+    """Write the shared record's current values into one company. Returns the local id, or
+    None when that company already holds this version (nothing written). `force` rewrites
+    even so: resync uses it to repair a row edited behind the engine's back."""
+    with transaction.atomic():
+        company = Company.objects.get(pk=company_id)
+        link = RecordLink.objects.filter(shared_record_id=shared_record_id, company_id=company_id).first()
+        if link is not None:
+            model = MODEL[link.registry]
+            model.objects.select_for_update(of=("self",)).filter(pk=link.local_id).first()
+            link = RecordLink.objects.select_for_update().get(pk=link.pk)
+            shared = SharedRecord.objects.get(pk=shared_record_id)
+        else:
+            shared = SharedRecord.objects.select_for_update().get(pk=shared_record_id)
+            link = RecordLink.objects.filter(shared_record_id=shared_record_id, company_id=company_id).first()
+        if link is not None and link.applied_version >= shared.version and not force:
+            return None
+        registry = shared.registry
+        data = to_local_data(registry, shared.values, company)
+        if link is not None:
+            local_id = _update_local(registry, company, link.local_id, data)
+            link.applied_version = shared.version
+            link.last_error = ""
+            link.save(update_fields=["applied_version", "last_error", "updated_at"])
+            return local_id
+        local_id = _create_or_adopt_local(shared, company, data)
+        RecordLink.objects.create(
+            shared_record=shared, company=company, registry=registry, local_id=local_id,
+            applied_version=shared.version,
+        )
+        return local_id
+
+
+def _update_local(registry: str, company: Company, local_id: int, data: dict[str, Any]) -> int:
+    update = catalog_services.party_update if registry == "party" else catalog_services.product_update
+    id_arg = "party_id" if registry == "party" else "product_id"
+    update(company=company, data=data, source=SOURCE, **{id_arg: local_id})
+    return local_id
+
+
+def _create_or_adopt_local(shared: SharedRecord, company: Company, data: dict[str, Any]) -> int:
+    """A record new to this company: overwrite a local one with the same key (kept first as
+    a snapshot, as activation does) or create it."""
+    registry = shared.registry
+    key_field = "cnpj_cpf" if registry == "party" else "code"
+    linked = RecordLink.objects.filter(company=company, registry=registry).values("local_id")
+    existing = (
+        MODEL[registry].objects.filter(company=company, **{key_field: shared.match_key})
+        .exclude(pk__in=linked)
+        .order_by("-active", "pk")
+        .first()
+    )
+    if existing is not None:
+        before = canonical_values(registry, company.pk, [existing.pk]).get(existing.pk, {})
+        Snapshot.objects.get_or_create(
+            share_id=shared.share_id, company=company, registry=registry, local_id=existing.pk,
+            defaults={"values": before},
+        )
+        return _update_local(registry, company, existing.pk, data)
+    create = catalog_services.party_create if registry == "party" else catalog_services.product_create
+    return create(company=company, data=data, source=SOURCE).pk
+
+
+def to_local_data(registry: str, values: dict[str, Any], company: Company) -> dict[str, Any]:
+    """Canonical values → the data catalog/services.py takes for one company, mapping the
+    references: salespeople by e-mail and family by name (created if missing), suppliers by
+    CNPJ/CPF, structure components by code, attachments by content hash."""
+    data: dict[str, Any] = {name: values[name] for name in PLAIN_FIELDS[registry] if name in values}
+    data["attachments"] = values.get("attachments", [])
+    if registry == "party":
+        data["salespeople"] = [_salesperson_id(company, email, name) for email, name in values["salespeople"]]
+        return data
+    data["price"] = Decimal(str(values["price"]))
+    data["family"] = _family_id(company, values["family"]) if values["family"] else None
+    data["suppliers"] = _party_ids_by_document(company, values["suppliers"])
+    data["bom"] = _bom_by_code(company, values["bom"])
+    return data
+
+
+def _salesperson_id(company: Company, email: str, name: str) -> int:
+    found = Salesperson.objects.filter(company=company, email__iexact=email).values_list("pk", flat=True).first()
+    if found:
+        return found
+    return catalog_services.salesperson_create(company=company, name=name, email=email).pk
+
+
+def _family_id(company: Company, name: str) -> int:
+    found = ProductFamily.objects.filter(company=company, name__iexact=name).values_list("pk", flat=True).first()
+    if found:
+        return found
+    return catalog_services.family_create(company=company, name=name).pk
+
+
+def _party_ids_by_document(company: Company, documents: list[str]) -> list[int]:
+    """Suppliers by CNPJ/CPF; the linked (shared) party is preferred when there are two."""
+    ids: dict[str, int] = {}
+    rows = (
+        Party.objects.filter(company=company, cnpj_cpf__in=documents)
+        .order_by("cnpj_cpf", "-active", "pk")
+        .values_list("cnpj_cpf", "pk")
+    )
+    linked = set(
+        RecordLink.objects.filter(company=company, registry="party", local_id__in=[pk for _, pk in rows])
+        .values_list("local_id", flat=True)
+    )
+    for document, pk in rows:
+        if document not in ids or (pk in linked and ids[document] not in linked):
+            ids[document] = pk
+    return sorted(ids.values())
+
+
+def _bom_by_code(company: Company, lines: list[list[str]]) -> list[tuple[int, Decimal]]:
+    codes = {code: quantity for code, quantity in lines}
+    found = dict(Product.objects.filter(company=company, code__in=codes).values_list("code", "pk"))
+    return [(found[code], Decimal(quantity)) for code, quantity in codes.items() if code in found]
+
+
+# --- member-level catch-up (after adding a member, and for resync) ----------------------
+
+
+def stale_links(share: Share, company_id: int | None = None):
+    """Links holding an older version than their shared record."""
+    from django.db.models import F
+
+    links = RecordLink.objects.filter(shared_record__share=share, applied_version__lt=F("shared_record__version"))
+    if company_id is not None:
+        links = links.filter(company_id=company_id)
+    return links
+
+
+def enqueue_catch_up(share_id: int, company_id: int) -> None:
+    enqueue_on_commit("sharing.tasks.catch_up", share_id, company_id)
+
+
+def suggest_product_code(company_id: int) -> str | None:
+    """After activation, every member suggests codes from the share's fixed PRD sequence."""
+    from sharing.codes import next_code
+
+    member = selectors.member_for(company_id, "product")
+    if member is None or member.share.status != Share.Status.ACTIVE:
+        return None
+    companies = list(selectors.present_members(member.share).values_list("company_id", flat=True))
+    return next_code(member.share_id, companies)

@@ -1,0 +1,274 @@
+"""Writes for sharing configuration: configure, activate, permissions, remove, restore.
+
+`user=None` means support staff acting from a management command or the admin (they have
+shell or staff access); a web user must be an admin of the origin and a member of every
+destination they add, as in the original.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog import services as catalog_services
+from companies.models import Company, Membership
+from omieshare.lib.jobs import enqueue_on_commit
+from sharing import selectors
+from sharing.models import AuditEntry, RecordLink, Share, ShareMember, Snapshot, SyncJob
+
+REGISTRY_LABEL = {"party": "clientes e fornecedores", "product": "produtos"}
+
+
+@dataclass(frozen=True)
+class Permissions:
+    can_create: bool = True
+    can_update: bool = True
+    can_delete: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Permissions:
+        """'include,edit,delete' (any subset; also inclusao/edicao/exclusao) → Permissions."""
+        words = {w.strip().lower() for w in (text or "").split(",") if w.strip()}
+        aliases = {"include": "c", "inclusao": "c", "inclusão": "c", "create": "c",
+                   "edit": "u", "edicao": "u", "edição": "u", "update": "u",
+                   "delete": "d", "exclusao": "d", "exclusão": "d"}
+        unknown = words - set(aliases) - {"none", "nenhuma"}
+        if unknown:
+            raise ValidationError(
+                f"Permissão desconhecida: {', '.join(sorted(unknown))}. Use include, edit e/ou delete."
+            )
+        letters = {aliases[w] for w in words if w in aliases}
+        return cls("c" in letters, "u" in letters, "d" in letters)
+
+    def as_fields(self) -> dict[str, bool]:
+        return {"can_create": self.can_create, "can_update": self.can_update, "can_delete": self.can_delete}
+
+
+def _is_admin(user, company: Company) -> bool:
+    return Membership.objects.filter(user=user, company=company, role=Membership.Role.ADMIN).exists()
+
+
+def _has_access(user, company: Company) -> bool:
+    return Membership.objects.filter(user=user, company=company).exists()
+
+
+def _check_origin_admin(user, origin: Company) -> None:
+    if user is not None and not _is_admin(user, origin):
+        raise PermissionDenied(
+            f"Somente administradores de {origin.display_name} podem configurar o compartilhamento."
+        )
+
+
+def _check_free(company: Company, registries: Iterable[str], *, share_id: int | None = None) -> None:
+    busy = selectors.busy_registries(company.pk, exclude_share_id=share_id) & set(registries)
+    if busy:
+        names = " e ".join(REGISTRY_LABEL[r] for r in sorted(busy))
+        raise ValidationError(
+            f"{company.display_name} já participa de outro compartilhamento de {names}. "
+            "Uma empresa participa de no máximo um compartilhamento por cadastro."
+        )
+
+
+def _audit(share: Share, user, action: str, detail: str, company: Company | None = None) -> None:
+    AuditEntry.objects.create(
+        share=share, company=company, actor=user if user is not None else None,
+        action=action, detail=detail,
+    )
+
+
+def share_configure(
+    *,
+    origin: Company,
+    registries: Iterable[str],
+    origin_permissions: Permissions,
+    destinations: Mapping[Company, Permissions],
+    user=None,
+) -> Share:
+    """A new share in draft: origin, registries, destinations and everyone's permissions.
+    Nothing is copied until `share_activate`."""
+    registries = sorted(set(registries))
+    if not registries or set(registries) - {"party", "product"}:
+        raise ValidationError("Escolha o que deseja sincronizar: clientes e fornecedores, produtos ou ambos.")
+    if not destinations:
+        raise ValidationError("Adicione pelo menos uma empresa destino.")
+    if origin in destinations:
+        raise ValidationError("A empresa origem não pode ser também destino.")
+    _check_origin_admin(user, origin)
+    for company in destinations:
+        if user is not None and not _has_access(user, company):
+            raise PermissionDenied(f"Você não tem acesso à empresa {company.display_name}.")
+    with transaction.atomic():
+        for company in [origin, *destinations]:
+            _check_free(company, registries)
+        share = Share.objects.create(
+            origin=origin,
+            shares_parties="party" in registries,
+            shares_products="product" in registries,
+            configured_by=user,
+            code_key=secrets.randbits(62),
+        )
+        ShareMember.objects.create(share=share, company=origin, is_origin=True, added_by=user,
+                                   **origin_permissions.as_fields())
+        for company, permissions in destinations.items():
+            ShareMember.objects.create(share=share, company=company, added_by=user, **permissions.as_fields())
+        names = ", ".join(c.display_name for c in destinations)
+        _audit(share, user, AuditEntry.Action.CONFIGURE,
+               f"Configurado: origem {origin.display_name}; destinos {names}; {share.get_registries_display()}.",
+               company=origin)
+        return share
+
+
+def member_add(*, share: Share, company: Company, permissions: Permissions, user=None) -> ShareMember:
+    """Add a destination to an existing share; it joins on the next `share_activate`."""
+    _check_origin_admin(user, share.origin)
+    if user is not None and not _has_access(user, company):
+        raise PermissionDenied(f"Você não tem acesso à empresa {company.display_name}.")
+    with transaction.atomic():
+        share = Share.objects.select_for_update().get(pk=share.pk)
+        if share.status == Share.Status.DISSOLVED:
+            raise ValidationError("Este compartilhamento foi encerrado; configure um novo.")
+        if share.members.filter(company=company).exclude(state=ShareMember.State.REMOVED).exists():
+            raise ValidationError(f"{company.display_name} já participa deste compartilhamento.")
+        _check_free(company, share.registries, share_id=share.pk)
+        member = ShareMember.objects.create(share=share, company=company, added_by=user, **permissions.as_fields())
+        _audit(share, user, AuditEntry.Action.CONFIGURE, f"Destino adicionado: {company.display_name}.", company)
+        return member
+
+
+def member_set_permissions(*, member: ShareMember, permissions: Permissions, user=None) -> ShareMember:
+    _check_origin_admin(user, member.share.origin)
+    with transaction.atomic():
+        member = ShareMember.objects.select_for_update().get(pk=member.pk)
+        old = ShareMember(**{k: getattr(member, k) for k in ("can_create", "can_update", "can_delete")})
+        for name, value in permissions.as_fields().items():
+            setattr(member, name, value)
+        member.save(update_fields=["can_create", "can_update", "can_delete"])
+        _audit(member.share, user, AuditEntry.Action.CONFIGURE,
+               f"Permissões de {member.company.display_name}: {old.permissions_display()} → "
+               f"{member.permissions_display()}.", member.company)
+        return member
+
+
+def share_activate(*, share: Share, confirmed: bool, user=None) -> SyncJob:
+    """Start (or return the already running) activation of the share's pending members.
+
+    Irreversible: the origin's values overwrite matching destination records (each kept
+    first as a snapshot). A second call while the job runs returns the same job.
+    """
+    if not confirmed:
+        raise ValidationError(
+            "A ativação é irreversível: confirme explicitamente para continuar (Confirmar e ativar o sincronismo)."
+        )
+    _check_origin_admin(user, share.origin)
+    with transaction.atomic():
+        share = Share.objects.select_for_update().get(pk=share.pk)
+        running = share.jobs.filter(kind=SyncJob.Kind.ACTIVATE,
+                                    status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).first()
+        if running:
+            return running
+        if share.status == Share.Status.DISSOLVED:
+            raise ValidationError("Este compartilhamento foi encerrado.")
+        pending = list(share.members.filter(state=ShareMember.State.PENDING).select_related("company"))
+        if not any(not m.is_origin for m in pending):
+            raise ValidationError("Não há empresa destino aguardando ativação.")
+        for member in pending:
+            _check_free(member.company, share.registries, share_id=share.pk)
+        if share.status == Share.Status.DRAFT:
+            share.status = Share.Status.ACTIVATING
+            share.save(update_fields=["status"])
+        try:
+            with transaction.atomic():
+                job = SyncJob.objects.create(
+                    share=share, kind=SyncJob.Kind.ACTIVATE, created_by=user,
+                    params={"member_ids": [m.pk for m in pending]},
+                )
+        except IntegrityError:  # another request created it a moment ago
+            return share.jobs.get(kind=SyncJob.Kind.ACTIVATE,
+                                  status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING])
+        _audit(share, user, AuditEntry.Action.ACTIVATE,
+               "Ativação confirmada: " + ", ".join(m.company.display_name for m in pending if not m.is_origin),
+               share.origin)
+        enqueue_on_commit("sharing.tasks.run_sync_job", job.pk)
+        return job
+
+
+def member_remove(*, share: Share, company: Company, user=None) -> ShareMember:
+    """Take a company out of the share. Its records stay as they are, unlinked, and are no
+    longer updated either way. Removing the last destination ends the share."""
+    _check_origin_admin(user, share.origin)
+    with transaction.atomic():
+        share = Share.objects.select_for_update().get(pk=share.pk)
+        member = share.members.filter(company=company).exclude(state=ShareMember.State.REMOVED).first()
+        if member is None:
+            raise ValidationError(f"{company.display_name} não participa deste compartilhamento.")
+        if share.jobs.filter(status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).exists():
+            raise ValidationError("Aguarde a conclusão da sincronização em andamento antes de remover empresas.")
+        destinations = share.members.filter(is_origin=False).exclude(state=ShareMember.State.REMOVED)
+        if member.is_origin and destinations.exists():
+            raise ValidationError("A empresa origem não pode sair enquanto houver empresas destino.")
+        now = timezone.now()
+        _remove(member, now)
+        _audit(share, user, AuditEntry.Action.REMOVE,
+               f"{company.display_name} removida: os cadastros já sincronizados permanecem na empresa, "
+               "sem atualização automática a partir de agora.", company)
+        if not destinations.exclude(pk=member.pk).exists():
+            for other in share.members.exclude(state=ShareMember.State.REMOVED):
+                _remove(other, now)
+            share.status = Share.Status.DISSOLVED
+            share.dissolved_at = now
+            share.save(update_fields=["status", "dissolved_at"])
+            _audit(share, user, AuditEntry.Action.REMOVE, "Último destino removido: compartilhamento encerrado.")
+        return member
+
+
+def _remove(member: ShareMember, now) -> None:
+    RecordLink.objects.filter(shared_record__share=member.share, company=member.company).delete()
+    member.state = ShareMember.State.REMOVED
+    member.removed_at = now
+    member.save(update_fields=["state", "removed_at"])
+
+
+def snapshot_restore(*, snapshot: Snapshot, user=None) -> None:
+    """Put a record's pre-activation values back, through catalog/services.py.
+
+    If the record is still shared, this is an edit like any other: it needs the member's
+    edit permission and propagates to the other members.
+    """
+    from sharing.propagation import to_local_data
+
+    with transaction.atomic():
+        snapshot = Snapshot.objects.select_for_update().get(pk=snapshot.pk)
+        company = snapshot.company
+        data = to_local_data(snapshot.registry, snapshot.values, company)
+        if snapshot.registry == "party":
+            catalog_services.party_update(company=company, party_id=snapshot.local_id, data=data,
+                                          actor_id=getattr(user, "pk", None), source="restore")
+        else:
+            catalog_services.product_update(company=company, product_id=snapshot.local_id, data=data,
+                                            actor_id=getattr(user, "pk", None), source="restore")
+        snapshot.restored_at = timezone.now()
+        snapshot.restored_by = user
+        snapshot.save(update_fields=["restored_at", "restored_by"])
+        _audit(snapshot.share, user, AuditEntry.Action.RESTORE,
+               f"Cópia anterior restaurada ({snapshot.registry} nº {snapshot.local_id}).", company)
+
+
+def resync_start(*, share: Share, company: Company | None = None, user=None) -> SyncJob:
+    """Queue a resync: re-apply canonical values where a member's rows drifted."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                job = SyncJob.objects.create(
+                    share=share, kind=SyncJob.Kind.RESYNC, created_by=user,
+                    params={"company_id": company.pk if company else None},
+                )
+        except IntegrityError:
+            return share.jobs.get(kind=SyncJob.Kind.RESYNC,
+                                  status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING])
+        enqueue_on_commit("sharing.tasks.run_sync_job", job.pk)
+        return job

@@ -1,0 +1,119 @@
+"""django-q2 tasks: thin wrappers that take ids, re-load, and call the engine.
+
+Every task is idempotent: django-q2 may deliver it twice or after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from sharing import propagation
+from sharing.models import Change, RecordLink, ShareMember, SyncJob
+
+logger = logging.getLogger(__name__)
+
+MAX_JOB_ATTEMPTS = 5
+MAX_CHANGE_ATTEMPTS = 20
+CATCH_UP_BATCH = 500
+
+
+def apply_change(change_id: int) -> None:
+    propagation.apply_change(change_id)
+
+
+def claim_job(job_id: int) -> SyncJob | None:
+    """Take the job unless another worker holds a live lease on it, or it is finished."""
+    with transaction.atomic():
+        job = SyncJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
+        now = timezone.now()
+        if job is None or job.is_finished or (job.lease_until and job.lease_until > now):
+            return None
+        job.status = SyncJob.Status.RUNNING
+        job.started_at = job.started_at or now
+        job.lease_until = now + timedelta(minutes=3)
+        job.attempts += 1
+        job.save(update_fields=["status", "started_at", "lease_until", "attempts"])
+        return job
+
+
+def run_sync_job(job_id: int) -> None:
+    job = claim_job(job_id)
+    if job is None:
+        return
+    from sharing.activation import run_activation
+    from sharing.resync import run_resync
+
+    try:
+        if job.kind == SyncJob.Kind.ACTIVATE:
+            run_activation(job)
+        else:
+            run_resync(job)
+    except Exception as error:
+        # Let the lease go so the watchdog hands the job out again (a database restart is
+        # worth a retry); after MAX_JOB_ATTEMPTS the job is marked failed with the reason.
+        logger.exception("sync job %s failed", job_id)
+        failed = job.attempts >= MAX_JOB_ATTEMPTS
+        SyncJob.objects.filter(pk=job_id).update(
+            lease_until=None,
+            status=SyncJob.Status.FAILED if failed else SyncJob.Status.RUNNING,
+            finished_at=timezone.now() if failed else None,
+            errors=[*job.errors, f"tentativa {job.attempts}: {error}"][-100:],
+        )
+        raise
+
+
+def catch_up(share_id: int, company_id: int) -> None:
+    """Apply every shared record whose newest version has not reached this member."""
+    links = (
+        RecordLink.objects.filter(
+            shared_record__share_id=share_id, company_id=company_id,
+            applied_version__lt=F("shared_record__version"),
+        )
+        .order_by("pk")
+        .values_list("shared_record_id", flat=True)[:CATCH_UP_BATCH]
+    )
+    ids = list(links)
+    for shared_record_id in ids:
+        try:
+            propagation.apply_record(shared_record_id, company_id)
+        except Exception:
+            logger.exception("catch-up of record %s in company %s failed", shared_record_id, company_id)
+    if len(ids) == CATCH_UP_BATCH:
+        from omieshare.lib.jobs import enqueue_on_commit
+
+        enqueue_on_commit("sharing.tasks.catch_up", share_id, company_id)
+
+
+def watchdog() -> None:
+    """Every minute: re-enqueue what a lost enqueue or a killed worker left behind."""
+    from django_q.tasks import async_task
+
+    now = timezone.now()
+    stuck_jobs = SyncJob.objects.filter(
+        status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING],
+        created_at__lt=now - timedelta(seconds=30),
+    ).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+    for job_id in stuck_jobs.values_list("pk", flat=True):
+        async_task("sharing.tasks.run_sync_job", job_id)
+    stale_changes = Change.objects.filter(
+        status__in=[Change.Status.PENDING, Change.Status.FAILED],
+        created_at__lt=now - timedelta(seconds=20),
+        attempts__lt=MAX_CHANGE_ATTEMPTS,
+    ).order_by("created_at")[:1000]
+    for change_id in stale_changes.values_list("pk", flat=True):
+        async_task("sharing.tasks.apply_change", change_id)
+    for share_id, company_id in (
+        ShareMember.objects.filter(state=ShareMember.State.ACTIVE, share__status="active")
+        .values_list("share_id", "company_id")
+    ):
+        if RecordLink.objects.filter(
+            shared_record__share_id=share_id, company_id=company_id,
+            applied_version__lt=F("shared_record__version"),
+            updated_at__lt=now - timedelta(seconds=60),
+        ).exists():
+            async_task("sharing.tasks.catch_up", share_id, company_id)

@@ -1,0 +1,48 @@
+from decimal import Decimal
+
+import pytest
+
+from catalog import services as catalog_services
+from catalog.models import Party, Product
+from sharing import services
+from sharing.models import Change, RecordLink, SharedRecord, Snapshot, SyncJob
+from sharing.services import Permissions
+from sharing.tasks import apply_change, run_sync_job
+from tests.factories import CompanyFactory, PartyFactory, ProductFactory, ProductFamilyFactory
+
+
+@pytest.mark.django_db
+def test_it_activates_and_propagates(django_capture_on_commit_callbacks):
+    origin = CompanyFactory()
+    dest = CompanyFactory()
+    family = ProductFamilyFactory(company=origin, name="Bebidas")
+    p1 = ProductFactory(company=origin, code="A1", description="Água", family=family.pk)
+    ProductFactory(company=origin, code="B2", description="Bala", bom=[(p1.pk, "2")])
+    ProductFactory(company=dest, code="A1", description="Agua velha", price=Decimal("1.00"))
+    PartyFactory(company=origin, cnpj_cpf="11.222.333/0001-81", legal_name="ACME")
+    PartyFactory(company=origin, cnpj_cpf="", legal_name="Sem documento")
+    share = services.share_configure(
+        origin=origin, registries=["party", "product"], origin_permissions=Permissions(),
+        destinations={dest: Permissions()},
+    )
+    job = services.share_activate(share=share, confirmed=True)
+    run_sync_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.DONE, job.errors
+    assert job.counts["created"] == 2 and job.counts["overwritten"] == 1
+    a1 = Product.objects.get(company=dest, code="A1")
+    assert a1.description == "Água" and a1.family.name == "Bebidas"
+    b2 = Product.objects.get(company=dest, code="B2")
+    assert list(b2.bom_items.values_list("component__code", "quantity")) == [("A1", Decimal("2.0000"))]
+    assert Party.objects.filter(company=dest, cnpj_cpf="11222333000181").count() == 1
+    assert not Party.objects.filter(company=dest, legal_name="Sem documento").exists()
+    assert Snapshot.objects.filter(company=dest, local_id=a1.pk).get().values["description"] == "Agua velha"
+    assert RecordLink.objects.filter(company=dest).count() == 3
+
+    with django_capture_on_commit_callbacks(execute=False):
+        catalog_services.product_update(company=origin, product_id=p1.pk, data={"description": "Água mineral"})
+    change = Change.objects.get()
+    apply_change(change.pk)
+    a1.refresh_from_db()
+    assert a1.description == "Água mineral"
+    assert SharedRecord.objects.get(match_key="A1").version == 2
