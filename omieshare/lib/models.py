@@ -24,8 +24,13 @@ class NormalizedFieldsMixin:
         for field_name, normalize in self.normalizers.items():
             if field_name in exclude:
                 continue
+            value = getattr(self, field_name)
+            if value is not None and not isinstance(value, str):
+                # As CharField.to_python does: an API or import may send 123 for "123".
+                value = str(value)
+                setattr(self, field_name, value)
             try:
-                setattr(self, field_name, normalize(getattr(self, field_name)))
+                setattr(self, field_name, normalize(value))
             except ValidationError as error:
                 errors[field_name] = error.messages
         try:
