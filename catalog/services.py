@@ -509,7 +509,9 @@ def product_code_suggestion(*, company: Company) -> str:
     shared = hooks.suggest_code(company.pk)
     if shared:
         return shared
-    codes = Product.objects.filter(company=company, code__regex=r"^PRD[0-9]{5}$").values_list("code", flat=True)
+    codes = Product.objects.filter(company=company, code__regex=r"^PRD[0-9]{5}$").values_list(
+        "code", flat=True
+    )
     highest = max((int(code[3:]) for code in codes), default=0)
     return f"PRD{highest + 1:05d}"
 
