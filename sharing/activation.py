@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sharing.canonical import canonical_sql
-from sharing.models import AuditEntry, Share, ShareMember, SharedRecord, SyncJob
+from sharing.models import AuditEntry, Share, SharedRecord, ShareMember, SyncJob
 
 CHUNK_SIZE = 20_000
 LEASE = timedelta(minutes=3)

@@ -30,7 +30,7 @@ from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors
 from sharing.canonical import PLAIN_FIELDS, canonical_values, diff_fields, match_key_of
-from sharing.models import AuditEntry, Change, RecordLink, Share, ShareMember, SharedRecord, Snapshot
+from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, ShareMember, Snapshot
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ set-based query per member and registry, and repaired by re-applying the canonic
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from datetime import timedelta
 
 from django.db import connection

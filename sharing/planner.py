@@ -1,0 +1,171 @@
+"""The preview: what activation would do to each destination, before anything is written.
+
+Everything is counted with set-based SQL over the canonical values (sharing/canonical.py):
+the origin's values are computed once per registry into a temporary table, each
+destination's once, and the categories are joins between the two. Nothing is written to
+any table that outlives the transaction, and the caller's transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+
+from companies.models import Company
+from sharing.canonical import SHARED_FIELDS, canonical_sql
+
+CATEGORIES = ("create", "overwrite", "identical", "destination_only", "skipped", "duplicates", "conflicts")
+CATEGORY_LABELS = {
+    "create": "a incluir",
+    "overwrite": "a sobrescrever",
+    "identical": "já iguais",
+    "destination_only": "só no destino (mantidos)",
+    "skipped": "sem CNPJ/CPF (não sincronizados)",
+    "duplicates": "possíveis duplicidades",
+    "conflicts": "conflitos (não copiados)",
+}
+
+
+@dataclass
+class DestinationPlan:
+    company: Company
+    registry: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _load(name: str, registry: str, company_id: int, *, only_active: bool) -> None:
+    where = "AND p.active" if only_active else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {name} AS SELECT DISTINCT ON (c.match_key) c.* "
+            f"FROM ({canonical_sql(registry, where)}) c ORDER BY c.match_key, c.local_id",
+            {"company_id": company_id},
+        )
+        cursor.execute(f"CREATE UNIQUE INDEX ON {name} (match_key)")
+        cursor.execute(f"ANALYZE {name}")
+
+
+def _one(sql: str, params: dict[str, Any]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def _diff_condition(registry: str) -> str:
+    return " OR ".join(
+        f"o.values->'{name}' IS DISTINCT FROM d.values->'{name}'"
+        for name in SHARED_FIELDS[registry] if name != "active"
+    )
+
+
+def _count_registry(registry: str, origin_id: int, dest: Company) -> dict[str, int]:
+    _load("plan_dest", registry, dest.pk, only_active=False)
+    params = {"origin": origin_id, "dest": dest.pk}
+    differs = _diff_condition(registry)
+    counts = {
+        "create": _one("SELECT count(*) FROM plan_origin o LEFT JOIN plan_dest d USING (match_key) "
+                       "WHERE d.match_key IS NULL", params),
+        "overwrite": _one(f"SELECT count(*) FROM plan_origin o JOIN plan_dest d USING (match_key) "
+                          f"WHERE {differs} OR NOT (d.values->>'active')::boolean", params),
+        "identical": _one(f"SELECT count(*) FROM plan_origin o JOIN plan_dest d USING (match_key) "
+                          f"WHERE NOT ({differs}) AND (d.values->>'active')::boolean", params),
+    }
+    table = "catalog_party" if registry == "party" else "catalog_product"
+    counts["destination_only"] = _one(
+        f"SELECT count(*) FROM {table} p WHERE p.company_id = %(dest)s AND p.active AND "
+        + ("(p.cnpj_cpf = '' OR " if registry == "party" else "(")
+        + "NOT EXISTS (SELECT 1 FROM plan_origin o WHERE o.match_key = "
+        + ("p.cnpj_cpf))" if registry == "party" else "p.code))"),
+        params,
+    )
+    if registry == "party":
+        counts["skipped"] = _one(
+            "SELECT count(*) FROM catalog_party WHERE company_id = %(origin)s AND active AND cnpj_cpf = ''", params
+        )
+        # Same name (case, accents of punctuation and spacing folded) under another document.
+        counts["duplicates"] = _one(
+            """
+            SELECT count(DISTINCT o.id) FROM catalog_party o JOIN catalog_party d
+              ON d.company_id = %(dest)s
+             AND lower(regexp_replace(d.legal_name, '[^[:alnum:]]', '', 'g'))
+               = lower(regexp_replace(o.legal_name, '[^[:alnum:]]', '', 'g'))
+             AND d.cnpj_cpf <> o.cnpj_cpf
+            WHERE o.company_id = %(origin)s AND o.active AND o.cnpj_cpf <> ''
+            """,
+            params,
+        )
+        counts["conflicts"] = 0
+    else:
+        counts["skipped"] = 0
+        duplicates_sql = """
+            SELECT count(DISTINCT o.match_key) FROM plan_origin o
+            JOIN catalog_product d ON d.company_id = %(dest)s AND d.ean = o.values->>'ean'
+                                   AND d.code <> o.match_key
+            WHERE o.values->>'ean' <> ''
+        """
+        counts["duplicates"] = _one(duplicates_sql, params)
+        counts["conflicts"] = counts["duplicates"] if dest.enforce_unique_records else 0
+    return counts
+
+
+def plan(*, origin: Company, destinations: list[Company], registries: list[str]) -> list[DestinationPlan]:
+    """Counts per destination and registry. Writes nothing."""
+    plans: list[DestinationPlan] = []
+    try:
+        with transaction.atomic():
+            for registry in registries:
+                _load("plan_origin", registry, origin.pk, only_active=True)
+                for dest in destinations:
+                    plans.append(DestinationPlan(dest, registry, _count_registry(registry, origin.pk, dest)))
+            raise _Rollback
+    except _Rollback:
+        pass
+    return plans
+
+
+def plan_rows(
+    *, origin: Company, dest: Company, registry: str, category: str, offset: int = 0, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The records behind one count, with field-by-field differences for overwrites."""
+    rows: list[dict[str, Any]] = []
+    try:
+        with transaction.atomic():
+            _load("plan_origin", registry, origin.pk, only_active=True)
+            _load("plan_dest", registry, dest.pk, only_active=False)
+            differs = _diff_condition(registry)
+            queries = {
+                "create": "SELECT o.match_key, o.values, NULL FROM plan_origin o "
+                          "LEFT JOIN plan_dest d USING (match_key) WHERE d.match_key IS NULL",
+                "overwrite": f"SELECT o.match_key, o.values, d.values FROM plan_origin o "
+                             f"JOIN plan_dest d USING (match_key) "
+                             f"WHERE {differs} OR NOT (d.values->>'active')::boolean",
+                "identical": f"SELECT o.match_key, o.values, d.values FROM plan_origin o "
+                             f"JOIN plan_dest d USING (match_key) WHERE NOT ({differs})",
+                "destination_only": "SELECT d.match_key, NULL, d.values FROM plan_dest d "
+                                    "LEFT JOIN plan_origin o USING (match_key) WHERE o.match_key IS NULL",
+            }
+            sql = queries.get(category)
+            if sql is None:
+                raise ValueError(f"Unknown plan category {category!r}")
+            with connection.cursor() as cursor:
+                cursor.execute(f"{sql} ORDER BY 1 LIMIT %(limit)s OFFSET %(offset)s",
+                               {"limit": limit, "offset": offset})
+                for key, new, old in cursor.fetchall():
+                    differences = []
+                    if new is not None and old is not None:
+                        differences = [
+                            (name, old.get(name), new.get(name))
+                            for name in SHARED_FIELDS[registry] if old.get(name) != new.get(name)
+                        ]
+                    rows.append({"key": key, "new": new, "old": old, "differences": differences})
+            raise _Rollback
+    except _Rollback:
+        pass
+    return rows
