@@ -331,7 +331,7 @@ def _party_ids_by_document(company: Company, documents: list[str]) -> list[int]:
 
 
 def _bom_by_code(company: Company, lines: list[list[str]]) -> list[tuple[int, Decimal]]:
-    codes = {code: quantity for code, quantity in lines}
+    codes = dict(lines)
     found = dict(Product.objects.filter(company=company, code__in=codes).values_list("code", "pk"))
     return [(found[code], Decimal(quantity)) for code, quantity in codes.items() if code in found]
 
