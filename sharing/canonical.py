@@ -111,3 +111,14 @@ def diff_fields(registry: str, old: dict[str, Any] | None, new: dict[str, Any]) 
     """The shared fields whose values differ between two canonical value sets."""
     old = old or {}
     return [name for name in SHARED_FIELDS[registry] if old.get(name) != new.get(name)]
+
+
+def require_postgresql() -> None:
+    """Activation and preview are set-based PostgreSQL (jsonb, temp tables, ON CONFLICT)."""
+    if connection.vendor != "postgresql":
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(
+            "O compartilhamento de cadastros precisa do PostgreSQL: defina DATABASE_URL "
+            "(ex.: postgresql://usuario:senha@127.0.0.1:5432/omieshare) e rode as migrações."
+        )

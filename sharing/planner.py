@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from companies.models import Company
-from sharing.canonical import SHARED_FIELDS, canonical_sql
+from sharing.canonical import SHARED_FIELDS, canonical_sql, require_postgresql
 
 CATEGORIES = ("create", "overwrite", "identical", "destination_only", "skipped", "duplicates", "conflicts")
 CATEGORY_LABELS = {
@@ -117,6 +117,7 @@ def _count_registry(registry: str, origin_id: int, dest: Company) -> dict[str, i
 
 def plan(*, origin: Company, destinations: list[Company], registries: list[str]) -> list[DestinationPlan]:
     """Counts per destination and registry. Writes nothing."""
+    require_postgresql()
     plans: list[DestinationPlan] = []
     try:
         with transaction.atomic():

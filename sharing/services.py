@@ -19,6 +19,7 @@ from catalog import services as catalog_services
 from companies.models import Company, Membership
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors
+from sharing.canonical import require_postgresql
 from sharing.models import AuditEntry, RecordLink, Share, ShareMember, Snapshot, SyncJob
 
 REGISTRY_LABEL = {"party": "clientes e fornecedores", "product": "produtos"}
@@ -164,6 +165,7 @@ def share_activate(*, share: Share, confirmed: bool, user=None) -> SyncJob:
         raise ValidationError(
             "A ativação é irreversível: confirme explicitamente para continuar (Confirmar e ativar o sincronismo)."
         )
+    require_postgresql()
     _check_origin_admin(user, share.origin)
     with transaction.atomic():
         share = Share.objects.select_for_update().get(pk=share.pk)
