@@ -18,20 +18,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 venv: $(VENV)/.installed
 
 # Migrates, compiles messages, loads the demo data once, then runs the django-q2 worker in
-# the background and the web server in the foreground (Ctrl+C stops both).
+# the background and the web server in the foreground (see scripts/run.sh).
 run: venv
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py compilemessages --ignore=.venv -v 0
-	$(PY) manage.py seed_demo --records $(DEMO_RECORDS) --once
-	@$(PY) manage.py qcluster & worker=$$!; \
-	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
-	echo; \
-	echo "  omieshare: http://$(HOST):$(PORT)/"; \
-	echo "  logins:    admin@exemplo.com.br / omieshare-demo  (administrador das 3 empresas)"; \
-	echo "             usuario@exemplo.com.br / omieshare-demo (usuário de uma filial)"; \
-	echo "  suporte:   http://$(HOST):$(PORT)/admin/ com suporte@exemplo.com.br / omieshare-demo"; \
-	echo; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) DEMO_RECORDS=$(DEMO_RECORDS) bash scripts/run.sh
 
 # Makes sure PostgreSQL is reachable (installs/starts it and creates the role and database
 # when missing), then runs the whole suite against it.

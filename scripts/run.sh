@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make run`: migrate, compile messages, load the demo data once, then run the django-q2
+# worker in the background and the web server in the foreground (Ctrl+C stops both).
+#
+# Database: DATABASE_URL when set. Otherwise the local PostgreSQL when one answers on
+# 127.0.0.1:5432 (sharing's set-based activation needs it), else the embedded SQLite file,
+# which runs everything but the sharing activation and preview.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+DEMO_RECORDS=${DEMO_RECORDS:-3000}
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432 \
+     && bash scripts/ensure_postgres.sh >/dev/null 2>&1; then
+    export DATABASE_URL=postgresql://omieshare:omieshare@127.0.0.1:5432/omieshare
+    echo "Banco de dados: PostgreSQL local (omieshare)"
+  else
+    echo "Banco de dados: SQLite (db.sqlite3). Para o compartilhamento, use PostgreSQL via DATABASE_URL."
+  fi
+fi
+
+$PY manage.py migrate --noinput
+# UI text is written in pt-BR; Django's own catalogues (admin, validation) are compiled
+# already. compilemessages only matters for .po files of ours, and needs gettext's msgfmt.
+if command -v msgfmt >/dev/null; then
+  $PY manage.py compilemessages --ignore=.venv -v 0
+fi
+$PY manage.py seed_demo --records "$DEMO_RECORDS" --once
+
+$PY manage.py qcluster &
+worker=$!
+trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
+
+cat <<TXT
+
+  omieshare: http://$HOST:$PORT/
+  logins:    admin@exemplo.com.br   / omieshare-demo  (administrador das 3 empresas)
+             usuario@exemplo.com.br / omieshare-demo  (usuário de uma filial)
+  suporte:   http://$HOST:$PORT/admin/ com suporte@exemplo.com.br / omieshare-demo
+
+TXT
+$PY manage.py runserver "$HOST:$PORT"
