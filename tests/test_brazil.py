@@ -1,0 +1,364 @@
+"""Brazilian documents and codes: known vectors, the alphanumeric CNPJ rule, masks, messages."""
+
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from omieshare.lib import brazil
+
+
+def _refusal(normalize, value) -> str:
+    with pytest.raises(ValidationError) as caught:
+        normalize(value)
+    return " ".join(caught.value.messages)
+
+
+# --- the CNPJ rule, written out independently of omieshare and validate-docbr ------------
+
+_WEIGHTS_FIRST = (5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
+_WEIGHTS_SECOND = (6, *_WEIGHTS_FIRST)
+_ALPHANUMERIC = string.digits + string.ascii_uppercase
+
+
+def _check_digit(body: str, weights: tuple[int, ...]) -> str:
+    remainder = sum((ord(char) - 48) * weight for char, weight in zip(body, weights, strict=True)) % 11
+    return "0" if remainder < 2 else str(11 - remainder)
+
+
+def _cnpj_from_body(body: str) -> str:
+    first = _check_digit(body, _WEIGHTS_FIRST)
+    return body + first + _check_digit(body + first, _WEIGHTS_SECOND)
+
+
+def _gtin_is_valid(code: str) -> bool:
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(reversed(code)))
+    return total % 10 == 0
+
+
+# --- CPF ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["529.982.247-25", "52998224725", "  529.982.247-25  ", "\t52998224725\n"])
+def test_it_accepts_a_valid_cpf_masked_bare_or_with_surrounding_spaces(typed):
+    assert brazil.normalize_cpf(typed) == "52998224725"
+
+
+@pytest.mark.parametrize("typed", ["529.982.247-26", "529.982.247-15", "52998224752"])
+def test_it_refuses_a_cpf_whose_check_digits_do_not_match(typed):
+    assert _refusal(brazil.normalize_cpf, typed) == "CPF inválido: os dígitos verificadores não conferem."
+
+
+def test_it_refuses_a_cpf_of_one_repeated_digit():
+    assert "dígitos verificadores não conferem" in _refusal(brazil.normalize_cpf, "111.111.111-11")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "5299822472",  # 10 digits
+        "529982247250",  # 12 digits
+        "529.982.247-2A",  # a letter
+        "ABC.DEF.GHI-JK",
+        "٥٢٩٩٨٢٢٤٧٢٥",  # Arabic-Indic digits of a valid CPF
+        "５２９９８２２４７２５",  # full-width digits of a valid CPF
+        "",
+    ],
+)
+def test_it_refuses_a_cpf_that_is_not_11_ascii_digits(typed):
+    assert _refusal(brazil.normalize_cpf, typed) == "CPF inválido: informe 11 dígitos (ex.: 529.982.247-25)."
+
+
+# --- CNPJ, numeric and alphanumeric ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("11.222.333/0001-81", "11222333000181"),
+        ("11222333000181", "11222333000181"),
+        (" 11.222.333/0001-81 ", "11222333000181"),
+        ("12.ABC.345/01DE-35", "12ABC34501DE35"),
+        ("12ABC34501DE35", "12ABC34501DE35"),
+        ("12.abc.345/01de-35", "12ABC34501DE35"),
+        ("12abc34501de35", "12ABC34501DE35"),
+    ],
+)
+def test_it_accepts_a_valid_cnpj_and_stores_it_bare_and_upper_case(typed, stored):
+    assert brazil.normalize_cnpj(typed) == stored
+
+
+@pytest.mark.parametrize(
+    "typed", ["11.222.333/0001-82", "11.222.333/0002-81", "12.ABC.345/01DE-36", "12.ABC.345/01DF-35"]
+)
+def test_it_refuses_a_cnpj_whose_check_digits_do_not_match(typed):
+    assert _refusal(brazil.normalize_cnpj, typed) == "CNPJ inválido: os dígitos verificadores não conferem."
+
+
+def test_it_refuses_a_cnpj_of_one_repeated_digit():
+    assert "dígitos verificadores não conferem" in _refusal(brazil.normalize_cnpj, "00.000.000/0000-00")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "12.ABC.345/01DE-3A",  # a letter among the check digits
+        "12.ABC.345/01DE-AB",
+        "11.222.333/0001-8",  # 13 characters
+        "11.222.333/0001-811",  # 15 characters
+        "12.ÁBC.345/01DE-35",  # accented letter
+        "١١٢٢٢٣٣٣٠٠٠١٨١",  # Arabic-Indic digits of a valid CNPJ
+        "12_ABC_345_01DE_35",
+    ],
+)
+def test_it_refuses_a_cnpj_in_the_wrong_format_and_says_what_it_should_look_like(typed):
+    message = _refusal(brazil.normalize_cnpj, typed)
+    assert message.startswith("CNPJ inválido: informe 14 caracteres")
+    assert "12.ABC.345/01DE-35" in message
+
+
+def test_it_refuses_a_cnpj_typed_with_non_ascii_look_alike_letters():
+    # 'ı' (dotless i) upper-cases to 'I' and 'ſ' (long s) to 'S': a CNPJ made of them must
+    # be refused, not silently turned into a different, valid ASCII one.
+    valid = _cnpj_from_body("0I6359118S44")
+    assert brazil.normalize_cnpj(valid) == valid
+    assert "informe 14 caracteres" in _refusal(brazil.normalize_cnpj, valid.replace("I", "ı"))
+    assert "informe 14 caracteres" in _refusal(brazil.normalize_cnpj, valid.replace("S", "ſ"))
+
+
+def test_it_computes_the_published_alphanumeric_example_the_same_way():
+    assert _cnpj_from_body("12ABC34501DE") == "12ABC34501DE35"
+    assert _cnpj_from_body("112223330001") == "11222333000181"
+
+
+@pytest.mark.parametrize("body", ["ABCDEFGHIJKL", "0000000000AB", "Z9Y8X7W6V5U4", "MATRIZ000001"])
+def test_it_accepts_hand_computed_alphanumeric_vectors(body):
+    cnpj = _cnpj_from_body(body)
+    assert brazil.normalize_cnpj(brazil.mask_cpf_cnpj(cnpj)) == cnpj
+    assert brazil.normalize_cnpj(cnpj.lower()) == cnpj
+
+
+def test_it_agrees_with_the_rule_on_random_alphanumeric_cnpjs():
+    rng = random.Random(20260701)
+    for _ in range(500):
+        body = "".join(rng.choices(_ALPHANUMERIC, k=12))
+        cnpj = _cnpj_from_body(body)
+        if len(set(cnpj)) == 1:
+            continue
+        assert brazil.normalize_cnpj(cnpj) == cnpj
+
+        # Any other check digit pair is wrong.
+        position = rng.choice((12, 13))
+        wrong_digit = rng.choice([d for d in string.digits if d != cnpj[position]])
+        mutated = cnpj[:position] + wrong_digit + cnpj[position + 1 :]
+        with pytest.raises(ValidationError):
+            brazil.normalize_cnpj(mutated)
+
+        # Changing one character of the body without fixing the check digits is caught
+        # unless the change happens to keep the same weighted sum mod 11.
+        index = rng.randrange(12)
+        replacement = rng.choice([c for c in _ALPHANUMERIC if c != body[index]])
+        changed_body = body[:index] + replacement + body[index + 1 :]
+        changed = changed_body + cnpj[12:]
+        if _cnpj_from_body(changed_body) != changed:
+            with pytest.raises(ValidationError):
+                brazil.normalize_cnpj(changed)
+
+
+# --- CPF or CNPJ, and person type ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "kind"),
+    [
+        ("529.982.247-25", "52998224725", "F"),
+        ("11.222.333/0001-81", "11222333000181", "J"),
+        ("12.abc.345/01de-35", "12ABC34501DE35", "J"),
+    ],
+)
+def test_it_tells_cpf_from_cnpj_by_length(typed, stored, kind):
+    document = brazil.normalize_cpf_cnpj(typed)
+    assert document == stored
+    assert brazil.document_kind(document) == kind
+
+
+def test_it_leaves_an_empty_document_empty():
+    assert brazil.normalize_cpf_cnpj("") == ""
+    assert brazil.normalize_cpf_cnpj(None) == ""
+    assert brazil.normalize_cpf_cnpj("   ") == ""
+
+
+@pytest.mark.parametrize("typed", ["123", "5299822472", "529982247251", "ABCDEFGHIJK"])
+def test_it_refuses_a_document_that_is_neither_cpf_nor_cnpj(typed):
+    assert _refusal(brazil.normalize_cpf_cnpj, typed) == (
+        "CNPJ/CPF inválido: informe um CPF com 11 dígitos ou um CNPJ com 14 caracteres."
+    )
+
+
+def test_it_gives_the_cpf_message_for_an_invalid_cpf_typed_as_document():
+    assert _refusal(brazil.normalize_cpf_cnpj, "529.982.247-26").startswith("CPF inválido")
+    assert _refusal(brazil.normalize_cpf_cnpj, "11.222.333/0001-82").startswith("CNPJ inválido")
+
+
+# --- masks ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("52998224725", "529.982.247-25"),
+        ("11222333000181", "11.222.333/0001-81"),
+        ("12ABC34501DE35", "12.ABC.345/01DE-35"),
+        ("", ""),
+        (None, ""),
+        ("123", "123"),
+    ],
+)
+def test_it_masks_cpf_and_cnpj(stored, shown):
+    assert brazil.mask_cpf_cnpj(stored) == shown
+
+
+def test_it_masks_ncm_cest_and_cep():
+    assert brazil.mask_ncm("84713012") == "8471.30.12"
+    assert brazil.mask_cest("2105300") == "21.053.00"
+    assert brazil.mask_cep("01310100") == "01310-100"
+    assert brazil.mask_ncm("") == brazil.mask_cest(None) == brazil.mask_cep("") == ""
+
+
+@pytest.mark.parametrize(
+    ("ddd", "number", "shown"),
+    [
+        ("11", "987654321", "(11) 98765-4321"),
+        ("21", "32345678", "(21) 3234-5678"),
+        ("", "32345678", "3234-5678"),
+        ("", "", ""),
+    ],
+)
+def test_it_masks_phone_numbers(ddd, number, shown):
+    assert brazil.mask_phone(ddd, number) == shown
+
+
+# --- NCM, CEST, EAN ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["8471.30.12", "84713012", " 8471.3012 "])
+def test_it_accepts_an_ncm_of_8_digits(typed):
+    assert brazil.normalize_ncm(typed) == "84713012"
+
+
+@pytest.mark.parametrize("typed", ["8471.30.1", "8471.30.123", ""])
+def test_it_refuses_an_ncm_without_8_digits(typed):
+    assert _refusal(brazil.normalize_ncm, typed) == (
+        "NCM inválido: informe os 8 dígitos da classificação fiscal (ex.: 8471.30.12)."
+    )
+
+
+def test_it_refuses_an_ncm_with_letters():
+    assert _refusal(brazil.normalize_ncm, "8471.3O.12") == "NCM inválido: use apenas números."
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("21.053.00", "2105300"), ("2105300", "2105300"), ("", "")])
+def test_it_accepts_a_cest_of_7_digits_or_none(typed, stored):
+    assert brazil.normalize_cest(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["21.053.0", "21.053.000"])
+def test_it_refuses_a_cest_without_7_digits(typed):
+    assert _refusal(brazil.normalize_cest, typed) == (
+        "CEST inválido: informe 7 dígitos no formato NN.NNN.NN (ex.: 21.053.00)."
+    )
+
+
+@pytest.mark.parametrize("code", ["7891000315507", "96385074", "036000291452", "17891000315504", "78935761"])
+def test_it_accepts_real_gtins_of_8_12_13_and_14_digits(code):
+    assert _gtin_is_valid(code)  # the vector itself, checked independently
+    assert brazil.normalize_ean(code) == code
+
+
+def test_it_accepts_an_empty_ean():
+    assert brazil.normalize_ean("") == ""
+    assert brazil.normalize_ean(None) == ""
+
+
+@pytest.mark.parametrize("code", ["7891000315508", "96385075", "036000291453", "17891000315505"])
+def test_it_refuses_a_gtin_with_a_wrong_check_digit(code):
+    assert _refusal(brazil.normalize_ean, code) == "EAN inválido: o dígito verificador não confere."
+
+
+@pytest.mark.parametrize("code", ["78910003155", "1234567", "123456789", "789100031550712"])
+def test_it_refuses_a_gtin_of_another_length(code):
+    assert _refusal(brazil.normalize_ean, code) == (
+        "EAN inválido: o código de barras (GTIN) tem 8, 12, 13 ou 14 dígitos."
+    )
+
+
+def test_it_refuses_an_ean_with_letters():
+    assert _refusal(brazil.normalize_ean, "789100031550X") == "EAN inválido: use apenas números."
+
+
+def test_it_computes_gtin_check_digits():
+    assert brazil.gtin_check_digit("789100031550") == 7
+    assert brazil.gtin_check_digit("9638507") == 4
+    assert brazil.gtin_check_digit("03600029145") == 2
+    assert brazil.gtin_check_digit("1789100031550") == 4
+
+
+# --- address and contact ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("01310-100", "01310100"), ("01310100", "01310100"), ("", "")])
+def test_it_accepts_a_cep_of_8_digits(typed, stored):
+    assert brazil.normalize_cep(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["01310-10", "01310-1000"])
+def test_it_refuses_a_cep_without_8_digits(typed):
+    assert _refusal(brazil.normalize_cep, typed) == "CEP inválido: informe 8 dígitos (ex.: 01310-100)."
+
+
+def test_it_knows_the_27_states():
+    assert len(brazil.UF_CODES) == 27
+    assert {"SP", "RJ", "DF", "TO", "AC"} <= brazil.UF_CODES
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("SP", "SP"), ("sp", "SP"), (" rj ", "RJ"), ("", "")])
+def test_it_accepts_a_state_in_any_case(typed, stored):
+    assert brazil.normalize_uf(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["XX", "BR", "São Paulo"])
+def test_it_refuses_an_unknown_state(typed):
+    assert _refusal(brazil.normalize_uf, typed) == (
+        "UF inválida: use a sigla de um dos 27 estados (ex.: SP, RJ, DF)."
+    )
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("11", "11"), ("011", "11"), ("", "")])
+def test_it_accepts_a_ddd_of_2_digits(typed, stored):
+    assert brazil.normalize_ddd(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["1", "10", "01", "111", "0", "00"])
+def test_it_refuses_a_ddd_that_is_not_2_nonzero_digits(typed):
+    assert _refusal(brazil.normalize_ddd, typed) == "DDD inválido: informe 2 dígitos (ex.: 11)."
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("98765-4321", "987654321"), ("3234 5678", "32345678"), ("", "")]
+)
+def test_it_accepts_a_phone_of_8_or_9_digits(typed, stored):
+    assert brazil.normalize_phone_number(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["1234567", "9876543210"])
+def test_it_refuses_a_phone_of_another_length(typed):
+    assert _refusal(brazil.normalize_phone_number, typed) == (
+        "Telefone inválido: informe 8 ou 9 dígitos, sem o DDD."
+    )
+
+
+def test_it_refuses_a_phone_with_letters():
+    assert _refusal(brazil.normalize_phone_number, "3234-ABCD") == "Telefone inválido: use apenas números."
