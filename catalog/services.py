@@ -162,11 +162,16 @@ def _ids_in_company(model, items: Iterable[Any], *, company: Company, label: str
     return ids
 
 
+def _enforces_uniqueness(company: Company) -> bool:
+    """Read the setting from the database: the caller's Company may be an older copy."""
+    return Company.objects.filter(pk=company.pk, enforce_unique_records=True).exists()
+
+
 # --- parties (clientes e fornecedores) --------------------------------------------------
 
 
 def _check_party_unique(party: Party, company: Company) -> None:
-    if not (company.enforce_unique_records and party.cnpj_cpf):
+    if not (party.cnpj_cpf and _enforces_uniqueness(company)):
         return
     advisory_xact_lock("party-document", company.pk, party.cnpj_cpf)
     holder = (
@@ -305,7 +310,7 @@ def _check_product_unique(product: Product, company: Company, *, check_ean: bool
         raise ValidationError(
             {"code": f"Já existe um produto com o código {product.code} nesta empresa: {holder.description}."}
         )
-    if check_ean and company.enforce_unique_records and product.ean:
+    if check_ean and product.ean and _enforces_uniqueness(company):
         advisory_xact_lock("product-ean", company.pk, product.ean)
         holder = (
             Product.objects.filter(company=company, ean=product.ean)
@@ -509,7 +514,7 @@ def product_code_suggestion(*, company: Company) -> str:
     shared = hooks.suggest_code(company.pk)
     if shared:
         return shared
-    codes = Product.objects.filter(company=company, code__regex=r"^PRD[0-9]{5}$").values_list(
+    codes = Product.objects.filter(company=company, code__regex=r"^PRD[0-9]{5,10}$").values_list(
         "code", flat=True
     )
     highest = max((int(code[3:]) for code in codes), default=0)

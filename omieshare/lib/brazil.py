@@ -15,7 +15,7 @@ from validate_docbr import CNPJ, CPF
 
 # Punctuation users type in masks; anything else (letters in a CPF, emoji, Arabic-Indic
 # digits) is left in place so that the format check below refuses it.
-_MASK_CHARACTERS = re.compile(r"[\s.\-/]")
+_MASK_CHARACTERS = re.compile(r"[\s.\-/()]")
 _CPF_FORMAT = re.compile(r"[0-9]{11}")
 # Alphanumeric CNPJ (valid from July 2026): 12 characters 0-9A-Z, then 2 check digits.
 _CNPJ_FORMAT = re.compile(r"[0-9A-Z]{12}[0-9]{2}")
