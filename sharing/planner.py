@@ -8,6 +8,7 @@ any table that outlives the transaction, and the caller's transaction is rolled 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,6 +160,8 @@ def plan_rows(
                 cursor.execute(f"{sql} ORDER BY 1 LIMIT %(limit)s OFFSET %(offset)s",
                                {"limit": limit, "offset": offset})
                 for key, new, old in cursor.fetchall():
+                    # Django's psycopg 3 setup hands jsonb back as text from a raw cursor.
+                    new, old = (json.loads(v) if isinstance(v, str) else v for v in (new, old))
                     differences = []
                     if new is not None and old is not None:
                         differences = [
