@@ -1,0 +1,541 @@
+"""Forms of the catalog pages.
+
+They parse and validate what a user typed, and show stored values the way users read them
+(masked CNPJ/CPF, CEP, NCM, CEST; "nome: valor" characteristics; "CÓDIGO; quantidade"
+structure lines). They never write: the views hand `*_data()` to catalog/services.py, which
+normalises and validates again (`full_clean()`) and is the only write path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+
+from catalog import selectors
+from catalog.models import Party, Product, ProductFamily, Salesperson
+from catalog.services import PARTY_FIELDS, PRODUCT_FIELDS
+from catalog.templatetags.catalog_extras import filesize, money, quantity
+from companies.models import Company
+from omieshare.lib import brazil
+
+# Room for masks: "12.ABC.345/01DE-35" is 18 characters for a 14-character CNPJ.
+MASKED_MAX_LENGTHS = {
+    "cnpj_cpf": 20,
+    "cep": 10,
+    "phone_ddd": 4,
+    "phone_number": 12,
+    "ncm": 12,
+    "cest": 10,
+    "ean": 20,
+}
+
+
+def _relax_max_length(field: forms.Field, max_length: int) -> None:
+    field.max_length = max_length
+    field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+    field.validators.append(MaxLengthValidator(max_length))
+    field.widget.attrs["maxlength"] = str(max_length)
+
+
+def _require_version(field: forms.Field) -> None:
+    # Without the version an edit could overwrite a newer change unnoticed.
+    field.required = True
+    field.error_messages["required"] = (
+        "Recarregue a página: o formulário não informou a versão do cadastro que você abriu."
+    )
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a ValidationError raised by a service on the form field it names (on the form
+    as a whole when it names no field of this form)."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            target = field if field in form.fields else None
+            for message in messages:
+                form.add_error(target, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+# --- text formats for structured values ------------------------------------------------
+
+
+def parse_characteristics(text: str) -> dict[str, str]:
+    """ "nome: valor" per line → {"nome": "valor"}. Blank lines are ignored."""
+    result: dict[str, str] = {}
+    errors = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, separator, value = line.partition(":")
+        name = name.strip()
+        if not separator or not name:
+            errors.append(f"Linha {number}: use o formato nome: valor (ex.: Cor: azul).")
+            continue
+        if name in result:
+            errors.append(f"Linha {number}: a característica “{name}” aparece mais de uma vez.")
+            continue
+        result[name] = value.strip()
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+def format_characteristics(values: Any) -> str:
+    if not isinstance(values, Mapping):
+        return ""
+    return "\n".join(f"{name}: {value}" for name, value in values.items())
+
+
+def parse_tags(text: str) -> list[str]:
+    tags: list[str] = []
+    for tag in text.split(","):
+        tag = tag.strip()
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def format_tags(values: Any) -> str:
+    if not isinstance(values, list | tuple):
+        return ""
+    labels = [str(v.get("tag", "")) if isinstance(v, Mapping) else str(v) for v in values]
+    return ", ".join(label for label in labels if label)
+
+
+def parse_decimal_br(text: str) -> Decimal:
+    """ "2,5", "1.234,5" and "2.5" are all read as users mean them."""
+    text = text.strip().replace(" ", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
+
+
+def parse_bom_lines(text: str) -> list[tuple[int, str, Decimal]]:
+    """ "CÓDIGO; quantidade" per line → [(line number, CODE, quantity)]."""
+    lines = []
+    errors = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        code, separator, amount = line.replace("\t", ";").partition(";")
+        code = code.strip().upper()
+        if not separator or not code or not amount.strip():
+            errors.append(f"Linha {number}: use o formato CÓDIGO; quantidade (ex.: PRD00001; 2,5).")
+            continue
+        try:
+            value = parse_decimal_br(amount)
+        except ValueError:
+            errors.append(f"Linha {number}: quantidade inválida “{amount.strip()}”.")
+            continue
+        if value <= 0:
+            errors.append(f"Linha {number}: a quantidade deve ser maior que zero.")
+            continue
+        if value.as_tuple().exponent < -4:
+            errors.append(f"Linha {number}: use no máximo 4 casas decimais na quantidade.")
+            continue
+        if code in seen:
+            errors.append(f"Linha {number}: o componente {code} já está na linha {seen[code]}.")
+            continue
+        seen[code] = number
+        lines.append((number, code, value))
+    if errors:
+        raise ValidationError(errors)
+    return lines
+
+
+# --- list filters ----------------------------------------------------------------------
+
+
+class PartyListFilterForm(forms.Form):
+    q = forms.CharField(label="Buscar", required=False, max_length=100)
+    status = forms.ChoiceField(
+        label="Situação",
+        required=False,
+        choices=[
+            (selectors.STATUS_ACTIVE, "Ativos"),
+            (selectors.STATUS_INACTIVE, "Inativos"),
+            (selectors.STATUS_ALL, "Todos"),
+        ],
+    )
+    kind = forms.ChoiceField(
+        label="Tipo",
+        required=False,
+        choices=[
+            (selectors.KIND_ALL, "Clientes e fornecedores"),
+            (selectors.KIND_CLIENTS, "Clientes"),
+            (selectors.KIND_SUPPLIERS, "Fornecedores"),
+        ],
+    )
+
+    def filters(self) -> selectors.ListFilters:
+        """The filters asked for; anything invalid falls back to the default."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return selectors.ListFilters(
+            q=data.get("q") or "",
+            status=data.get("status") or selectors.STATUS_ACTIVE,
+            kind=data.get("kind") or selectors.KIND_ALL,
+        )
+
+
+class ProductListFilterForm(PartyListFilterForm):
+    kind = None  # products have no client/supplier split
+
+
+# --- clients and suppliers ---------------------------------------------------------------
+
+
+class SalespersonChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Salesperson) -> str:
+        suffix = "" if obj.active else " (inativo)"
+        return f"{obj.name} <{obj.email}>{suffix}"
+
+
+class PartyForm(forms.ModelForm):
+    """Cliente/fornecedor. Accepts masked or bare CNPJ/CPF, CEP and phone."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    characteristics = forms.CharField(
+        label="Características",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Segmento: varejo\nPorte: médio"}),
+        help_text="Uma por linha, no formato nome: valor.",
+    )
+    tags = forms.CharField(
+        label="Tags", required=False, help_text="Separadas por vírgula. Ex.: atacado, VIP."
+    )
+    salespeople = SalespersonChoiceField(
+        label="Vendedores",
+        queryset=Salesperson.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Party
+        fields = [
+            "code", "cnpj_cpf", "person_type", "legal_name", "trade_name",
+            "street", "number", "complement", "district", "city", "state", "cep", "country_code",
+            "phone_ddd", "phone_number", "email",
+            "is_client", "is_supplier", "characteristics", "tags", "salespeople", "active",
+        ]
+        widgets = {
+            "cnpj_cpf": forms.TextInput(attrs={"placeholder": "00.000.000/0000-00", "autocomplete": "off"}),
+            "cep": forms.TextInput(attrs={"placeholder": "00000-000", "inputmode": "numeric"}),
+            "phone_ddd": forms.TextInput(attrs={"placeholder": "11", "inputmode": "numeric", "size": 4}),
+            "phone_number": forms.TextInput(attrs={"placeholder": "99999-9999", "inputmode": "tel"}),
+        }
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        if kwargs.get("instance") is None:
+            kwargs["instance"] = Party(company=company)
+        super().__init__(*args, **kwargs)
+        self.company = company
+        for name, max_length in MASKED_MAX_LENGTHS.items():
+            if name in self.fields:
+                _relax_max_length(self.fields[name], max_length)
+        self.fields["salespeople"].queryset = selectors.salespeople_for(company=company)
+        party = self.instance
+        self.initial.update(
+            cnpj_cpf=brazil.mask_cpf_cnpj(party.cnpj_cpf),
+            cep=brazil.mask_cep(party.cep),
+            characteristics=format_characteristics(party.characteristics),
+            tags=format_tags(party.tags),
+        )
+        if party.pk:
+            self.initial["version"] = party.version
+            _require_version(self.fields["version"])
+
+    def clean_phone_ddd(self) -> str:
+        return self.cleaned_data["phone_ddd"].replace("(", "").replace(")", "")
+
+    def clean_phone_number(self) -> str:
+        return self.cleaned_data["phone_number"].replace("(", "").replace(")", "")
+
+    def clean_characteristics(self) -> dict[str, str]:
+        return parse_characteristics(self.cleaned_data["characteristics"])
+
+    def clean_tags(self) -> list[str]:
+        return parse_tags(self.cleaned_data["tags"])
+
+    def party_data(self) -> dict[str, Any]:
+        """The service's `data` from a valid form."""
+        data = {name: self.cleaned_data[name] for name in PARTY_FIELDS if name in self.cleaned_data}
+        data["salespeople"] = [s.pk for s in self.cleaned_data.get("salespeople", [])]
+        return data
+
+    @property
+    def expected_version(self) -> int | None:
+        return self.cleaned_data.get("version")
+
+
+# --- products ---------------------------------------------------------------------------
+
+
+class ProductForm(forms.ModelForm):
+    """Produto. Accepts masked or bare NCM, CEST and EAN; price as 1.234,56."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    characteristics = forms.CharField(
+        label="Características",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Cor: azul\nVoltagem: 220 V"}),
+        help_text="Uma por linha, no formato nome: valor.",
+    )
+    suppliers = forms.ModelMultipleChoiceField(
+        label="Fornecedores",
+        queryset=Party.objects.none(),
+        required=False,
+        # Rendered by the template (selected ones + search): a company may have thousands.
+        widget=forms.MultipleHiddenInput,
+    )
+    suppliers_add = forms.CharField(
+        label="Adicionar fornecedores",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "11.222.333/0001-81"}),
+        help_text="CNPJ/CPF ou código de integração do fornecedor, um por linha.",
+    )
+    bom = forms.CharField(
+        label="Estrutura do produto",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "PRD00001; 2\nPRD00002; 0,5"}),
+        help_text="Um componente por linha, no formato CÓDIGO; quantidade.",
+    )
+
+    class Meta:
+        model = Product
+        fields = [
+            "code", "integration_code", "description", "unit", "ncm", "ean", "price",
+            "origin", "item_type", "cest", "family", "suppliers", "characteristics", "active",
+        ]
+        localized_fields = ["price"]
+        widgets = {
+            "ncm": forms.TextInput(attrs={"placeholder": "0000.00.00", "inputmode": "numeric"}),
+            "cest": forms.TextInput(attrs={"placeholder": "00.000.00", "inputmode": "numeric"}),
+            "ean": forms.TextInput(attrs={"placeholder": "7890000000000", "inputmode": "numeric"}),
+            "price": forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0,00"}),
+        }
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        if kwargs.get("instance") is None:
+            kwargs["instance"] = Product(company=company)
+        super().__init__(*args, **kwargs)
+        self.company = company
+        for name, max_length in MASKED_MAX_LENGTHS.items():
+            if name in self.fields:
+                _relax_max_length(self.fields[name], max_length)
+        self.fields["code"].required = False
+        self.fields["code"].help_text = "Único na empresa. Em branco, usa o código sugerido."
+        self.fields["family"].queryset = selectors.families_for(company=company)
+        self.fields["family"].empty_label = "(sem família)"
+        self.fields["suppliers"].queryset = selectors.suppliers_for(company=company)
+        product = self.instance
+        self.initial.update(
+            ncm=brazil.mask_ncm(product.ncm),
+            cest=brazil.mask_cest(product.cest),
+            characteristics=format_characteristics(product.characteristics),
+        )
+        if product.pk:
+            self.initial["version"] = product.version
+            _require_version(self.fields["version"])
+            self.initial["bom"] = "\n".join(
+                f"{item.component.code}; {quantity(item.quantity)}"
+                for item in product.bom_items.select_related("component").order_by("component__code")
+            )
+            self.initial["suppliers"] = [p.pk for p in product.suppliers.all()]
+
+    def clean_characteristics(self) -> dict[str, str]:
+        return parse_characteristics(self.cleaned_data["characteristics"])
+
+    def clean_bom(self) -> list[tuple[int, Decimal]]:
+        lines = parse_bom_lines(self.cleaned_data["bom"])
+        ids = selectors.products_by_codes(company=self.company, codes=[code for _, code, _ in lines])
+        missing = [
+            f"Linha {number}: componente {code} não encontrado nesta empresa."
+            for number, code, _ in lines
+            if code not in ids
+        ]
+        if missing:
+            raise ValidationError(missing)
+        own_code = (self.instance.code or "").upper()
+        for number, code, _ in lines:
+            if self.instance.pk and code == own_code:
+                raise ValidationError(f"Linha {number}: um produto não pode ser componente de si mesmo.")
+        return [(ids[code], value) for _, code, value in lines]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        references = [line.strip() for line in (cleaned.get("suppliers_add") or "").splitlines()]
+        references = [ref for ref in references if ref]
+        if references:
+            found = selectors.suppliers_by_reference(company=self.company, references=references)
+            missing = [ref for ref in references if ref not in found]
+            if missing:
+                self.add_error(
+                    "suppliers_add",
+                    "Fornecedor não encontrado nesta empresa: " + ", ".join(missing) + ".",
+                )
+            else:
+                cleaned["suppliers_add"] = sorted(set(found.values()))
+        return cleaned
+
+    def supplier_ids(self) -> list[int]:
+        ids = {p.pk for p in self.cleaned_data.get("suppliers", [])}
+        added = self.cleaned_data.get("suppliers_add")
+        if isinstance(added, list):
+            ids |= set(added)
+        return sorted(ids)
+
+    def product_data(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data[name] for name in PRODUCT_FIELDS if name in self.cleaned_data}
+        data["suppliers"] = self.supplier_ids()
+        data["bom"] = self.cleaned_data.get("bom", [])
+        return data
+
+    @property
+    def expected_version(self) -> int | None:
+        return self.cleaned_data.get("version")
+
+    def selected_suppliers(self) -> list[Party]:
+        """The suppliers to show ticked: what was posted, or the product's own."""
+        if self.is_bound:
+            raw = self.data.getlist(self.add_prefix("suppliers")) if hasattr(self.data, "getlist") else []
+            ids = [int(value) for value in raw if str(value).isdigit()]
+        else:
+            ids = list(self.initial.get("suppliers") or [])
+        if not ids:
+            return []
+        return list(
+            selectors.suppliers_for(company=self.company)
+            .filter(pk__in=ids)
+            .only("id", "legal_name", "trade_name", "cnpj_cpf", "active")
+        )
+
+
+# --- attachments, salespeople, families -------------------------------------------------
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label="Arquivo ou imagem")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.MAX_ATTACHMENT_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                f"O arquivo “{upload.name}” tem {filesize(upload.size)}; "
+                f"o limite é {filesize(limit)}. Envie um arquivo menor."
+            )
+        return upload
+
+
+class SalespersonForm(forms.ModelForm):
+    class Meta:
+        model = Salesperson
+        fields = ["name", "email"]
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        kwargs.setdefault("instance", Salesperson(company=company))
+        super().__init__(*args, **kwargs)
+
+
+class FamilyForm(forms.ModelForm):
+    class Meta:
+        model = ProductFamily
+        fields = ["name"]
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        kwargs.setdefault("instance", ProductFamily(company=company))
+        super().__init__(*args, **kwargs)
+
+
+
+class ConfirmDeleteForm(forms.Form):
+    """The version of the record the user saw on the confirmation page."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+# --- stale edits: what the user typed next to what is saved now --------------------------
+
+
+def _show(record: Party | Product, name: str) -> str:
+    field = record._meta.get_field(name)
+    value = getattr(record, name)
+    if field.choices:
+        return str(getattr(record, f"get_{name}_display")())
+    if isinstance(value, bool):
+        return "Sim" if value else "Não"
+    if name == "cnpj_cpf":
+        return brazil.mask_cpf_cnpj(value)
+    if name == "cep":
+        return brazil.mask_cep(value)
+    if name == "ncm":
+        return brazil.mask_ncm(value)
+    if name == "cest":
+        return brazil.mask_cest(value)
+    if name == "price":
+        return money(value)
+    if name == "characteristics":
+        return format_characteristics(value).replace("\n", "; ")
+    if name == "tags":
+        return format_tags(value)
+    if value is None:
+        return ""
+    return str(value)
+
+
+def stale_differences(form: PartyForm | ProductForm, current: Party | Product) -> list[dict[str, str]]:
+    """The fields where the user's refused edit differs from the record as saved now, so
+    the form can show the current values without losing what the user typed."""
+    typed = form.instance  # normalised by the form's model validation
+    rows = []
+    for name in form._meta.fields:
+        if name in ("salespeople", "suppliers"):
+            continue
+        attname = current._meta.get_field(name).attname
+        if getattr(typed, attname) != getattr(current, attname):
+            label = str(form.fields[name].label)
+            rows.append({"label": label, "yours": _show(typed, name), "current": _show(current, name)})
+
+    def names(objects: Any) -> str:
+        return ", ".join(sorted(getattr(o, "name", None) or o.legal_name for o in objects))
+
+    if isinstance(form, PartyForm):
+        yours = list(form.cleaned_data.get("salespeople") or [])
+        now = list(current.salespeople.all())
+        if {o.pk for o in yours} != {o.pk for o in now}:
+            rows.append({"label": "Vendedores", "yours": names(yours), "current": names(now)})
+    else:
+        yours_ids = set(form.supplier_ids())
+        now = list(current.suppliers.only("id", "legal_name"))
+        if yours_ids != {o.pk for o in now}:
+            yours = Party.objects.filter(company=form.company, pk__in=yours_ids).only("id", "legal_name")
+            rows.append({"label": "Fornecedores", "yours": names(yours), "current": names(now)})
+        typed_bom = sorted((pk, Decimal(q)) for pk, q in form.cleaned_data.get("bom") or [])
+        now_items = list(current.bom_items.select_related("component").order_by("component__code"))
+        if typed_bom != sorted((i.component_id, i.quantity) for i in now_items):
+            codes = dict(
+                Product.objects.filter(company=form.company, pk__in=[pk for pk, _ in typed_bom])
+                .values_list("id", "code")
+            )
+            rows.append({
+                "label": "Estrutura do produto",
+                "yours": "; ".join(f"{codes.get(pk, pk)} × {quantity(q)}" for pk, q in typed_bom),
+                "current": "; ".join(f"{i.component.code} × {quantity(i.quantity)}" for i in now_items),
+            })
+    return rows

@@ -1,0 +1,265 @@
+"""Reads for the catalog pages. Every function takes the company explicitly and filters by it,
+so a record of another company is never found (the views turn that into a 404).
+
+List queries are written for 100,000 records per company: they read only the columns a
+list shows, join the one foreign key shown (family), and search with `icontains`, which
+PostgreSQL serves from the trigram indexes on UPPER(column) (catalog/migrations/0002).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from catalog.models import (
+    Attachment,
+    BillOfMaterialsItem,
+    Party,
+    PriceTableItem,
+    Product,
+    ProductFamily,
+    Salesperson,
+    StockBalance,
+)
+from companies.models import Company
+from omieshare.lib.brazil import strip_mask
+
+PAGE_SIZE = 50
+
+_DOCUMENT_CHARACTERS = re.compile(r"[0-9A-Z]+")
+
+STATUS_ACTIVE = "ativos"
+STATUS_INACTIVE = "inativos"
+STATUS_ALL = "todos"
+
+KIND_ALL = "todos"
+KIND_CLIENTS = "clientes"
+KIND_SUPPLIERS = "fornecedores"
+
+PARTY_LIST_COLUMNS = (
+    "id", "code", "cnpj_cpf", "legal_name", "trade_name", "city", "state",
+    "is_client", "is_supplier", "active",
+)
+PRODUCT_LIST_COLUMNS = (
+    "id", "code", "description", "unit", "ncm", "ean", "price", "active", "family__name",
+)
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    q: str = ""
+    status: str = STATUS_ACTIVE
+    kind: str = KIND_ALL
+
+
+def _status_filter(queryset: QuerySet, status: str) -> QuerySet:
+    if status == STATUS_ACTIVE:
+        return queryset.filter(active=True)
+    if status == STATUS_INACTIVE:
+        return queryset.filter(active=False)
+    return queryset
+
+
+def _document_term(q: str) -> str:
+    """What to look for in the stored CNPJ/CPF: the typed text without the mask.
+
+    "11.222.333/0001" and "112223330001" both become "112223330001". Letters stay
+    (alphanumeric CNPJ); a term without a digit, or with other characters, is a name and
+    is not looked for in the CNPJ/CPF column.
+    """
+    term = strip_mask(q)
+    if _DOCUMENT_CHARACTERS.fullmatch(term) and any(c.isdigit() for c in term):
+        return term
+    return ""
+
+
+# --- clients and suppliers ------------------------------------------------------------
+
+
+def party_list(*, company: Company, filters: ListFilters) -> QuerySet[Party]:
+    queryset = Party.objects.filter(company=company).only(*PARTY_LIST_COLUMNS)
+    queryset = _status_filter(queryset, filters.status)
+    if filters.kind == KIND_CLIENTS:
+        queryset = queryset.filter(is_client=True)
+    elif filters.kind == KIND_SUPPLIERS:
+        queryset = queryset.filter(is_supplier=True)
+    q = filters.q.strip()
+    if q:
+        condition = Q(legal_name__icontains=q) | Q(trade_name__icontains=q) | Q(code__icontains=q)
+        document = _document_term(q)
+        if document:
+            condition |= Q(cnpj_cpf__icontains=document)
+        queryset = queryset.filter(condition)
+    return queryset.order_by("legal_name", "id")
+
+
+def party_get(*, company: Company, party_id: int) -> Party:
+    """The party of this company, or 404 (also when the id belongs to another company)."""
+    return get_object_or_404(Party.objects.filter(company=company), pk=party_id)
+
+
+def party_detail(*, company: Company, party_id: int) -> Party:
+    """The party with what its detail page shows, loaded in a fixed number of queries."""
+    return get_object_or_404(
+        Party.objects.filter(company=company).prefetch_related(
+            Prefetch("salespeople", queryset=Salesperson.objects.order_by("name")),
+            Prefetch("attachments", queryset=Attachment.objects.select_related("blob")),
+        ),
+        pk=party_id,
+    )
+
+
+def products_supplied_by(*, company: Company, party: Party, limit: int = 100) -> list[Product]:
+    return list(
+        Product.objects.filter(company=company, suppliers=party)
+        .only("id", "code", "description", "active")
+        .order_by("description", "id")[:limit]
+    )
+
+
+def salespeople_for(*, company: Company) -> QuerySet[Salesperson]:
+    return Salesperson.objects.filter(company=company).order_by("name", "id")
+
+
+def families_for(*, company: Company) -> QuerySet[ProductFamily]:
+    return ProductFamily.objects.filter(company=company).order_by("name", "id")
+
+
+def salespeople_overview(*, company: Company) -> QuerySet[Salesperson]:
+    """Salespeople with how many clients/suppliers each one serves."""
+    return salespeople_for(company=company).annotate(party_count=Count("parties"))
+
+
+def families_overview(*, company: Company) -> QuerySet[ProductFamily]:
+    """Families with how many products each one has."""
+    return families_for(company=company).annotate(product_count=Count("products"))
+
+
+def suppliers_for(*, company: Company) -> QuerySet[Party]:
+    """The company's suppliers, the choices for a product's "fornecedores"."""
+    return Party.objects.filter(company=company, is_supplier=True).order_by("legal_name", "id")
+
+
+def supplier_search(*, company: Company, q: str, limit: int = 20) -> list[Party]:
+    filters = ListFilters(q=q, status=STATUS_ACTIVE, kind=KIND_SUPPLIERS)
+    return list(party_list(company=company, filters=filters)[:limit])
+
+
+def suppliers_by_reference(*, company: Company, references: Iterable[str]) -> dict[str, int]:
+    """Map what a user typed to identify suppliers (CNPJ/CPF, masked or not, or the
+    integration code) to party ids of this company. References not found are absent."""
+    wanted = {ref.strip(): strip_mask(ref) for ref in references if ref.strip()}
+    if not wanted:
+        return {}
+    documents = {doc for doc in wanted.values() if doc}
+    codes = set(wanted)
+    rows = (
+        Party.objects.filter(company=company, is_supplier=True)
+        .filter(Q(cnpj_cpf__in=documents) | Q(code__in=codes))
+        .order_by("-active", "id")
+        .values_list("id", "cnpj_cpf", "code")
+    )
+    by_document: dict[str, int] = {}
+    by_code: dict[str, int] = {}
+    for pk, document, code in rows:
+        if document:
+            by_document.setdefault(document, pk)
+        if code:
+            by_code.setdefault(code, pk)
+    found = {}
+    for typed, document in wanted.items():
+        pk = by_code.get(typed) or by_document.get(document)
+        if pk:
+            found[typed] = pk
+    return found
+
+
+# --- products --------------------------------------------------------------------------
+
+
+def product_list(*, company: Company, filters: ListFilters) -> QuerySet[Product]:
+    queryset = (
+        Product.objects.filter(company=company)
+        .select_related("family")
+        .only(*PRODUCT_LIST_COLUMNS)
+    )
+    queryset = _status_filter(queryset, filters.status)
+    q = filters.q.strip()
+    if q:
+        condition = Q(description__icontains=q) | Q(code__icontains=q)
+        digits = strip_mask(q)
+        if digits.isdigit():
+            condition |= Q(ean__icontains=digits)
+        queryset = queryset.filter(condition)
+    return queryset.order_by("description", "id")
+
+
+def product_get(*, company: Company, product_id: int) -> Product:
+    return get_object_or_404(Product.objects.filter(company=company), pk=product_id)
+
+
+def product_detail(*, company: Company, product_id: int) -> Product:
+    return get_object_or_404(
+        Product.objects.filter(company=company)
+        .select_related("family")
+        .prefetch_related(
+            Prefetch(
+                "suppliers",
+                queryset=Party.objects.only(
+                    "id", "legal_name", "trade_name", "cnpj_cpf", "active"
+                ).order_by("legal_name", "id"),
+            ),
+            Prefetch(
+                "bom_items",
+                queryset=BillOfMaterialsItem.objects.select_related("component").order_by(
+                    "component__code"
+                ),
+            ),
+            Prefetch("attachments", queryset=Attachment.objects.select_related("blob")),
+        ),
+        pk=product_id,
+    )
+
+
+def product_stock_balance(*, company: Company, product: Product) -> StockBalance | None:
+    return StockBalance.objects.filter(company=company, product=product).first()
+
+
+def product_price_entries(*, company: Company, product: Product) -> list[PriceTableItem]:
+    return list(
+        PriceTableItem.objects.filter(table__company=company, product=product)
+        .select_related("table")
+        .order_by("table__name", "id")
+    )
+
+
+def product_used_in(*, company: Company, product: Product, limit: int = 100) -> list[BillOfMaterialsItem]:
+    return list(
+        BillOfMaterialsItem.objects.filter(component=product, product__company=company)
+        .select_related("product")
+        .order_by("product__code")[:limit]
+    )
+
+
+def products_by_codes(*, company: Company, codes: Iterable[str]) -> dict[str, int]:
+    """Product ids of this company by code (codes are stored upper-case)."""
+    wanted = {code.strip().upper() for code in codes if code.strip()}
+    if not wanted:
+        return {}
+    return dict(
+        Product.objects.filter(company=company, code__in=wanted).values_list("code", "id")
+    )
+
+
+# --- attachments -----------------------------------------------------------------------
+
+
+def attachment_get(*, company: Company, attachment_id: int) -> Attachment:
+    """An attachment of this company (with its blob), or 404 for anyone else's."""
+    return get_object_or_404(
+        Attachment.objects.filter(company=company).select_related("blob"), pk=attachment_id
+    )

@@ -1,0 +1,111 @@
+"""Images and attachments of a client/supplier or product: add, remove, download.
+
+Files are stored once by content (catalog.services.blob_store); the download is served
+only to members of the company whose record holds the attachment.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_http_methods
+
+from catalog import selectors, services
+from catalog.exceptions import WriteRefused
+from catalog.forms import AttachmentForm
+from catalog.views.parties import party_detail_response
+from catalog.views.products import product_detail_response
+from companies.models import Company
+from companies.selectors import company_for_user
+
+# Shown in the browser; anything else (HTML, SVG, PDF, …) is downloaded, so an uploaded
+# file can never run as a page of this site.
+INLINE_CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def _detail_url_name(registry: str) -> str:
+    return "catalog:party_detail" if registry == "party" else "catalog:product_detail"
+
+
+def _redirect_to_record(company: Company, registry: str, record_id: int) -> HttpResponse:
+    key = "party_id" if registry == "party" else "product_id"
+    return redirect(_detail_url_name(registry), company_id=company.pk, **{key: record_id})
+
+
+def _detail_response(request, company, registry, record_id, **kwargs) -> HttpResponse:
+    if registry == "party":
+        return party_detail_response(request, company, record_id, **kwargs)
+    return product_detail_response(request, company, record_id, **kwargs)
+
+
+@require_http_methods(["POST"])
+@login_required
+def attachment_add(request: HttpRequest, company_id: int, registry: str, record_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    if registry == "party":
+        selectors.party_get(company=company, party_id=record_id)
+    else:
+        selectors.product_get(company=company, product_id=record_id)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _detail_response(request, company, registry, record_id, attachment_form=form, status=400)
+    upload = form.cleaned_data["file"]
+    try:
+        services.attachment_add(
+            company=company,
+            registry=registry,
+            record_id=record_id,
+            filename=upload.name,
+            content=upload.read(),
+            content_type=upload.content_type or "",
+            actor_id=request.user.pk,
+            source="web",
+        )
+    except WriteRefused as refusal:
+        return _detail_response(
+            request, company, registry, record_id, error=refusal.message, status=403
+        )
+    messages.success(request, f"Arquivo “{upload.name}” anexado.")
+    return _redirect_to_record(company, registry, record_id)
+
+
+@require_http_methods(["POST"])
+@login_required
+def attachment_remove(request: HttpRequest, company_id: int, attachment_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    attachment = selectors.attachment_get(company=company, attachment_id=attachment_id)
+    registry = "party" if attachment.party_id else "product"
+    record_id = attachment.party_id or attachment.product_id
+    try:
+        services.attachment_remove(
+            company=company, attachment_id=attachment.pk, actor_id=request.user.pk, source="web"
+        )
+    except WriteRefused as refusal:
+        return _detail_response(
+            request, company, registry, record_id, error=refusal.message, status=403
+        )
+    messages.success(request, f"Arquivo “{attachment.filename}” removido.")
+    return _redirect_to_record(company, registry, record_id)
+
+
+@require_http_methods(["GET", "HEAD"])
+@login_required
+def attachment_download(request: HttpRequest, company_id: int, attachment_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    attachment = selectors.attachment_get(company=company, attachment_id=attachment_id)
+    blob = attachment.blob
+    content_type = blob.content_type or "application/octet-stream"
+    inline = content_type in INLINE_CONTENT_TYPES
+    response = FileResponse(
+        blob.file.open("rb"),
+        as_attachment=not inline,
+        filename=attachment.filename,
+        content_type=content_type,
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+

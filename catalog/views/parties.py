@@ -1,0 +1,185 @@
+"""Clientes e fornecedores: list, detail, create, edit and (soft) delete."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from catalog import selectors, services
+from catalog.exceptions import StaleEdit, WriteRefused
+from catalog.forms import (
+    AttachmentForm,
+    ConfirmDeleteForm,
+    PartyForm,
+    PartyListFilterForm,
+    add_service_errors,
+    stale_differences,
+)
+from catalog.models import Party
+from catalog.views._common import paginate, render_list
+from companies.models import Company
+from companies.selectors import company_for_user
+
+
+@require_http_methods(["GET", "HEAD"])
+@login_required
+def party_list(request: HttpRequest, company_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    filter_form = PartyListFilterForm(request.GET)
+    filters = filter_form.filters()
+    page = paginate(request, selectors.party_list(company=company, filters=filters))
+    return render_list(
+        request,
+        "catalog/party_list.html",
+        {"company": company, "nav": "parties", "filter_form": filter_form, "filters": filters, "page": page},
+    )
+
+
+def party_detail_response(
+    request: HttpRequest,
+    company: Company,
+    party_id: int,
+    *,
+    attachment_form: AttachmentForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The detail page; attachment views re-render it with their form's errors."""
+    party = selectors.party_detail(company=company, party_id=party_id)
+    context = {
+        "company": company,
+        "nav": "parties",
+        "party": party,
+        "supplied_products": selectors.products_supplied_by(company=company, party=party),
+        "attachment_form": attachment_form or AttachmentForm(),
+        "attachment_error": error,
+        "max_attachment_bytes": settings.MAX_ATTACHMENT_BYTES,
+        "registry": "party",
+    }
+    return render(request, "catalog/party_detail.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD"])
+@login_required
+def party_detail(request: HttpRequest, company_id: int, party_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    return party_detail_response(request, company, party_id)
+
+
+def _render_form(
+    request: HttpRequest,
+    company: Company,
+    form: PartyForm,
+    *,
+    party: Party | None = None,
+    stale: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"company": company, "nav": "parties", "form": form, "party": party, "stale": stale}
+    return render(request, "catalog/party_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def party_create(request: HttpRequest, company_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    if request.method != "POST":
+        return _render_form(request, company, PartyForm(company=company))
+    form = PartyForm(request.POST, company=company)
+    if not form.is_valid():
+        return _render_form(request, company, form, status=400)
+    try:
+        party = services.party_create(
+            company=company, data=form.party_data(), actor_id=request.user.pk, source="web"
+        )
+    except WriteRefused as refusal:
+        form.add_error(None, refusal.message)
+        return _render_form(request, company, form, status=403)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return _render_form(request, company, form, status=400)
+    messages.success(request, f"Cliente/fornecedor “{party.legal_name}” incluído.")
+    return redirect("catalog:party_detail", company_id=company.pk, party_id=party.pk)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def party_edit(request: HttpRequest, company_id: int, party_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    party = selectors.party_get(company=company, party_id=party_id)
+    if request.method != "POST":
+        return _render_form(request, company, PartyForm(company=company, instance=party), party=party)
+    form = PartyForm(request.POST, company=company, instance=party)
+    if not form.is_valid():
+        return _render_form(request, company, form, party=party, status=400)
+    try:
+        party = services.party_update(
+            company=company,
+            party_id=party.pk,
+            data=form.party_data(),
+            expected_version=form.expected_version,
+            actor_id=request.user.pk,
+            source="web",
+        )
+    except StaleEdit as stale:
+        # Show what is saved now, next to what the user typed; nothing was written.
+        current = stale.current
+        stale_info = {"message": str(stale), "differences": stale_differences(form, current)}
+        fresh = PartyForm(company=company, instance=current)
+        return _render_form(request, company, fresh, party=current, stale=stale_info, status=409)
+    except WriteRefused as refusal:
+        form.add_error(None, refusal.message)
+        return _render_form(request, company, form, party=party, status=403)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return _render_form(request, company, form, party=party, status=400)
+    messages.success(request, f"Cliente/fornecedor “{party.legal_name}” alterado.")
+    return redirect("catalog:party_detail", company_id=company.pk, party_id=party.pk)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def party_delete(request: HttpRequest, company_id: int, party_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    party = selectors.party_get(company=company, party_id=party_id)
+    context = {"company": company, "nav": "parties", "record": party, "registry": "party"}
+    if request.method != "POST":
+        context["form"] = ConfirmDeleteForm(initial={"version": party.version})
+        return render(request, "catalog/confirm_delete.html", context)
+    form = ConfirmDeleteForm(request.POST)
+    context["form"] = form
+    if not form.is_valid():
+        context["error"] = "Recarregue a página e confirme novamente."
+        return render(request, "catalog/confirm_delete.html", context, status=400)
+    try:
+        party = services.party_delete(
+            company=company,
+            party_id=party.pk,
+            expected_version=form.cleaned_data["version"],
+            actor_id=request.user.pk,
+            source="web",
+        )
+    except StaleEdit as stale:
+        context.update(
+            record=stale.current,
+            form=ConfirmDeleteForm(initial={"version": stale.current.version}),
+            error=str(stale),
+        )
+        return render(request, "catalog/confirm_delete.html", context, status=409)
+    except WriteRefused as refusal:
+        context["error"] = refusal.message
+        return render(request, "catalog/confirm_delete.html", context, status=403)
+    except ValidationError as error:
+        context["error"] = " ".join(error.messages)
+        return render(request, "catalog/confirm_delete.html", context, status=400)
+    messages.success(
+        request,
+        f"Cliente/fornecedor “{party.legal_name}” excluído: ficou inativo e pode ser reativado "
+        "em Editar.",
+    )
+    return redirect("catalog:party_detail", company_id=company.pk, party_id=party.pk)

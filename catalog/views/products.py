@@ -1,0 +1,204 @@
+"""Produtos: list, detail, create, edit and (soft) delete, plus the supplier search used by
+the product form."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from catalog import selectors, services
+from catalog.exceptions import StaleEdit, WriteRefused
+from catalog.forms import (
+    AttachmentForm,
+    ConfirmDeleteForm,
+    ProductForm,
+    ProductListFilterForm,
+    add_service_errors,
+    stale_differences,
+)
+from catalog.models import Product
+from catalog.views._common import paginate, render_list
+from companies.models import Company
+from companies.selectors import company_for_user
+
+
+@require_http_methods(["GET", "HEAD"])
+@login_required
+def product_list(request: HttpRequest, company_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    filter_form = ProductListFilterForm(request.GET)
+    filters = filter_form.filters()
+    page = paginate(request, selectors.product_list(company=company, filters=filters))
+    return render_list(
+        request,
+        "catalog/product_list.html",
+        {"company": company, "nav": "products", "filter_form": filter_form, "filters": filters, "page": page},
+    )
+
+
+def product_detail_response(
+    request: HttpRequest,
+    company: Company,
+    product_id: int,
+    *,
+    attachment_form: AttachmentForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The detail page; attachment views re-render it with their form's errors."""
+    product = selectors.product_detail(company=company, product_id=product_id)
+    context = {
+        "company": company,
+        "nav": "products",
+        "product": product,
+        "stock_balance": selectors.product_stock_balance(company=company, product=product),
+        "price_entries": selectors.product_price_entries(company=company, product=product),
+        "used_in": selectors.product_used_in(company=company, product=product),
+        "attachment_form": attachment_form or AttachmentForm(),
+        "attachment_error": error,
+        "max_attachment_bytes": settings.MAX_ATTACHMENT_BYTES,
+        "registry": "product",
+    }
+    return render(request, "catalog/product_detail.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD"])
+@login_required
+def product_detail(request: HttpRequest, company_id: int, product_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    return product_detail_response(request, company, product_id)
+
+
+def _render_form(
+    request: HttpRequest,
+    company: Company,
+    form: ProductForm,
+    *,
+    product: Product | None = None,
+    stale: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"company": company, "nav": "products", "form": form, "product": product, "stale": stale}
+    return render(request, "catalog/product_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def product_create(request: HttpRequest, company_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    if request.method != "POST":
+        suggestion = services.product_code_suggestion(company=company)
+        return _render_form(request, company, ProductForm(company=company, initial={"code": suggestion}))
+    form = ProductForm(request.POST, company=company)
+    if not form.is_valid():
+        return _render_form(request, company, form, status=400)
+    try:
+        product = services.product_create(
+            company=company, data=form.product_data(), actor_id=request.user.pk, source="web"
+        )
+    except WriteRefused as refusal:
+        form.add_error(None, refusal.message)
+        return _render_form(request, company, form, status=403)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return _render_form(request, company, form, status=400)
+    messages.success(request, f"Produto {product.code} – “{product.description}” incluído.")
+    return redirect("catalog:product_detail", company_id=company.pk, product_id=product.pk)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def product_edit(request: HttpRequest, company_id: int, product_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    product = selectors.product_get(company=company, product_id=product_id)
+    if request.method != "POST":
+        form = ProductForm(company=company, instance=product)
+        return _render_form(request, company, form, product=product)
+    form = ProductForm(request.POST, company=company, instance=product)
+    if not form.is_valid():
+        return _render_form(request, company, form, product=product, status=400)
+    try:
+        product = services.product_update(
+            company=company,
+            product_id=product.pk,
+            data=form.product_data(),
+            expected_version=form.expected_version,
+            actor_id=request.user.pk,
+            source="web",
+        )
+    except StaleEdit as stale:
+        # Show what is saved now, next to what the user typed; nothing was written.
+        current = stale.current
+        stale_info = {"message": str(stale), "differences": stale_differences(form, current)}
+        fresh = ProductForm(company=company, instance=current)
+        return _render_form(request, company, fresh, product=current, stale=stale_info, status=409)
+    except WriteRefused as refusal:
+        form.add_error(None, refusal.message)
+        return _render_form(request, company, form, product=product, status=403)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return _render_form(request, company, form, product=product, status=400)
+    messages.success(request, f"Produto {product.code} – “{product.description}” alterado.")
+    return redirect("catalog:product_detail", company_id=company.pk, product_id=product.pk)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def product_delete(request: HttpRequest, company_id: int, product_id: int) -> HttpResponse:
+    company = company_for_user(request.user, company_id)
+    product = selectors.product_get(company=company, product_id=product_id)
+    context = {"company": company, "nav": "products", "record": product, "registry": "product"}
+    if request.method != "POST":
+        context["form"] = ConfirmDeleteForm(initial={"version": product.version})
+        return render(request, "catalog/confirm_delete.html", context)
+    form = ConfirmDeleteForm(request.POST)
+    context["form"] = form
+    if not form.is_valid():
+        context["error"] = "Recarregue a página e confirme novamente."
+        return render(request, "catalog/confirm_delete.html", context, status=400)
+    try:
+        product = services.product_delete(
+            company=company,
+            product_id=product.pk,
+            expected_version=form.cleaned_data["version"],
+            actor_id=request.user.pk,
+            source="web",
+        )
+    except StaleEdit as stale:
+        context.update(
+            record=stale.current,
+            form=ConfirmDeleteForm(initial={"version": stale.current.version}),
+            error=str(stale),
+        )
+        return render(request, "catalog/confirm_delete.html", context, status=409)
+    except WriteRefused as refusal:
+        context["error"] = refusal.message
+        return render(request, "catalog/confirm_delete.html", context, status=403)
+    except ValidationError as error:
+        context["error"] = " ".join(error.messages)
+        return render(request, "catalog/confirm_delete.html", context, status=400)
+    messages.success(
+        request,
+        f"Produto {product.code} excluído: ficou inativo e pode ser reativado em Editar. "
+        "O saldo de estoque e as tabelas de preço foram mantidos.",
+    )
+    return redirect("catalog:product_detail", company_id=company.pk, product_id=product.pk)
+
+
+@require_http_methods(["GET", "HEAD"])
+@login_required
+def supplier_options(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Suppliers matching the typed text, as checkboxes the product form can tick."""
+    company = company_for_user(request.user, company_id)
+    q = request.GET.get("supplier_q", "").strip()[:100]
+    suppliers = selectors.supplier_search(company=company, q=q) if q else []
+    return render(
+        request,
+        "catalog/product_form.html#supplier-options",
+        {"company": company, "suppliers": suppliers, "supplier_q": q},
+    )
