@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "companies",
     "catalog",
     "sharing",
+    "api",
 ]
 
 MIDDLEWARE = [

@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("companies.urls")),
     path("", include("catalog.urls")),
+    path("", include("api.urls")),
 ]

@@ -1,0 +1,190 @@
+"""clientes_cadastro: Omie's calls for clients and suppliers (`/api/v1/geral/clientes/`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q
+
+from api import services as api_services
+from api.faults import INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
+from api.listing import filter_by_change_date, paginate
+from api.models import ApiImport
+from api.translate import party_data_from_omie, party_to_omie, party_to_omie_summary
+from catalog import services
+from catalog.models import Party
+from companies.models import Company
+from omieshare.lib.brazil import normalize_cpf_cnpj
+
+SOURCE = "api"
+
+
+def _required(param: dict[str, Any], *names: str) -> None:
+    for name in names:
+        if str(param.get(name) or "").strip() == "":
+            raise ApiFault(MISSING_FIELD, f"Preenchimento obrigatório do campo [{name}] não informado!")
+
+
+def _omie_id(value: Any) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ApiFault(INVALID_VALUE, f"codigo_cliente_omie inválido: [{value}].") from None
+
+
+def _find(company: Company, param: dict[str, Any]) -> Party | None:
+    """By codigo_cliente_omie, else by codigo_cliente_integracao; None if neither matches."""
+    omie_id = param.get("codigo_cliente_omie")
+    if omie_id not in (None, "", 0, "0"):
+        return Party.objects.filter(company=company, pk=_omie_id(omie_id)).first()
+    code = str(param.get("codigo_cliente_integracao") or "").strip()
+    if code:
+        return Party.objects.filter(company=company, code=code).first()
+    raise ApiFault(
+        MISSING_FIELD,
+        "Informe o codigo_cliente_omie ou o codigo_cliente_integracao do cliente.",
+    )
+
+
+def _get(company: Company, param: dict[str, Any]) -> Party:
+    party = _find(company, param)
+    if party is None:
+        key = param.get("codigo_cliente_omie") or param.get("codigo_cliente_integracao")
+        raise ApiFault(NOT_FOUND, f"Cliente não cadastrado para o Código [{key}]!")
+    return party
+
+
+def _status(party: Party, text: str) -> dict[str, Any]:
+    return {
+        "codigo_cliente_omie": party.pk,
+        "codigo_cliente_integracao": party.code,
+        "codigo_status": "0",
+        "descricao_status": text,
+    }
+
+
+def _create(company: Company, data: dict[str, Any]) -> Party:
+    party = services.party_create(company=company, data=data, source=SOURCE)
+    api_services.import_mark(company=company, registry="party", local_id=party.pk)
+    return party
+
+
+def _update(company: Company, party: Party, data: dict[str, Any]) -> Party:
+    return services.party_update(company=company, party_id=party.pk, data=data, source=SOURCE)
+
+
+def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    _required(param, "codigo_cliente_integracao", "razao_social")
+    party = _create(company, party_data_from_omie(param))
+    return _status(party, "Cliente cadastrado com sucesso!")
+
+
+def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    party = _get(company, param)
+    data = party_data_from_omie(param)
+    if param.get("codigo_cliente_omie") in (None, "", 0, "0"):
+        data.pop("code", None)  # the code identified the record; it is not being changed
+    party = _update(company, party, data)
+    return _status(party, "Cliente alterado com sucesso!")
+
+
+def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    _required(param, "codigo_cliente_integracao")
+    party = Party.objects.filter(company=company, code=str(param["codigo_cliente_integracao"]).strip()).first()
+    data = party_data_from_omie(param)
+    if party is None:
+        _required(param, "razao_social")
+        return _status(_create(company, data), "Cliente cadastrado com sucesso!")
+    return _status(_update(company, party, data), "Cliente alterado com sucesso!")
+
+
+def upsert_cpf_cnpj(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    _required(param, "cnpj_cpf")
+    try:
+        document = normalize_cpf_cnpj(str(param["cnpj_cpf"]))
+    except ValidationError as error:
+        raise ApiFault(INVALID_VALUE, f"{' '.join(error.messages)} (campo cnpj_cpf)") from None
+    # The active record first, then the oldest: the one a user would call "the" client.
+    party = Party.objects.filter(company=company, cnpj_cpf=document).order_by("-active", "pk").first()
+    data = party_data_from_omie(param)
+    if party is None:
+        _required(param, "razao_social")
+        return _status(_create(company, data), "Cliente cadastrado com sucesso!")
+    return _status(_update(company, party, data), "Cliente alterado com sucesso!")
+
+
+def consultar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    party = _get(company, param)
+    imported = ApiImport.objects.filter(company=company, registry="party", local_id=party.pk).exists()
+    return party_to_omie(party, imported=imported)
+
+
+def excluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    party = _get(company, param)
+    party = services.party_delete(company=company, party_id=party.pk, source=SOURCE)
+    return _status(party, "Cliente excluído com sucesso!")
+
+
+def _listing(company: Company, param: dict[str, Any]):
+    imported = ApiImport.objects.filter(company=company, registry="party", local_id=OuterRef("pk"))
+    queryset = Party.objects.filter(company=company).annotate(importado_api=Exists(imported))
+    if str(param.get("apenas_importado_api") or "N").strip().upper() == "S":
+        queryset = queryset.filter(importado_api=True)
+    queryset = filter_by_change_date(queryset, param)
+    filters = param.get("clientesFiltro") or {}
+    if not isinstance(filters, dict):
+        raise ApiFault(INVALID_VALUE, "O campo clientesFiltro deve ser um objeto.")
+    if filters.get("codigo_cliente_omie") not in (None, "", 0):
+        queryset = queryset.filter(pk=_omie_id(filters["codigo_cliente_omie"]))
+    if filters.get("codigo_cliente_integracao"):
+        queryset = queryset.filter(code=str(filters["codigo_cliente_integracao"]).strip())
+    if filters.get("cnpj_cpf"):
+        try:
+            document = normalize_cpf_cnpj(str(filters["cnpj_cpf"]))
+        except ValidationError as error:
+            raise ApiFault(INVALID_VALUE, f"{' '.join(error.messages)} (campo clientesFiltro.cnpj_cpf)") from None
+        queryset = queryset.filter(cnpj_cpf=document)
+    if filters.get("razao_social"):
+        queryset = queryset.filter(legal_name__icontains=str(filters["razao_social"]).strip())
+    if filters.get("nome_fantasia"):
+        queryset = queryset.filter(trade_name__icontains=str(filters["nome_fantasia"]).strip())
+    if filters.get("email"):
+        queryset = queryset.filter(email__iexact=str(filters["email"]).strip())
+    if filters.get("cidade"):
+        queryset = queryset.filter(city__icontains=str(filters["cidade"]).strip())
+    if filters.get("estado"):
+        queryset = queryset.filter(state=str(filters["estado"]).strip().upper())
+    if filters.get("inativo"):
+        queryset = queryset.filter(active=str(filters["inativo"]).strip().upper() != "S")
+    if filters.get("nome"):  # either name, as typed in a search box
+        name = str(filters["nome"]).strip()
+        queryset = queryset.filter(Q(legal_name__icontains=name) | Q(trade_name__icontains=name))
+    return queryset
+
+
+def listar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    page = paginate(_listing(company, param), param)
+    items = [party_to_omie(party, imported=party.importado_api) for party in page.records]
+    return page.envelope("clientes_cadastro", items)
+
+
+def listar_resumido(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    queryset = _listing(company, param).only(
+        "pk", "code", "legal_name", "trade_name", "cnpj_cpf"
+    )
+    page = paginate(queryset, param)
+    return page.envelope("clientes_cadastro_resumido", [party_to_omie_summary(p) for p in page.records])
+
+
+CALLS = {
+    "IncluirCliente": incluir,
+    "AlterarCliente": alterar,
+    "UpsertCliente": upsert,
+    "UpsertClienteCpfCnpj": upsert_cpf_cnpj,
+    "ConsultarCliente": consultar,
+    "ExcluirCliente": excluir,
+    "ListarClientes": listar,
+    "ListarClientesResumido": listar_resumido,
+}
+WRITES = {"IncluirCliente", "AlterarCliente", "UpsertCliente", "UpsertClienteCpfCnpj", "ExcluirCliente"}

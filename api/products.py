@@ -1,0 +1,203 @@
+"""produto_servico_cadastro: Omie's calls for products (`/api/v1/geral/produtos/`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q
+
+from api import services as api_services
+from api.faults import INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
+from api.listing import filter_by_change_date, paginate
+from api.models import ApiImport
+from api.translate import product_data_from_omie, product_to_omie, product_to_omie_summary
+from catalog import services
+from catalog.models import Attachment, Product, ProductFamily
+from companies.models import Company
+
+SOURCE = "api"
+
+
+def _required(param: dict[str, Any], *names: str) -> None:
+    for name in names:
+        if str(param.get(name) or "").strip() == "":
+            raise ApiFault(MISSING_FIELD, f"Preenchimento obrigatório do campo [{name}] não informado!")
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ApiFault(INVALID_VALUE, f"{name} inválido: [{value}].") from None
+
+
+def _given(value: Any) -> bool:
+    return value not in (None, "", 0, "0")
+
+
+def _find(company: Company, param: dict[str, Any], *, by_code: bool) -> tuple[Product | None, str]:
+    """By codigo_produto, codigo_produto_integracao or (for reads) codigo."""
+    products = Product.objects.filter(company=company)
+    if _given(param.get("codigo_produto")):
+        key = param["codigo_produto"]
+        return products.filter(pk=_int(key, "codigo_produto")).first(), str(key)
+    integration = str(param.get("codigo_produto_integracao") or "").strip()
+    if integration:
+        return products.filter(integration_code=integration).first(), integration
+    code = str(param.get("codigo") or "").strip()
+    if by_code and code:
+        return products.filter(code=code.upper()).first(), code
+    raise ApiFault(
+        MISSING_FIELD,
+        "Informe o codigo_produto ou o codigo_produto_integracao"
+        + (" ou o codigo" if by_code else "")
+        + " do produto.",
+    )
+
+
+def _get(company: Company, param: dict[str, Any], *, by_code: bool = False) -> Product:
+    product, key = _find(company, param, by_code=by_code)
+    if product is None:
+        raise ApiFault(NOT_FOUND, f"Produto não cadastrado para o Código [{key}]!")
+    return product
+
+
+def _family(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    """codigo_familia (our family id) or descricao_familia (by name, created if missing)."""
+    if _given(param.get("codigo_familia")):
+        family_id = _int(param["codigo_familia"], "codigo_familia")
+        if not ProductFamily.objects.filter(company=company, pk=family_id).exists():
+            raise ApiFault(NOT_FOUND, f"Família de produto não cadastrada para o Código [{family_id}]!")
+        return {"family": family_id}
+    name = str(param.get("descricao_familia") or "").strip()
+    if name:
+        family = ProductFamily.objects.filter(company=company, name__iexact=name).first()
+        if family is None:
+            family = services.family_create(company=company, name=name)
+        return {"family": family.pk}
+    return {}
+
+
+def _data(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    return {**product_data_from_omie(param), **_family(company, param)}
+
+
+def _status(product: Product, text: str) -> dict[str, Any]:
+    return {
+        "codigo_produto": product.pk,
+        "codigo_produto_integracao": product.integration_code,
+        "codigo_status": "0",
+        "descricao_status": text,
+    }
+
+
+def _create(company: Company, data: dict[str, Any]) -> Product:
+    product = services.product_create(company=company, data=data, source=SOURCE)
+    api_services.import_mark(company=company, registry="product", local_id=product.pk)
+    return product
+
+
+def _update(company: Company, product: Product, data: dict[str, Any]) -> Product:
+    return services.product_update(company=company, product_id=product.pk, data=data, source=SOURCE)
+
+
+def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    _required(param, "codigo_produto_integracao", "descricao", "unidade", "ncm")
+    return _status(_create(company, _data(company, param)), "Produto cadastrado com sucesso!")
+
+
+def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    product = _get(company, param)
+    data = _data(company, param)
+    if not _given(param.get("codigo_produto")):
+        data.pop("integration_code", None)  # it identified the record
+    return _status(_update(company, product, data), "Produto alterado com sucesso!")
+
+
+def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    _required(param, "codigo_produto_integracao")
+    integration = str(param["codigo_produto_integracao"]).strip()
+    product = Product.objects.filter(company=company, integration_code=integration).first()
+    if product is None:
+        _required(param, "descricao", "unidade", "ncm")
+        return _status(_create(company, _data(company, param)), "Produto cadastrado com sucesso!")
+    return _status(_update(company, product, _data(company, param)), "Produto alterado com sucesso!")
+
+
+def _with_relations(queryset):
+    images = Attachment.objects.filter(is_image=True).select_related("blob")
+    return queryset.select_related("family").prefetch_related(Prefetch("attachments", queryset=images))
+
+
+def consultar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
+    product = _get(company, param, by_code=True)
+    product = _with_relations(Product.objects.filter(pk=product.pk)).get()
+    imported = ApiImport.objects.filter(company=company, registry="product", local_id=product.pk).exists()
+    return product_to_omie(product, imported=imported, image_url=image_url)
+
+
+def excluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    product = _get(company, param)
+    product = services.product_delete(company=company, product_id=product.pk, source=SOURCE)
+    return _status(product, "Produto excluído com sucesso!")
+
+
+def _listing(company: Company, param: dict[str, Any]):
+    imported = ApiImport.objects.filter(company=company, registry="product", local_id=OuterRef("pk"))
+    queryset = Product.objects.filter(company=company).annotate(importado_api=Exists(imported))
+    if str(param.get("apenas_importado_api") or "N").strip().upper() == "S":
+        queryset = queryset.filter(importado_api=True)
+    queryset = filter_by_change_date(queryset, param)
+    filters = param.get("produtosFiltro") or {}
+    if not isinstance(filters, dict):
+        raise ApiFault(INVALID_VALUE, "O campo produtosFiltro deve ser um objeto.")
+    if _given(filters.get("codigo_produto")):
+        queryset = queryset.filter(pk=_int(filters["codigo_produto"], "codigo_produto"))
+    if filters.get("codigo_produto_integracao"):
+        queryset = queryset.filter(integration_code=str(filters["codigo_produto_integracao"]).strip())
+    if filters.get("codigo"):
+        queryset = queryset.filter(code=str(filters["codigo"]).strip().upper())
+    if filters.get("ean"):
+        queryset = queryset.filter(ean=str(filters["ean"]).strip())
+    if filters.get("ncm"):
+        queryset = queryset.filter(ncm=str(filters["ncm"]).replace(".", "").strip())
+    if filters.get("inativo"):
+        queryset = queryset.filter(active=str(filters["inativo"]).strip().upper() != "S")
+    description = filters.get("descricao") or param.get("filtrar_apenas_descricao")
+    if description:
+        queryset = queryset.filter(description__icontains=str(description).strip().strip("%"))
+    by_code = param.get("produtosPorCodigo")  # Omie's list of {codigo_produto | codigo_produto_integracao}
+    if isinstance(by_code, list) and by_code:
+        wanted = Q(pk__in=[])
+        for item in by_code:
+            if isinstance(item, dict) and _given(item.get("codigo_produto")):
+                wanted |= Q(pk=_int(item["codigo_produto"], "codigo_produto"))
+            if isinstance(item, dict) and item.get("codigo_produto_integracao"):
+                wanted |= Q(integration_code=str(item["codigo_produto_integracao"]).strip())
+        queryset = queryset.filter(wanted)
+    return queryset
+
+
+def listar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
+    page = paginate(_with_relations(_listing(company, param)), param)
+    items = [product_to_omie(p, imported=p.importado_api, image_url=image_url) for p in page.records]
+    return page.envelope("produto_servico_cadastro", items)
+
+
+def listar_resumido(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    queryset = _listing(company, param).only("pk", "integration_code", "code", "description", "price")
+    page = paginate(queryset, param)
+    return page.envelope("produto_servico_resumido", [product_to_omie_summary(p) for p in page.records])
+
+
+CALLS = {
+    "IncluirProduto": incluir,
+    "AlterarProduto": alterar,
+    "UpsertProduto": upsert,
+    "ConsultarProduto": consultar,
+    "ExcluirProduto": excluir,
+    "ListarProdutos": listar,
+    "ListarProdutosResumido": listar_resumido,
+}
+WRITES = {"IncluirProduto", "AlterarProduto", "UpsertProduto", "ExcluirProduto"}
+READS_WITH_IMAGES = {"ConsultarProduto", "ListarProdutos"}

@@ -1,0 +1,253 @@
+"""Omie's field names and shapes ↔ our model fields, built on catalog/omie_fields.py.
+
+The plain one-to-one fields come from the map in catalog/omie_fields.py; the few that
+Omie shapes differently (tags, características, inativo, the fiscal block, the family) are
+translated here by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from api.faults import INVALID_VALUE, ApiFault
+from catalog import omie_fields
+from catalog.models import Party, Product
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Ours → Omie, for the plain fields: those with a simple Omie name and no special shape.
+_PARTY_SPECIAL = {"id", "person_type", "salespeople", "active", "is_client", "is_supplier", "tags", "characteristics"}
+_PRODUCT_SPECIAL = {"id", "active", "price", "item_type", "characteristics", "family"}
+
+PARTY_PLAIN = {
+    ours: omie
+    for ours, (omie, _) in omie_fields.PARTY_FIELDS.items()
+    if _IDENTIFIER.match(omie) and ours not in _PARTY_SPECIAL
+}
+PRODUCT_PLAIN = {
+    ours: omie
+    for ours, (omie, _) in omie_fields.PRODUCT_FIELDS.items()
+    if _IDENTIFIER.match(omie) and ours not in _PRODUCT_SPECIAL
+}
+
+CLIENT_TAG = "Cliente"
+SUPPLIER_TAG = "Fornecedor"
+
+
+def omie_field_name(registry: str, field: str) -> str:
+    table = omie_fields.PARTY_FIELDS if registry == "party" else omie_fields.PRODUCT_FIELDS
+    entry = table.get(field)
+    return entry[0] if entry else field
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "S" if value else "N"
+    return str(value)
+
+
+def _flag(value: Any, name: str) -> bool:
+    """Omie's 'S'/'N' flags (booleans accepted too)."""
+    if isinstance(value, bool):
+        return value
+    text = _text(value).strip().upper()
+    if text in {"S", "SIM", "TRUE", "1"}:
+        return True
+    if text in {"N", "NAO", "NÃO", "FALSE", "0", ""}:
+        return False
+    raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser 'S' ou 'N' (recebido [{value}]).")
+
+
+def _list_of_dicts(value: Any, name: str) -> list[dict]:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser uma lista de objetos.")
+    return value
+
+
+def _characteristics(value: Any, name_keys: tuple[str, ...]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in _list_of_dicts(value, "caracteristicas"):
+        name = next((_text(item[key]).strip() for key in name_keys if item.get(key) not in (None, "")), "")
+        if name:
+            result[name] = _text(item.get("conteudo")).strip()
+    return result
+
+
+# --- clients and suppliers --------------------------------------------------------------
+
+
+def party_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
+    """Omie's client fields → data for catalog/services.py. Unknown fields are ignored."""
+    data: dict[str, Any] = {}
+    for ours, omie in PARTY_PLAIN.items():
+        if omie in param:
+            data[ours] = _text(param[omie]).strip()
+    if "tags" in param:
+        tags = [_text(item.get("tag")).strip() for item in _list_of_dicts(param["tags"], "tags")]
+        tags = [tag for tag in tags if tag]
+        lowered = {tag.lower() for tag in tags}
+        data["is_supplier"] = SUPPLIER_TAG.lower() in lowered
+        data["is_client"] = CLIENT_TAG.lower() in lowered or not data["is_supplier"]
+        data["tags"] = [tag for tag in tags if tag.lower() not in {CLIENT_TAG.lower(), SUPPLIER_TAG.lower()}]
+    if "caracteristicas" in param:
+        data["characteristics"] = _characteristics(param["caracteristicas"], ("campo", "nome_caracteristica"))
+    if "inativo" in param:
+        data["active"] = not _flag(param["inativo"], "inativo")
+    return data
+
+
+def _info(record, imported: bool) -> dict[str, str]:
+    created = timezone.localtime(record.created_at)
+    updated = timezone.localtime(record.updated_at)
+    return {
+        "dInc": created.strftime("%d/%m/%Y"),
+        "hInc": created.strftime("%H:%M:%S"),
+        "dAlt": updated.strftime("%d/%m/%Y"),
+        "hAlt": updated.strftime("%H:%M:%S"),
+        "importado_api": "S" if imported else "N",
+    }
+
+
+def party_to_omie(party: Party, *, imported: bool = False) -> dict[str, Any]:
+    result: dict[str, Any] = {"codigo_cliente_omie": party.pk}
+    for ours, omie in PARTY_PLAIN.items():
+        result[omie] = getattr(party, ours)
+    result["cnpj_cpf"] = party.cnpj_cpf_masked  # Omie answers with the mask
+    result["pessoa_fisica"] = "S" if party.person_type == Party.PersonType.INDIVIDUAL else "N"
+    tags = []
+    if party.is_client:
+        tags.append({"tag": CLIENT_TAG})
+    if party.is_supplier:
+        tags.append({"tag": SUPPLIER_TAG})
+    tags += [{"tag": tag} for tag in party.tags or []]
+    result["tags"] = tags
+    result["caracteristicas"] = [
+        {"campo": name, "conteudo": value} for name, value in (party.characteristics or {}).items()
+    ]
+    result["inativo"] = "N" if party.active else "S"
+    result["info"] = _info(party, imported)
+    return result
+
+
+def party_to_omie_summary(party: Party) -> dict[str, Any]:
+    return {
+        "codigo_cliente": party.pk,
+        "codigo_cliente_integracao": party.code,
+        "razao_social": party.legal_name,
+        "nome_fantasia": party.trade_name,
+        "cnpj_cpf": party.cnpj_cpf_masked,
+    }
+
+
+# --- products ---------------------------------------------------------------------------
+
+
+def _decimal(value: Any, name: str) -> Decimal:
+    text = _text(value).strip()
+    if "," in text:  # "1.234,56" as typed in Brazil
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser um número (recebido [{value}]).") from None
+    if not number.is_finite():
+        raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser um número (recebido [{value}]).")
+    return number
+
+
+def product_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
+    """Omie's product fields → data for catalog/services.py (the family stays as given:
+    see `family_from_omie`). Unknown fields are ignored."""
+    data: dict[str, Any] = {}
+    for ours, omie in PRODUCT_PLAIN.items():
+        if omie in param:
+            data[ours] = _text(param[omie]).strip()
+    if "valor_unitario" in param:
+        data["price"] = _decimal(param["valor_unitario"], "valor_unitario")
+    if "tipoItem" in param:
+        item_type = _text(param["tipoItem"]).strip()
+        data["item_type"] = item_type.zfill(2) if item_type.isdigit() else item_type
+    fiscal = param.get("recomendacoes_fiscais")
+    if fiscal not in (None, "") and not isinstance(fiscal, dict):
+        raise ApiFault(INVALID_VALUE, "O campo recomendacoes_fiscais deve ser um objeto.")
+    fiscal = fiscal or {}
+    if "cest" in param:
+        data["cest"] = _text(param["cest"]).strip()
+    if "id_cest" in fiscal:
+        data["cest"] = _text(fiscal["id_cest"]).strip()
+    if "origem_mercadoria" in fiscal:
+        origin = _text(fiscal["origem_mercadoria"]).strip()
+        if not origin.isdigit():
+            raise ApiFault(INVALID_VALUE, f"Origem da mercadoria inválida: [{origin}]; use de 0 a 8.")
+        data["origin"] = int(origin)
+    if "caracteristicas" in param:
+        data["characteristics"] = _characteristics(param["caracteristicas"], ("nome_caracteristica", "campo"))
+    if "inativo" in param:
+        data["active"] = not _flag(param["inativo"], "inativo")
+    return data
+
+
+def product_to_omie(product: Product, *, imported: bool = False, image_url=None) -> dict[str, Any]:
+    result: dict[str, Any] = {"codigo_produto": product.pk}
+    for ours, omie in PRODUCT_PLAIN.items():
+        result[omie] = getattr(product, ours)
+    result["ncm"] = product.ncm_masked  # Omie answers with the dots
+    result["valor_unitario"] = float(product.price)
+    result["tipoItem"] = product.item_type
+    result["recomendacoes_fiscais"] = {"origem_mercadoria": str(product.origin), "id_cest": product.cest_masked}
+    result["cest"] = product.cest_masked
+    result["codigo_familia"] = product.family_id or 0
+    result["descricao_familia"] = product.family.name if product.family_id else ""
+    result["caracteristicas"] = [
+        {"nome_caracteristica": name, "conteudo": value}
+        for name, value in (product.characteristics or {}).items()
+    ]
+    result["imagens"] = [
+        {"url_imagem": image_url(attachment) if image_url else attachment.blob.file.url}
+        for attachment in product.attachments.all()
+        if attachment.is_image
+    ]
+    result["inativo"] = "N" if product.active else "S"
+    result["info"] = _info(product, imported)
+    return result
+
+
+def product_to_omie_summary(product: Product) -> dict[str, Any]:
+    return {
+        "codigo_produto": product.pk,
+        "codigo_produto_integracao": product.integration_code,
+        "codigo": product.code,
+        "descricao": product.description,
+        "valor_unitario": float(product.price),
+    }
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+def validation_message(registry: str, error: ValidationError) -> str:
+    """A ValidationError from catalog/services.py, naming fields the way Omie does."""
+    if not hasattr(error, "error_dict"):
+        return " ".join(error.messages)
+    parts = []
+    for field, messages in error.message_dict.items():
+        text = " ".join(messages)
+        if field == "__all__":
+            parts.append(text)
+        else:
+            parts.append(f"{text} (campo {omie_field_name(registry, field)})")
+    return " ".join(parts)
+
+
+def is_duplicate(error: ValidationError) -> bool:
+    """Refused because another record holds the same code / document / EAN."""
+    prefixes = ("Já existe", "Não foi possível salvar: outro cadastro")
+    return any(message.startswith(prefixes) for message in error.messages)

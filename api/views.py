@@ -1,0 +1,166 @@
+"""The Omie-compatible endpoints, and the credentials action of "Resumo do App".
+
+An API request: size cap → JSON envelope → credentials → call → concurrency slot → the
+call, inside one transaction, so a refused or failing request writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from api import clients, faults, products, services
+from api.faults import ApiFault
+from api.limits import MAX_CONCURRENT, request_slot
+from api.translate import is_duplicate, validation_message
+from catalog.exceptions import StaleEdit, WriteRefused
+from companies import selectors
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+RETRY_AFTER_SECONDS = 1
+
+SERVICES = {
+    # endpoint → (registry, Omie's service name, calls)
+    "clientes": ("party", "clientes_cadastro", clients.CALLS),
+    "produtos": ("product", "produto_servico_cadastro", products.CALLS),
+}
+
+
+def _read_envelope(request: HttpRequest) -> dict[str, Any]:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        raise ApiFault(faults.TOO_LARGE, "A requisição excede o tamanho máximo de 1 MB.")
+    body = request.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiFault(faults.TOO_LARGE, "A requisição excede o tamanho máximo de 1 MB.")
+    try:
+        envelope = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ApiFault(
+            faults.MALFORMED,
+            "O corpo da requisição não é um JSON válido. Envie {\"call\": ..., \"app_key\": ..., "
+            "\"app_secret\": ..., \"param\": [{...}]}.",
+        ) from None
+    if not isinstance(envelope, dict):
+        raise ApiFault(faults.MALFORMED, "O corpo da requisição deve ser um objeto JSON com call, app_key, "
+                                         "app_secret e param.")
+    return envelope
+
+
+def _param(envelope: dict[str, Any]) -> dict[str, Any]:
+    param = envelope.get("param", [])
+    if param in (None, ""):
+        param = []
+    if isinstance(param, dict):  # forgiving: a bare object instead of a one-item list
+        param = [param]
+    if not isinstance(param, list) or (param and not isinstance(param[0], dict)):
+        raise ApiFault(faults.MALFORMED, "O campo param deve ser uma lista com um objeto: \"param\": [{...}].")
+    return param[0] if param else {}
+
+
+def _refusal(registry: str, error: Exception) -> ApiFault:
+    """Errors of catalog/services.py → Omie faults."""
+    if isinstance(error, StaleEdit):
+        return ApiFault(faults.STALE, str(error))
+    if isinstance(error, WriteRefused | PermissionDenied):
+        return ApiFault(faults.REFUSED, str(error) or "Gravação não permitida para esta empresa.")
+    if isinstance(error, ValidationError):
+        code = faults.DUPLICATE if is_duplicate(error) else faults.INVALID_VALUE
+        return ApiFault(code, validation_message(registry, error))
+    if isinstance(error, ObjectDoesNotExist):
+        return ApiFault(faults.NOT_FOUND, "Registro não encontrado.")
+    raise error
+
+
+def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
+    if request.method != "POST":
+        raise ApiFault(faults.METHOD_NOT_ALLOWED, "Use o método POST com um corpo JSON.")
+    envelope = _read_envelope(request)
+    company = services.credential_authenticate(
+        app_key=envelope.get("app_key"), app_secret=envelope.get("app_secret")
+    )
+    if company is None:
+        raise ApiFault(
+            faults.BAD_CREDENTIALS, "A chave de acesso (app_key/app_secret) não está preenchida ou não é válida!"
+        )
+    registry, service_name, calls = SERVICES[endpoint]
+    call = envelope.get("call")
+    handler = calls.get(call) if isinstance(call, str) else None
+    if handler is None:
+        raise ApiFault(
+            faults.UNKNOWN_CALL,
+            f"O método [{call}] não existe no serviço {service_name}. Métodos disponíveis: "
+            f"{', '.join(calls)}.",
+        )
+    param = _param(envelope)
+    kwargs = {}
+    if endpoint == "produtos" and call in products.READS_WITH_IMAGES:
+        kwargs["image_url"] = lambda attachment: request.build_absolute_uri(attachment.blob.file.url)
+    app_key = str(envelope["app_key"]).strip()
+    with request_slot(app_key, call) as acquired:
+        if not acquired:
+            raise ApiFault(
+                faults.TOO_MANY_REQUESTS,
+                f"Muitas requisições simultâneas: no máximo {MAX_CONCURRENT} ao mesmo tempo para o "
+                f"método {call} por app_key. Aguarde {RETRY_AFTER_SECONDS} segundo(s) e tente novamente.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        try:
+            with transaction.atomic():
+                result = handler(company, param, **kwargs)
+        except ApiFault:
+            raise
+        except (ValidationError, WriteRefused, PermissionDenied, StaleEdit, ObjectDoesNotExist) as error:
+            raise _refusal(registry, error) from error
+    return JsonResponse(result, json_dumps_params={"ensure_ascii": False})
+
+
+def _endpoint(endpoint: str):
+    @csrf_exempt
+    @never_cache
+    def view(request: HttpRequest) -> HttpResponse:
+        try:
+            return _handle(request, endpoint)
+        except ApiFault as fault:
+            return fault.response()
+
+    view.__name__ = f"omie_{endpoint}"
+    return view
+
+
+clientes = _endpoint("clientes")
+produtos = _endpoint("produtos")
+
+
+@require_http_methods(["POST"])
+@login_required
+@never_cache
+def credentials_issue(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Generate (or regenerate) the company's app_key/app_secret; admins only.
+
+    The secret is shown on this one answer, never again (it is not stored)."""
+    company = selectors.company_for_user(request.user, company_id)
+    if not company.membership.is_admin:
+        raise PermissionDenied("Somente administradores da empresa podem gerar a chave de acesso da API.")
+    issued = services.credential_issue(company=company)
+    logger.info("API credentials issued for company %s by user %s", company.pk, request.user.pk)
+    return render(
+        request,
+        "api/credentials_issued.html",
+        {"company": company, "membership": company.membership, "issued": issued},
+    )

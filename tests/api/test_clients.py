@@ -1,0 +1,153 @@
+"""clientes_cadastro through /api/v1/geral/clientes/."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.models import Party
+from tests.factories import PartyFactory
+
+pytestmark = pytest.mark.django_db
+
+ACME = {
+    "codigo_cliente_integracao": "CLI-1",
+    "razao_social": "ACME Comércio Ltda",
+    "nome_fantasia": "ACME",
+    "cnpj_cpf": "11.222.333/0001-81",
+    "endereco": "Rua das Flores",
+    "endereco_numero": "100",
+    "complemento": "Sala 2",
+    "bairro": "Centro",
+    "cidade": "São Paulo",
+    "estado": "sp",
+    "cep": "01310-100",
+    "codigo_pais": "1058",
+    "telefone1_ddd": "11",
+    "telefone1_numero": "3333-4444",
+    "email": "Compras@ACME.com.br",
+    "tags": [{"tag": "Cliente"}, {"tag": "Fornecedor"}, {"tag": "Atacado"}],
+    "caracteristicas": [{"campo": "Segmento", "conteudo": "Varejo"}],
+    "inativo": "N",
+    "campo_que_nao_existe": "ignorado, como no Omie",
+}
+
+
+def test_it_includes_a_client_with_every_shared_field(omie, credentials, company):
+    response = omie(credentials, "clientes", "IncluirCliente", ACME)
+
+    assert response.status_code == 200
+    body = response.json()
+    party = Party.objects.get(company=company, code="CLI-1")
+    assert body == {
+        "codigo_cliente_omie": party.pk,
+        "codigo_cliente_integracao": "CLI-1",
+        "codigo_status": "0",
+        "descricao_status": "Cliente cadastrado com sucesso!",
+    }
+    assert party.cnpj_cpf == "11222333000181" and party.legal_name == "ACME Comércio Ltda"
+    assert (party.street, party.number, party.complement) == ("Rua das Flores", "100", "Sala 2")
+    assert party.district == "Centro"
+    assert (party.city, party.state, party.cep) == ("São Paulo", "SP", "01310100")
+    assert (party.phone_ddd, party.phone_number, party.email) == ("11", "33334444", "compras@acme.com.br")
+    assert party.is_client and party.is_supplier and party.tags == ["Atacado"]
+    assert party.characteristics == {"Segmento": "Varejo"} and party.active
+
+
+def test_it_consults_by_omie_code_and_by_integration_code(omie, credentials):
+    created = omie(credentials, "clientes", "IncluirCliente", ACME).json()
+
+    by_id = omie(credentials, "clientes", "ConsultarCliente", {"codigo_cliente_omie": created["codigo_cliente_omie"]})
+    by_code = omie(credentials, "clientes", "ConsultarCliente", {"codigo_cliente_integracao": "CLI-1"})
+
+    assert by_id.status_code == by_code.status_code == 200
+    record = by_id.json()
+    assert record == by_code.json()
+    assert record["cnpj_cpf"] == "11.222.333/0001-81"
+    assert record["razao_social"] == "ACME Comércio Ltda"
+    assert record["pessoa_fisica"] == "N"
+    assert {"tag": "Fornecedor"} in record["tags"] and {"tag": "Atacado"} in record["tags"]
+    assert record["caracteristicas"] == [{"campo": "Segmento", "conteudo": "Varejo"}]
+    assert record["inativo"] == "N" and record["info"]["importado_api"] == "S"
+
+
+def test_it_alters_only_the_fields_sent(omie, credentials, company):
+    omie(credentials, "clientes", "IncluirCliente", ACME)
+
+    response = omie(credentials, "clientes", "AlterarCliente",
+                    {"codigo_cliente_integracao": "CLI-1", "nome_fantasia": "ACME Novo", "inativo": "S"})
+
+    assert response.status_code == 200
+    assert response.json()["descricao_status"] == "Cliente alterado com sucesso!"
+    party = Party.objects.get(company=company, code="CLI-1")
+    assert party.trade_name == "ACME Novo" and not party.active
+    assert party.legal_name == "ACME Comércio Ltda"
+
+
+def test_it_upserts_by_integration_code(omie, credentials, company):
+    first = omie(credentials, "clientes", "UpsertCliente", {"codigo_cliente_integracao": "U1", "razao_social": "Um"})
+    second = omie(credentials, "clientes", "UpsertCliente", {"codigo_cliente_integracao": "U1", "razao_social": "Um B"})
+
+    assert first.json()["descricao_status"] == "Cliente cadastrado com sucesso!"
+    assert second.json()["descricao_status"] == "Cliente alterado com sucesso!"
+    assert first.json()["codigo_cliente_omie"] == second.json()["codigo_cliente_omie"]
+    assert Party.objects.get(company=company, code="U1").legal_name == "Um B"
+
+
+def test_it_upserts_by_cpf_cnpj(omie, credentials, company):
+    existing = PartyFactory(company=company, cnpj_cpf="52998224725", legal_name="Maria")
+
+    update = omie(credentials, "clientes", "UpsertClienteCpfCnpj", {"cnpj_cpf": "529.982.247-25", "email": "m@x.com"})
+    create = omie(credentials, "clientes", "UpsertClienteCpfCnpj",
+                  {"cnpj_cpf": "11.444.777/0001-61", "razao_social": "Nova Ltda"})
+
+    assert update.json()["codigo_cliente_omie"] == existing.pk
+    assert Party.objects.get(pk=existing.pk).email == "m@x.com"
+    assert create.json()["descricao_status"] == "Cliente cadastrado com sucesso!"
+    assert Party.objects.get(company=company, cnpj_cpf="11444777000161").legal_name == "Nova Ltda"
+
+
+def test_it_deletes_softly(omie, credentials, company):
+    created = omie(credentials, "clientes", "IncluirCliente", ACME).json()
+
+    response = omie(credentials, "clientes", "ExcluirCliente", {"codigo_cliente_omie": created["codigo_cliente_omie"]})
+
+    assert response.status_code == 200
+    assert response.json()["descricao_status"] == "Cliente excluído com sucesso!"
+    assert Party.objects.get(pk=created["codigo_cliente_omie"]).active is False
+
+
+def test_it_lists_clients_with_omies_envelope(omie, credentials, company):
+    parties = [PartyFactory(company=company) for _ in range(3)]
+
+    full = omie(credentials, "clientes", "ListarClientes", {"pagina": 1, "registros_por_pagina": 2}).json()
+    summary = omie(credentials, "clientes", "ListarClientesResumido", {"pagina": 2, "registros_por_pagina": 2}).json()
+
+    assert full["pagina"] == 1 and full["total_de_paginas"] == 2
+    assert full["registros"] == 2 and full["total_de_registros"] == 3
+    assert [c["codigo_cliente_omie"] for c in full["clientes_cadastro"]] == [p.pk for p in parties[:2]]
+    assert summary["registros"] == 1
+    assert summary["clientes_cadastro_resumido"] == [
+        {
+            "codigo_cliente": parties[2].pk,
+            "codigo_cliente_integracao": "",
+            "razao_social": parties[2].legal_name,
+            "nome_fantasia": parties[2].trade_name,
+            "cnpj_cpf": parties[2].cnpj_cpf_masked,
+        }
+    ]
+
+
+def test_it_filters_clients(omie, credentials, company):
+    acme = PartyFactory(company=company, legal_name="ACME Ltda", cnpj_cpf="11222333000181", code="A")
+    PartyFactory(company=company, legal_name="Beta S.A.")
+    omie(credentials, "clientes", "IncluirCliente", {"codigo_cliente_integracao": "API", "razao_social": "Via API"})
+
+    def codes(param):
+        body = omie(credentials, "clientes", "ListarClientesResumido", param).json()
+        return [c["razao_social"] for c in body["clientes_cadastro_resumido"]]
+
+    assert codes({"clientesFiltro": {"razao_social": "acme"}}) == ["ACME Ltda"]
+    assert codes({"clientesFiltro": {"cnpj_cpf": "11.222.333/0001-81"}}) == ["ACME Ltda"]
+    assert codes({"clientesFiltro": {"codigo_cliente_integracao": "A"}}) == ["ACME Ltda"]
+    assert codes({"clientesFiltro": {"codigo_cliente_omie": acme.pk}}) == ["ACME Ltda"]
+    assert codes({"apenas_importado_api": "S"}) == ["Via API"]
