@@ -29,7 +29,7 @@ from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors
-from sharing.canonical import PLAIN_FIELDS, canonical_values, diff_fields, match_key_of
+from sharing.canonical import PLAIN_FIELDS, SHARED_FIELDS, canonical_values, diff_fields, match_key_of
 from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, ShareMember, Snapshot
 
 logger = logging.getLogger(__name__)
@@ -111,6 +111,10 @@ def _accept_new(write: RecordWrite, member: ShareMember) -> None:
 
 def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) -> None:
     registry = write.registry
+    if not set(write.changed_fields) & set(SHARED_FIELDS[registry]):
+        # Only fields that stay in this company changed: no permission, version or
+        # staleness applies (the row may still await another member's change).
+        return
     shared = SharedRecord.objects.select_for_update().get(pk=link.shared_record_id)
     values = canonical_values(registry, write.company_id, [write.record.pk]).get(write.record.pk)
     if values is None:
