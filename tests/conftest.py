@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from companies.models import Membership
-from tests.factories import PASSWORD, CompanyFactory, MembershipFactory, UserFactory
+from tests.factories import PASSWORD, CompanyFactory, MembershipFactory
 
 
 @pytest.fixture
