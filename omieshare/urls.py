@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("companies.urls")),
     path("", include("catalog.urls")),
+    path("", include("sharing.urls")),
     path("", include("api.urls")),
 ]

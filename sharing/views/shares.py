@@ -1,0 +1,145 @@
+"""After activation: a job's progress, the share, "Editar" (permissions, "Remover") and the
+audit trail."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseStopPolling
+
+from sharing import selectors, services
+from sharing.forms import AuditFilterForm, PermissionsForm
+from sharing.models import AuditEntry, Change, Share, SyncJob
+from sharing.views._common import FIELD_LABELS, duration, forbidden, is_admin, origin_admin_message, share_for
+
+AUDIT_PER_PAGE = 50
+
+
+def _job_timing(job: SyncJob) -> dict[str, str]:
+    if job.started_at is None:
+        return {"elapsed": "—", "remaining": "—"}
+    end = job.finished_at or timezone.now()
+    elapsed = (end - job.started_at).total_seconds()
+    remaining = None
+    if job.is_finished:
+        remaining = 0
+    elif job.done and job.total:
+        remaining = elapsed * (job.total - job.done) / job.done
+    return {"elapsed": duration(elapsed), "remaining": duration(remaining)}
+
+
+@require_http_methods(["GET", "HEAD"])
+@login_required
+def job(request: HttpRequest, company_id: int, share_id: int, job_id: int) -> HttpResponse:
+    """The progress of a sync job; htmx polls the bar every second until the job ends."""
+    company, share = share_for(request, company_id, share_id)
+    sync_job = get_object_or_404(SyncJob, pk=job_id, share=share)
+    context = {"company": company, "share": share, "job": sync_job, **_job_timing(sync_job)}
+    if request.htmx:
+        html = render_to_string("sharing/job.html#progress", context, request)
+        if sync_job.is_finished:
+            return HttpResponseStopPolling(html)
+        return HttpResponse(html)
+    return render(request, "sharing/job.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+@login_required
+def share_detail(request: HttpRequest, company_id: int, share_id: int) -> HttpResponse:
+    company, share = share_for(request, company_id, share_id)
+    members = list(share.members.select_related("company").order_by("-is_origin", "state", "company__legal_name"))
+    return render(request, "sharing/share_detail.html", {
+        "company": company,
+        "share": share,
+        "origin_member": next((m for m in members if m.is_origin), None),
+        "destinations": [m for m in members if not m.is_origin],
+        "pending_changes": selectors.pending_changes(share).filter(status=Change.Status.PENDING).count(),
+        "failed_changes": share.changes.filter(status=Change.Status.FAILED).count(),
+        "last_job": selectors.last_job(share),
+        "can_edit": share.status != Share.Status.DISSOLVED and is_admin(request.user, share.origin),
+    })
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def share_edit(request: HttpRequest, company_id: int, share_id: int) -> HttpResponse:
+    """"Editar": each member's permissions and "Remover" a destination, then "Salvar Alterações"."""
+    company, share = share_for(request, company_id, share_id)
+    if not is_admin(request.user, share.origin):
+        return forbidden(request, company, origin_admin_message(share))
+    if share.status == Share.Status.DISSOLVED:
+        messages.error(request, "Este compartilhamento foi encerrado; não há o que editar.")
+        return redirect("sharing:share_detail", company.pk, share.pk)
+    members = list(selectors.present_members(share).order_by("-is_origin", "company__legal_name"))
+    rows = [
+        (m, PermissionsForm(request.POST if request.method == "POST" else None, prefix=f"m{m.pk}", initial={
+            "can_create": m.can_create, "can_update": m.can_update, "can_delete": m.can_delete}))
+        for m in members
+    ]
+    if request.method == "POST" and all(form.is_valid() for _, form in rows):
+        to_remove = {int(pk) for pk in request.POST.getlist("remover") if pk.isdigit()}
+        done: list[str] = []
+        failed = False
+        try:
+            for member, form in rows:
+                if member.pk in to_remove and not member.is_origin:
+                    continue
+                if form.has_changed():
+                    services.member_set_permissions(member=member, permissions=form.permissions(),
+                                                    user=request.user)
+                    done.append(f"Permissões de {member.company.display_name} alteradas.")
+            for member, _ in rows:
+                if member.pk in to_remove and not member.is_origin:
+                    services.member_remove(share=share, company=member.company, user=request.user)
+                    done.append(
+                        f"{member.company.display_name} removida do compartilhamento: os cadastros já "
+                        "sincronizados permanecem nela, mas não serão mais atualizados."
+                    )
+        except PermissionDenied as error:
+            return forbidden(request, company, str(error))
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            failed = True
+        for text in done:
+            messages.success(request, text)
+        if not done and not failed:
+            messages.info(request, "Nenhuma alteração a salvar.")
+        return redirect("sharing:share_detail", company.pk, share.pk)
+    return render(request, "sharing/share_edit.html", {"company": company, "share": share, "rows": rows})
+
+
+@require_http_methods(["GET", "HEAD"])
+@login_required
+def audit(request: HttpRequest, company_id: int, share_id: int) -> HttpResponse:
+    """The share's audit trail, newest first, filterable by company and action, paged."""
+    company, share = share_for(request, company_id, share_id)
+    companies = [m.company for m in share.members.select_related("company").order_by("company__legal_name")]
+    form = AuditFilterForm(request.GET or None, companies=companies)
+    entries = (
+        AuditEntry.objects.filter(share=share)
+        .select_related("company", "actor", "shared_record").order_by("-created_at", "-id")
+    )
+    if form.is_valid():
+        if form.cleaned_data["empresa"]:
+            entries = entries.filter(company_id=form.cleaned_data["empresa"])
+        if form.cleaned_data["acao"]:
+            entries = entries.filter(action=form.cleaned_data["acao"])
+    page = Paginator(entries, AUDIT_PER_PAGE).get_page(request.GET.get("pagina"))
+    for entry in page.object_list:
+        entry.diff = [
+            (FIELD_LABELS.get(name, name), (entry.old_values or {}).get(name), (entry.new_values or {}).get(name))
+            for name in entry.fields or []
+        ]
+    query = request.GET.copy()
+    query.pop("pagina", None)
+    return render(request, "sharing/audit.html", {
+        "company": company, "share": share, "form": form, "page": page, "query": query.urlencode(),
+    })
+

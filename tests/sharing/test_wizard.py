@@ -1,0 +1,338 @@
+"""The "Cadastros Compartilhados" wizard through the Django test client: every step, the
+preview, the confirmation, the progress page, editing, removal and the audit trail."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from catalog.models import Product
+from companies.models import Membership
+from sharing import services
+from sharing.models import AuditEntry, Share, ShareMember, SyncJob
+from sharing.services import Permissions
+from sharing.tasks import run_sync_job
+from tests.factories import CompanyFactory, MembershipFactory, PartyFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dest(owner):
+    """A destination the owner administers too."""
+    company = CompanyFactory(legal_name="Filial Sul Ltda", trade_name="Filial Sul")
+    MembershipFactory(user=owner, company=company, role=Membership.Role.ADMIN)
+    return company
+
+
+@pytest.fixture
+def catalog(company, dest):
+    ProductFactory(company=company, code="A1", description="Água mineral")
+    ProductFactory(company=company, code="B2", description="Bala de goma")
+    ProductFactory(company=dest, code="A1", description="Agua velha")
+    ProductFactory(company=dest, code="Z9", description="Só na filial")
+
+
+def url(name, company, **kwargs):
+    return reverse(f"sharing:{name}", kwargs={"company_id": company.pk, **kwargs})
+
+
+def walk_to_preview(client, company, dests, registries=("product",)):
+    assert client.post(url("step_registries", company), {"registries": list(registries)}).status_code == 302
+    response = client.post(url("step_origin", company), {"can_create": "on", "can_update": "on"})
+    assert response.status_code == 302
+    response = client.post(url("step_add", company), {"companies": [d.pk for d in dests]})
+    assert response.status_code == 302
+    data = {}
+    for d in dests:
+        data[f"c{d.pk}-can_create"] = "on"
+        data[f"c{d.pk}-can_update"] = "on"
+    response = client.post(url("step_destinations", company), data)
+    assert response.headers["Location"] == url("preview", company)
+
+
+def activate(client, company, dests, registries=("product",)):
+    walk_to_preview(client, company, dests, registries)
+    response = client.post(url("preview", company), {"acknowledge": "on"})
+    assert response.status_code == 302, response.content.decode()
+    job = SyncJob.objects.get()
+    assert response.headers["Location"] == url("job", company, share_id=job.share_id, job_id=job.pk)
+    return job
+
+
+# -- who may enter ---------------------------------------------------------------------
+
+
+def test_it_sends_an_admin_without_shares_to_the_first_step(login, owner, company):
+    response = login(owner).get(url("wizard", company))
+    assert response.headers["Location"] == url("step_registries", company)
+
+
+def test_it_refuses_a_member_without_the_admin_role_with_a_message(login, member, company):
+    client = login(member)
+    for name in ("wizard", "step_registries", "step_origin", "step_add", "step_destinations", "preview"):
+        response = client.get(url(name, company))
+        assert response.status_code == 403, name
+        assert "Somente administradores" in response.content.decode()
+
+
+def test_it_hides_every_step_from_an_outsider(login, owner, outsider, company, dest, catalog):
+    job = activate(login(owner), company, [dest])
+    client = login(outsider)
+    share_kwargs = {"share_id": job.share_id}
+    pages = [
+        url("wizard", company), url("step_registries", company), url("step_origin", company),
+        url("step_add", company), url("step_destinations", company), url("preview", company),
+        url("preview_rows", company, dest_id=dest.pk, registry="product", category="create"),
+        url("share_detail", company, **share_kwargs), url("share_edit", company, **share_kwargs),
+        url("audit", company, **share_kwargs), url("job", company, job_id=job.pk, **share_kwargs),
+        url("add_step_add", company, **share_kwargs), url("add_preview", company, **share_kwargs),
+    ]
+    for page in pages:
+        assert client.get(page).status_code == 404, page
+        # 405 on read-only pages says nothing about the company: it is the same for any id.
+        assert client.post(page, {"acknowledge": "on"}).status_code in (404, 405), page
+    # Nor through a company of their own: the share is not theirs.
+    assert client.get(url("share_detail", outsider.memberships.get().company, **share_kwargs)).status_code == 404
+
+
+def test_it_is_linked_from_the_group_page(login, owner, company):
+    response = login(owner).get(reverse("companies:group", args=[company.pk]))
+    assert url("wizard", company) in response.content.decode()
+
+
+# -- the steps --------------------------------------------------------------------------
+
+
+def test_it_requires_choosing_what_to_sync(login, owner, company):
+    response = login(owner).post(url("step_registries", company), {})
+    assert response.status_code == 200
+    assert "Escolha o que deseja sincronizar" in response.content.decode()
+
+
+def test_it_sends_back_to_the_first_step_when_skipping_ahead(login, owner, company):
+    response = login(owner).get(url("step_add", company))
+    assert response.headers["Location"] == url("step_registries", company)
+
+
+def test_it_shows_the_tip_and_each_companys_uniqueness_setting(login, owner, company, dest):
+    client = login(owner)
+    dest.enforce_unique_records = True
+    dest.save()
+    client.post(url("step_registries", company), {"registries": ["product"]})
+    html = client.get(url("step_origin", company)).content.decode()
+    assert "Permissões da empresa atual (Origem)" in html
+    assert "é realmente a que possui os cadastros mais atualizados" in html
+    assert "validação de unicidade" in html
+    assert html.count("Ativada") == 1 and html.count("Desativada") == 1
+
+
+def test_it_lists_only_companies_the_user_has_access_to_and_that_are_free(login, owner, company, dest):
+    hidden = CompanyFactory(legal_name="Sem Acesso Ltda", trade_name="Sem Acesso")
+    busy = CompanyFactory(legal_name="Ocupada Ltda", trade_name="Ocupada")
+    MembershipFactory(user=owner, company=busy)
+    other_origin = CompanyFactory()
+    share = services.share_configure(origin=other_origin, registries=["product"],
+                                     origin_permissions=Permissions(), destinations={busy: Permissions()})
+    Share.objects.filter(pk=share.pk).update(status=Share.Status.ACTIVE)
+    client = login(owner)
+    client.post(url("step_registries", company), {"registries": ["product"]})
+    client.post(url("step_origin", company), {"can_create": "on"})
+    html = client.get(url("step_add", company)).content.decode()
+    assert "Filial Sul" in html
+    assert "Sem Acesso" not in html and "Ocupada" not in html
+    response = client.post(url("step_add", company), {"companies": [hidden.pk]})
+    assert "não está disponível" in response.content.decode()
+    response = client.post(url("step_add", company), {})
+    assert "Selecione pelo menos uma empresa" in response.content.decode()
+
+
+def test_it_keeps_every_choice_when_going_back(login, owner, company, dest):
+    client = login(owner)
+    walk_to_preview(client, company, [dest], registries=("party", "product"))
+    client.post(url("step_destinations", company), {f"c{dest.pk}-can_delete": "on", "voltar": "1"})
+    html = client.get(url("step_registries", company)).content.decode()
+    assert html.count("checked") == 2
+    html = client.get(url("step_origin", company)).content.decode()
+    assert 'name="can_create" id="id_can_create" checked' in html
+    assert 'name="can_delete" id="id_can_delete" checked' not in html
+    html = client.get(url("step_destinations", company)).content.decode()
+    assert f'name="c{dest.pk}-can_delete" id="id_c{dest.pk}-can_delete" checked' in html
+    assert f'name="c{dest.pk}-can_create" id="id_c{dest.pk}-can_create" checked' not in html
+
+
+def test_it_removes_a_destination_before_saving(login, owner, company, dest):
+    client = login(owner)
+    walk_to_preview(client, company, [dest])
+    response = client.post(url("step_destinations", company), {"remover": str(dest.pk)})
+    assert response.headers["Location"] == url("step_add", company)
+    response = client.get(url("preview", company))
+    assert response.headers["Location"] == url("step_add", company)
+
+
+# -- preview and activation ---------------------------------------------------------------
+
+
+def test_it_previews_what_activation_will_do_without_writing(login, owner, company, dest, catalog):
+    client = login(owner)
+    walk_to_preview(client, company, [dest])
+    html = client.get(url("preview", company)).content.decode()
+    assert "ESSA OPERAÇÃO É IRREVERSÍVEL" in html
+    assert "Todos os dados da empresa que você está configurando (origem) serão compartilhados" in html
+    assert "Confirmar e ativar o sincronismo" in html
+    create_url = url("preview_rows", company, dest_id=dest.pk, registry="product", category="create")
+    overwrite_url = url("preview_rows", company, dest_id=dest.pk, registry="product", category="overwrite")
+    assert f'<a href="{create_url}">1</a>' in html
+    assert f'<a href="{overwrite_url}">1</a>' in html
+    html = client.get(overwrite_url).content.decode()
+    assert "A1" in html and "Agua velha" in html and "Água mineral" in html and "Descrição" in html
+    assert "B2" in client.get(create_url).content.decode()
+    assert client.get(create_url + "?pagina=0").status_code == 404
+    assert not Share.objects.exists() and not SyncJob.objects.exists()
+
+
+def test_it_requires_the_acknowledgement(login, owner, company, dest, catalog):
+    client = login(owner)
+    walk_to_preview(client, company, [dest])
+    response = client.post(url("preview", company), {})
+    assert response.status_code == 200
+    assert "Marque a caixa confirmando que leu o aviso" in response.content.decode()
+    assert not Share.objects.exists()
+
+
+def test_it_activates_and_shows_progress_until_the_summary(login, owner, company, dest, catalog):
+    client = login(owner)
+    job = activate(client, company, [dest])
+    share = job.share
+    assert share.origin == company and share.registries == ["product"]
+    assert share.members.get(company=dest).can_delete is False
+    job_url = url("job", company, share_id=share.pk, job_id=job.pk)
+
+    html = client.get(job_url).content.decode()
+    assert 'class="progress-bar"' in html and 'hx-trigger="every 1s"' in html
+    polled = client.get(job_url, headers={"HX-Request": "true"})
+    assert polled.status_code == 200 and "<html" not in polled.content.decode()
+
+    run_sync_job(job.pk)
+    polled = client.get(job_url, headers={"HX-Request": "true"})
+    assert polled.status_code == 286  # htmx stops polling
+    html = client.get(job_url).content.decode()
+    assert "every 1s" not in html and "100%" in html
+    assert "Incluídos</dt><dd>1" in html and "Sobrescritos</dt><dd>1" in html
+    assert url("audit", company, share_id=share.pk) in html
+    assert Product.objects.get(company=dest, code="A1").description == "Água mineral"
+    assert Product.objects.filter(company=dest, code="B2").exists()
+
+
+def test_it_never_starts_a_second_activation(login, owner, company, dest, catalog):
+    client = login(owner)
+    job = activate(client, company, [dest])
+    # A refresh of the confirmation, or a second tab with the same session.
+    response = client.post(url("preview", company), {"acknowledge": "on"})
+    assert response.headers["Location"] == url("job", company, share_id=job.share_id, job_id=job.pk)
+    assert Share.objects.count() == 1 and SyncJob.objects.count() == 1
+
+
+def test_it_sends_a_second_tab_with_its_own_choices_to_the_running_job(login, owner, company, dest, catalog):
+    client = login(owner)
+    walk_to_preview(client, company, [dest])
+    session_data = dict(client.session)
+    client.post(url("preview", company), {"acknowledge": "on"})
+    job = SyncJob.objects.get()
+    # The other tab still holds the old choices (restore them) and confirms again.
+    session = client.session
+    session.update({k: v for k, v in session_data.items() if k.startswith("sharing_wizard")})
+    session.save()
+    response = client.post(url("preview", company), {"acknowledge": "on"})
+    assert response.headers["Location"] == url("job", company, share_id=job.share_id, job_id=job.pk)
+    assert Share.objects.count() == 1 and SyncJob.objects.count() == 1
+
+
+# -- after activation ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def active_share(login, owner, company, dest, catalog):
+    job = activate(login(owner), company, [dest])
+    run_sync_job(job.pk)
+    return Share.objects.get()
+
+
+def test_it_shows_the_share_to_its_members(login, owner, member, company, dest, active_share):
+    response = login(owner).get(url("wizard", company))
+    html = response.content.decode()
+    assert url("share_detail", company, share_id=active_share.pk) in html
+    html = login(owner).get(url("share_detail", company, share_id=active_share.pk)).content.decode()
+    assert "Filial Sul" in html and "Produtos" in html and "Editar" in html and "Ativo" in html
+    html = login(member).get(url("share_detail", company, share_id=active_share.pk)).content.decode()
+    assert "Matriz" in html and ">Editar<" not in html
+    assert login(member).get(url("share_edit", company, share_id=active_share.pk)).status_code == 403
+
+
+def test_it_changes_a_members_permissions(login, owner, company, dest, active_share):
+    client = login(owner)
+    origin_member = active_share.members.get(is_origin=True)
+    dest_member = active_share.members.get(company=dest)
+    data = {f"m{origin_member.pk}-can_create": "on", f"m{origin_member.pk}-can_update": "on",
+            f"m{dest_member.pk}-can_update": "on", f"m{dest_member.pk}-can_delete": "on"}
+    response = client.post(url("share_edit", company, share_id=active_share.pk), data, follow=True)
+    assert "Permissões de Filial Sul alteradas" in response.content.decode()
+    dest_member.refresh_from_db()
+    assert (dest_member.can_create, dest_member.can_update, dest_member.can_delete) == (False, True, True)
+
+
+def test_it_removes_a_destination_whose_records_stay(login, owner, company, dest, active_share):
+    client = login(owner)
+    html = client.get(url("share_edit", company, share_id=active_share.pk)).content.decode()
+    assert "os cadastros previamente sincronizados serão mantidos" in html
+    dest_member = active_share.members.get(company=dest)
+    origin_member = active_share.members.get(is_origin=True)
+    data = {"remover": [str(dest_member.pk)], f"m{origin_member.pk}-can_create": "on",
+            f"m{origin_member.pk}-can_update": "on", f"m{dest_member.pk}-can_create": "on",
+            f"m{dest_member.pk}-can_update": "on"}
+    response = client.post(url("share_edit", company, share_id=active_share.pk), data, follow=True)
+    assert "não serão mais atualizados" in response.content.decode()
+    dest_member.refresh_from_db()
+    assert dest_member.state == ShareMember.State.REMOVED
+    assert Product.objects.filter(company=dest, code="B2").exists()
+    active_share.refresh_from_db()
+    assert active_share.status == Share.Status.DISSOLVED
+
+
+def test_it_adds_a_destination_through_preview_and_progress(login, owner, company, active_share):
+    third = CompanyFactory(legal_name="Filial Norte Ltda", trade_name="Filial Norte")
+    MembershipFactory(user=owner, company=third)
+    client = login(owner)
+    kwargs = {"share_id": active_share.pk}
+    html = client.get(url("add_step_add", company, **kwargs)).content.decode()
+    assert "Filial Norte" in html and "Filial Sul" not in html
+    client.post(url("add_step_add", company, **kwargs), {"companies": [third.pk]})
+    response = client.post(url("add_step_destinations", company, **kwargs), {f"c{third.pk}-can_create": "on"})
+    assert response.headers["Location"] == url("add_preview", company, **kwargs)
+    html = client.get(url("add_preview", company, **kwargs)).content.decode()
+    assert "Filial Norte" in html and "ESSA OPERAÇÃO É IRREVERSÍVEL" in html
+    response = client.post(url("add_preview", company, **kwargs), {"acknowledge": "on"})
+    job = active_share.jobs.get(status=SyncJob.Status.QUEUED)
+    assert response.headers["Location"] == url("job", company, job_id=job.pk, **kwargs)
+    run_sync_job(job.pk)
+    assert set(Product.objects.filter(company=third).values_list("code", flat=True)) == {"A1", "B2"}
+    member = active_share.members.get(company=third)
+    assert member.state == ShareMember.State.ACTIVE and (member.can_create, member.can_update) == (True, False)
+
+
+def test_it_lists_the_audit_trail_filtered(login, owner, company, dest, active_share):
+    client = login(owner)
+    page = url("audit", company, share_id=active_share.pk)
+    html = client.get(page).content.decode()
+    assert "Configuração" in html and "Ativação" in html
+    html = client.get(page, {"empresa": dest.pk, "acao": AuditEntry.Action.ACTIVATE}).content.decode()
+    assert "Sincronismo ativado" in html and "Configurado: origem" not in html
+
+
+def test_it_skips_parties_without_document_in_the_preview(login, owner, company, dest):
+    PartyFactory(company=company, cnpj_cpf="", legal_name="Sem documento")
+    PartyFactory(company=company)
+    client = login(owner)
+    walk_to_preview(client, company, [dest], registries=("party",))
+    html = client.get(url("preview", company)).content.decode()
+    assert 'data-category="skipped">1<' in html
