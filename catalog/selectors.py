@@ -12,7 +12,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 
 from catalog.models import (
@@ -29,6 +31,8 @@ from companies.models import Company
 from omieshare.lib.brazil import strip_mask
 
 PAGE_SIZE = 50
+# Up to this many matching rows a list is sorted after filtering (see list_page).
+FEW_MATCHES = 1000
 
 _DOCUMENT_CHARACTERS = re.compile(r"[0-9A-Z]+")
 
@@ -75,6 +79,24 @@ def _document_term(q: str) -> str:
     if _DOCUMENT_CHARACTERS.fullmatch(term) and any(c.isdigit() for c in term):
         return term
     return ""
+
+
+def list_page(queryset: QuerySet, *, number: str | int | None, sort_field: str) -> Page:
+    """One page (PAGE_SIZE rows) of a list ordered by `sort_field`, then id.
+
+    With a LIMIT, PostgreSQL plans a search or filter by walking the (company, name, id)
+    index in order and checking each row: instant when many rows match, but a walk through
+    the whole company when few or none do (measured at 100,000 parties: 0.5 s for 6
+    matches). Once the count shows the matches are few, ordering by an expression that index
+    cannot provide makes PostgreSQL find them through the trigram indexes and sort just
+    those (25 ms).
+    A bad or out-of-range page number gives the nearest page.
+    """
+    paginator = Paginator(queryset, PAGE_SIZE)
+    if 0 < paginator.count <= FEW_MATCHES:
+        # Same order (name, id); the count already computed stays cached on the paginator.
+        paginator.object_list = queryset.order_by(Concat(sort_field, Value("")).asc(), "id")
+    return paginator.get_page(number)
 
 
 # --- clients and suppliers ------------------------------------------------------------

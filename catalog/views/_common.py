@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
-
-from catalog.selectors import PAGE_SIZE
-
-
-def paginate(request: HttpRequest, queryset: QuerySet) -> Page:
-    """The requested page (a bad or out-of-range number gives the nearest page)."""
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def wants_fragment(request: HttpRequest) -> bool:

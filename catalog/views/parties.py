@@ -21,7 +21,7 @@ from catalog.forms import (
     stale_differences,
 )
 from catalog.models import Party
-from catalog.views._common import paginate, render_list
+from catalog.views._common import render_list
 from companies.models import Company
 from companies.selectors import company_for_user
 
@@ -32,7 +32,11 @@ def party_list(request: HttpRequest, company_id: int) -> HttpResponse:
     company = company_for_user(request.user, company_id)
     filter_form = PartyListFilterForm(request.GET)
     filters = filter_form.filters()
-    page = paginate(request, selectors.party_list(company=company, filters=filters))
+    page = selectors.list_page(
+        selectors.party_list(company=company, filters=filters),
+        number=request.GET.get("page"),
+        sort_field="legal_name",
+    )
     return render_list(
         request,
         "catalog/party_list.html",

@@ -22,7 +22,7 @@ from catalog.forms import (
     stale_differences,
 )
 from catalog.models import Product
-from catalog.views._common import paginate, render_list
+from catalog.views._common import render_list
 from companies.models import Company
 from companies.selectors import company_for_user
 
@@ -33,7 +33,11 @@ def product_list(request: HttpRequest, company_id: int) -> HttpResponse:
     company = company_for_user(request.user, company_id)
     filter_form = ProductListFilterForm(request.GET)
     filters = filter_form.filters()
-    page = paginate(request, selectors.product_list(company=company, filters=filters))
+    page = selectors.list_page(
+        selectors.product_list(company=company, filters=filters),
+        number=request.GET.get("page"),
+        sort_field="description",
+    )
     return render_list(
         request,
         "catalog/product_list.html",

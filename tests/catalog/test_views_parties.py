@@ -385,3 +385,16 @@ def test_it_refuses_a_delete_confirmed_on_a_stale_page(login, member, company):
     assert "Depois Ltda" in response.text
     party.refresh_from_db()
     assert party.active is True
+
+
+@pytest.mark.parametrize("few_matches", [0, 1000])
+def test_it_orders_by_name_then_id_however_the_list_is_fetched(login, member, company, monkeypatch, few_matches):
+    from catalog import selectors
+
+    monkeypatch.setattr(selectors, "FEW_MATCHES", few_matches)
+    for name in ["Zeta Ltda", "Alfa Ltda", "Beta Ltda", "Alfa Ltda"]:
+        Party.objects.create(company=company, legal_name=name)
+    page = login(member).get(reverse("catalog:party_list", args=[company.pk]), {"q": "ltda"}).context["page"]
+    shown = [(p.legal_name, p.pk) for p in page.object_list]
+    assert shown == sorted(shown)
+    assert [name for name, _ in shown] == ["Alfa Ltda", "Alfa Ltda", "Beta Ltda", "Zeta Ltda"]
