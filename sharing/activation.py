@@ -122,7 +122,7 @@ def _snapshot_matched(share: Share, job: SyncJob, registry: str, dest_id: int) -
         INSERT INTO sharing_snapshot (share_id, job_id, company_id, registry, local_id, values, created_at)
         SELECT %(share)s, %(job)s, %(dest)s, %(registry)s, c.local_id, c.values, now()
         FROM ({canonical}) c
-        ON CONFLICT (share_id, company_id, registry, local_id) DO NOTHING
+        ON CONFLICT (share_id, job_id, company_id, registry, local_id) DO NOTHING
         """,
         {"share": share.pk, "job": job.pk, "dest": dest_id, "registry": registry, "company_id": dest_id},
     )

@@ -278,8 +278,10 @@ class Snapshot(models.Model):
         verbose_name_plural = "cópias anteriores (snapshots)"
         ordering = ["-created_at"]
         constraints = [
+            # Once per row and job: a resumed activation writes no second copy, and a
+            # company that leaves and joins again keeps what each activation overwrote.
             models.UniqueConstraint(
-                fields=["share", "company", "registry", "local_id"], name="snapshot_once_per_row"
+                fields=["share", "job", "company", "registry", "local_id"], name="snapshot_once_per_job_and_row"
             )
         ]
 

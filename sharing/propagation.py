@@ -278,7 +278,7 @@ def _create_or_adopt_local(shared: SharedRecord, company: Company, data: dict[st
     if existing is not None:
         before = canonical_values(registry, company.pk, [existing.pk]).get(existing.pk, {})
         Snapshot.objects.get_or_create(
-            share_id=shared.share_id, company=company, registry=registry, local_id=existing.pk,
+            share_id=shared.share_id, job=None, company=company, registry=registry, local_id=existing.pk,
             defaults={"values": before},
         )
         return _update_local(registry, company, existing.pk, data)
