@@ -415,6 +415,7 @@ def run_activation(job: SyncJob) -> None:
 
     cursor = job.params.get("cursor", {})
     counts = {key: job.counts.get(key, 0) for key in ("created", "overwritten", "conflicts")}
+    by_company = dict(job.counts.get("by_company", {}))  # each destination's own figures, for its audit
     errors = list(job.errors)
     for dest in destinations:
         for registry in registries:
@@ -428,8 +429,10 @@ def run_activation(job: SyncJob) -> None:
                     continue
                 with transaction.atomic():
                     result = copy_chunk(share, job, registry, dest.company_id, max(lo, done_up_to), hi)
+                    mine = by_company.setdefault(str(dest.company_id), dict.fromkeys(counts, 0))
                     for key in counts:
                         counts[key] += result[key]
+                        mine[key] += result[key]
                     for match_key in result["conflict_keys"]:
                         if len(errors) < MAX_LISTED_ERRORS:
                             errors.append(
@@ -438,7 +441,8 @@ def run_activation(job: SyncJob) -> None:
                             )
                     cursor[step] = hi
                     done = job.done + _count_in_range(share, registry, max(lo, done_up_to), hi)
-                    _renew(job, done=done, counts={**counts, "timings": timings}, errors=errors,
+                    _renew(job, done=done, counts={**counts, "timings": timings, "by_company": by_company},
+                           errors=errors,
                            params={**job.params, "cursor": cursor})
             with transaction.atomic():
                 if registry == "product":
@@ -458,17 +462,18 @@ def run_activation(job: SyncJob) -> None:
             )
         timings["total_s"] = round(time.monotonic() - started + timings.get("total_s", 0), 3)
         for dest in destinations:
+            mine = by_company.get(str(dest.company_id), dict.fromkeys(counts, 0))
             AuditEntry.objects.create(
                 share=share, company_id=dest.company_id, actor_id=job.created_by_id,
                 action=AuditEntry.Action.ACTIVATE,
                 detail=(
                     f"Sincronismo ativado ({share.get_registries_display()}): "
-                    f"{counts['created']} incluídos, {counts['overwritten']} sobrescritos "
-                    f"(com cópia anterior guardada), {counts['conflicts']} não copiados por conflito."
+                    f"{mine['created']} incluídos, {mine['overwritten']} sobrescritos "
+                    f"(com cópia anterior guardada), {mine['conflicts']} não copiados por conflito."
                 ),
             )
         _renew(job, status=SyncJob.Status.DONE, done=job.total, finished_at=now,
-               counts={**counts, "timings": timings}, errors=errors, release=True)
+               counts={**counts, "timings": timings, "by_company": by_company}, errors=errors, release=True)
     from sharing.propagation import enqueue_catch_up
 
     for dest in destinations:
