@@ -210,6 +210,7 @@ def test_it_activates_and_shows_progress_until_the_summary(login, owner, company
 
     html = client.get(job_url).content.decode()
     assert 'class="progress-bar"' in html and 'hx-trigger="every 1s"' in html
+    assert "Na fila" in html and "Preparando os cadastros" in html
     polled = client.get(job_url, headers={"HX-Request": "true"})
     assert polled.status_code == 200 and "<html" not in polled.content.decode()
 
@@ -217,7 +218,7 @@ def test_it_activates_and_shows_progress_until_the_summary(login, owner, company
     polled = client.get(job_url, headers={"HX-Request": "true"})
     assert polled.status_code == 286  # htmx stops polling
     html = client.get(job_url).content.decode()
-    assert "every 1s" not in html and "100%" in html
+    assert "every 1s" not in html and "100% · 2 de 2 cadastros" in html and "Concluído" in html
     assert "Incluídos</dt><dd>1" in html and "Sobrescritos</dt><dd>1" in html
     assert url("audit", company, share_id=share.pk) in html
     assert Product.objects.get(company=dest, code="A1").description == "Água mineral"
