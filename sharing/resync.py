@@ -4,6 +4,7 @@ set-based query per member and registry, and repaired by re-applying the canonic
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -51,7 +52,9 @@ def find_drift(share: Share, company_id: int | None = None) -> list[Drift]:
                     {"company_id": member.company_id, "registry": registry, "share_id": share.pk},
                 )
                 for shared_record_id, local_id, local_values, shared_values in cursor.fetchall():
-                    local_values = local_values or {}
+                    # Django's psycopg 3 setup hands jsonb back as text from a raw cursor.
+                    local_values = json.loads(local_values) if isinstance(local_values, str) else local_values or {}
+                    shared_values = json.loads(shared_values) if isinstance(shared_values, str) else shared_values
                     fields = tuple(
                         name for name in SHARED_FIELDS[registry]
                         if local_values.get(name) != shared_values.get(name)
