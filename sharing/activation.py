@@ -13,6 +13,7 @@ relations pass (suppliers and structures, whose components may sit in any chunk)
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 from typing import Any
@@ -23,7 +24,9 @@ from django.utils import timezone
 from sharing.canonical import canonical_sql
 from sharing.models import AuditEntry, Share, SharedRecord, ShareMember, SyncJob
 
-CHUNK_SIZE = 20_000
+# Shared records per chunk (one transaction each). The environment may lower it: the crash
+# test does, to kill a worker between chunks of a small activation.
+CHUNK_SIZE = int(os.environ.get("OMIESHARE_ACTIVATION_CHUNK", "20000"))
 LEASE = timedelta(minutes=3)
 MAX_LISTED_ERRORS = 100
 
