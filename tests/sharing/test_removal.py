@@ -1,0 +1,145 @@
+"""Removing a destination: its records stay, unlinked, and are no longer updated either way."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+
+from catalog import services as catalog_services
+from catalog.models import Product
+from sharing import services
+from sharing.models import Change, RecordLink, Share, ShareMember
+from tests.factories import CompanyFactory
+from tests.sharing.conftest import (
+    activate,
+    apply_pending,
+    configure,
+    make_party,
+    make_product,
+    party_in,
+    product_in,
+    share_between,
+)
+
+pytestmark = pytest.mark.django_db
+
+DOC_A = "11222333000181"
+
+
+@pytest.fixture
+def trio():
+    origin = CompanyFactory(trade_name="Matriz")
+    leaving = CompanyFactory(trade_name="Filial que sai")
+    staying = CompanyFactory(trade_name="Filial que fica")
+    make_product(origin, "A1", "Água")
+    make_party(origin, DOC_A, "ACME Ltda")
+    share = share_between(origin, leaving, staying)
+    return share, origin, leaving, staying
+
+
+def test_it_keeps_the_records_of_a_removed_destination_and_unlinks_them(trio):
+    share, _origin, leaving, _staying = trio
+    kept = {product_in(leaving, "A1").pk, party_in(leaving, DOC_A).pk}
+
+    out = io.StringIO()
+    call_command("share_remove", "--share", share.pk, "--company", leaving.cnpj, stdout=out)
+
+    assert "permanecem na empresa" in out.getvalue()
+    assert {product_in(leaving, "A1").pk, party_in(leaving, DOC_A).pk} == kept
+    assert product_in(leaving, "A1").active
+    assert not RecordLink.objects.filter(company=leaving).exists()
+    member = ShareMember.objects.get(share=share, company=leaving)
+    assert member.state == ShareMember.State.REMOVED and member.removed_at is not None
+    share.refresh_from_db()
+    assert share.status == Share.Status.ACTIVE  # another destination remains
+
+
+def test_it_stops_updates_both_ways_after_removal(trio):
+    share, origin, leaving, staying = trio
+    services.member_remove(share=share, company=leaving)
+
+    catalog_services.product_update(company=origin, product_id=product_in(origin, "A1").pk,
+                                    data={"description": "Água da matriz"})
+    apply_pending()
+    assert product_in(leaving, "A1").description == "Água"
+    assert product_in(staying, "A1").description == "Água da matriz"
+
+    changes = Change.objects.count()
+    catalog_services.product_update(company=leaving, product_id=product_in(leaving, "A1").pk,
+                                    data={"description": "Água só da filial"})
+    make_product(leaving, "NOVO", "Produto da filial que saiu")  # no include needed any more
+    assert Change.objects.count() == changes
+    apply_pending()
+    assert product_in(origin, "A1").description == "Água da matriz"
+    assert not Product.objects.filter(code="NOVO").exclude(company=leaving).exists()
+    # Its suggested codes are its own again.
+    assert catalog_services.product_code_suggestion(company=leaving) == "PRD00001"
+
+
+def test_it_refuses_to_let_the_origin_leave_while_destinations_remain(trio):
+    share, origin, _leaving, _staying = trio
+
+    with pytest.raises(ValidationError, match="origem não pode sair enquanto houver empresas destino"):
+        services.member_remove(share=share, company=origin)
+    with pytest.raises(CommandError, match="origem não pode sair"):
+        call_command("share_remove", "--share", share.pk, "--company", origin.cnpj, stdout=io.StringIO())
+
+    assert ShareMember.objects.get(share=share, company=origin).state == ShareMember.State.ACTIVE
+    assert RecordLink.objects.filter(company=origin).count() == 2
+
+
+def test_it_dissolves_the_share_when_the_last_destination_leaves(trio):
+    share, origin, leaving, staying = trio
+    services.member_remove(share=share, company=leaving)
+
+    out = io.StringIO()
+    call_command("share_remove", "--share", share.pk, "--company", staying.cnpj, stdout=out)
+
+    assert "compartilhamento foi encerrado" in out.getvalue()
+    share.refresh_from_db()
+    assert share.status == Share.Status.DISSOLVED and share.dissolved_at is not None
+    assert not RecordLink.objects.exists()
+    assert set(share.members.values_list("state", flat=True)) == {ShareMember.State.REMOVED}
+    catalog_services.product_update(company=origin, product_id=product_in(origin, "A1").pk,
+                                    data={"description": "Livre outra vez"})
+    assert not Change.objects.exists()
+    assert product_in(staying, "A1").description == "Água"
+
+
+def test_it_lets_a_removed_company_join_again_in_the_same_share(trio):
+    share, origin, leaving, _staying = trio
+    services.member_remove(share=share, company=leaving)
+    catalog_services.product_update(company=origin, product_id=product_in(origin, "A1").pk,
+                                    data={"description": "Água nova"})
+    apply_pending()
+    assert product_in(leaving, "A1").description == "Água"
+
+    services.member_add(share=share, company=leaving, permissions=services.Permissions())
+    job = activate(share)
+
+    assert job.counts["overwritten"] == 2 and job.counts["created"] == 0
+    assert product_in(leaving, "A1").description == "Água nova"
+    assert Product.objects.filter(company=leaving, code="A1").count() == 1
+    assert RecordLink.objects.filter(company=leaving).count() == 2
+    catalog_services.product_update(company=origin, product_id=product_in(origin, "A1").pk,
+                                    data={"description": "Água de novo sincronizada"})
+    apply_pending()
+    assert product_in(leaving, "A1").description == "Água de novo sincronizada"
+
+
+def test_it_lets_a_company_of_a_dissolved_share_join_a_new_one(trio):
+    share, origin, leaving, staying = trio
+    services.member_remove(share=share, company=leaving)
+    services.member_remove(share=share, company=staying)
+
+    new_share = configure(leaving, origin)  # the former destination is now the origin
+    activate(new_share)
+
+    assert new_share.status == Share.Status.ACTIVE
+    catalog_services.product_update(company=leaving, product_id=product_in(leaving, "A1").pk,
+                                    data={"description": "Da nova origem"})
+    apply_pending()
+    assert product_in(origin, "A1").description == "Da nova origem"
