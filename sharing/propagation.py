@@ -125,10 +125,12 @@ def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) ->
     changed = diff_fields(registry, shared.values, values)
     if not changed:
         return  # only fields that stay in this company changed
-    deactivating = changed == ["active"] and not values["active"]
+    # Deactivating is a delete even when other fields change in the same save; anything
+    # else (reactivating included) is an edit.
+    deactivating = "active" in changed and not values["active"]
     if deactivating and not member.can_delete:
         _refuse(member, "exclusão", registry)
-    if not deactivating and not member.can_update:
+    if (changed != ["active"] or not deactivating) and not member.can_update:
         _refuse(member, "edição", registry)
     if link.applied_version != shared.version:
         current = "; ".join(f"{name} = {shared.values.get(name)!r}" for name in changed[:6])
