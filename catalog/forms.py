@@ -162,7 +162,7 @@ def parse_bom_lines(text: str) -> list[tuple[int, str, Decimal]]:
 
 
 class PartyListFilterForm(forms.Form):
-    q = forms.CharField(label="Buscar", required=False, max_length=100)
+    q = forms.CharField(label="Buscar", required=False)
     status = forms.ChoiceField(
         label="Situação",
         required=False,
@@ -186,7 +186,7 @@ class PartyListFilterForm(forms.Form):
         """The filters asked for; anything invalid falls back to the default."""
         data = self.cleaned_data if self.is_valid() else {}
         return selectors.ListFilters(
-            q=data.get("q") or "",
+            q=(data.get("q") or "")[:100],
             status=data.get("status") or selectors.STATUS_ACTIVE,
             kind=data.get("kind") or selectors.KIND_ALL,
         )
@@ -390,15 +390,15 @@ class ProductForm(forms.ModelForm):
                     "Fornecedor não encontrado nesta empresa: " + ", ".join(missing) + ".",
                 )
             else:
-                cleaned["suppliers_add"] = sorted(set(found.values()))
+                self.added_supplier_ids = set(found.values())
         return cleaned
 
+    added_supplier_ids: set[int] = frozenset()
+
     def supplier_ids(self) -> list[int]:
+        """The ticked suppliers plus those added by CNPJ/CPF or code."""
         ids = {p.pk for p in self.cleaned_data.get("suppliers", [])}
-        added = self.cleaned_data.get("suppliers_add")
-        if isinstance(added, list):
-            ids |= set(added)
-        return sorted(ids)
+        return sorted(ids | set(self.added_supplier_ids))
 
     def product_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data[name] for name in PRODUCT_FIELDS if name in self.cleaned_data}

@@ -81,8 +81,10 @@ def _document_term(q: str) -> str:
     return ""
 
 
-def list_page(queryset: QuerySet, *, number: str | int | None, sort_field: str) -> Page:
-    """One page (PAGE_SIZE rows) of a list ordered by `sort_field`, then id.
+def list_page(
+    queryset: QuerySet, *, number: str | int | None, sort_field: str, per_page: int = PAGE_SIZE
+) -> Page:
+    """One page (`per_page` rows) of a list ordered by `sort_field`, then id.
 
     With a LIMIT, PostgreSQL plans a search or filter by walking the (company, name, id)
     index in order and checking each row: instant when many rows match, but a walk through
@@ -92,7 +94,7 @@ def list_page(queryset: QuerySet, *, number: str | int | None, sort_field: str) 
     those (25 ms).
     A bad or out-of-range page number gives the nearest page.
     """
-    paginator = Paginator(queryset, PAGE_SIZE)
+    paginator = Paginator(queryset, per_page)
     if 0 < paginator.count <= FEW_MATCHES:
         # Same order (name, id); the count already computed stays cached on the paginator.
         paginator.object_list = queryset.order_by(Concat(sort_field, Value("")).asc(), "id")
@@ -167,8 +169,11 @@ def suppliers_for(*, company: Company) -> QuerySet[Party]:
 
 
 def supplier_search(*, company: Company, q: str, limit: int = 20) -> list[Party]:
+    """The first active suppliers matching `q`, for the product form's supplier search."""
     filters = ListFilters(q=q, status=STATUS_ACTIVE, kind=KIND_SUPPLIERS)
-    return list(party_list(company=company, filters=filters)[:limit])
+    matches = party_list(company=company, filters=filters)
+    page = list_page(matches, number=1, sort_field="legal_name", per_page=limit)
+    return list(page.object_list)
 
 
 def suppliers_by_reference(*, company: Company, references: Iterable[str]) -> dict[str, int]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
@@ -52,6 +53,10 @@ def attachment_add(request: HttpRequest, company_id: int, registry: str, record_
     if not form.is_valid():
         return _detail_response(request, company, registry, record_id, attachment_form=form, status=400)
     upload = form.cleaned_data["file"]
+    # The browser's claim; an implausible one is dropped and the service guesses by name.
+    content_type = upload.content_type or ""
+    if len(content_type) > 100 or "/" not in content_type:
+        content_type = ""
     try:
         services.attachment_add(
             company=company,
@@ -59,13 +64,17 @@ def attachment_add(request: HttpRequest, company_id: int, registry: str, record_
             record_id=record_id,
             filename=upload.name,
             content=upload.read(),
-            content_type=upload.content_type or "",
+            content_type=content_type,
             actor_id=request.user.pk,
             source="web",
         )
     except WriteRefused as refusal:
         return _detail_response(
             request, company, registry, record_id, error=refusal.message, status=403
+        )
+    except ValidationError as error:
+        return _detail_response(
+            request, company, registry, record_id, error=" ".join(error.messages), status=400
         )
     messages.success(request, f"Arquivo “{upload.name}” anexado.")
     return _redirect_to_record(company, registry, record_id)
@@ -98,8 +107,12 @@ def attachment_download(request: HttpRequest, company_id: int, attachment_id: in
     blob = attachment.blob
     content_type = blob.content_type or "application/octet-stream"
     inline = content_type in INLINE_CONTENT_TYPES
+    try:
+        handle = blob.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("O arquivo não está mais no armazenamento.") from None
     response = FileResponse(
-        blob.file.open("rb"),
+        handle,
         as_attachment=not inline,
         filename=attachment.filename,
         content_type=content_type,

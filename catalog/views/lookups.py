@@ -36,7 +36,7 @@ def salesperson_list(request: HttpRequest, company_id: int) -> HttpResponse:
     return render(
         request,
         "catalog/salesperson_list.html",
-        {"company": company, "nav": "salespeople", "form": form, "salespeople": salespeople},
+        {"company": company, "form": form, "salespeople": salespeople},
         status=status,
     )
 
@@ -61,6 +61,6 @@ def family_list(request: HttpRequest, company_id: int) -> HttpResponse:
     return render(
         request,
         "catalog/family_list.html",
-        {"company": company, "nav": "families", "form": form, "families": families},
+        {"company": company, "form": form, "families": families},
         status=status,
     )

@@ -40,7 +40,7 @@ def party_list(request: HttpRequest, company_id: int) -> HttpResponse:
     return render_list(
         request,
         "catalog/party_list.html",
-        {"company": company, "nav": "parties", "filter_form": filter_form, "filters": filters, "page": page},
+        {"company": company, "filter_form": filter_form, "filters": filters, "page": page},
     )
 
 
@@ -57,7 +57,6 @@ def party_detail_response(
     party = selectors.party_detail(company=company, party_id=party_id)
     context = {
         "company": company,
-        "nav": "parties",
         "party": party,
         "supplied_products": selectors.products_supplied_by(company=company, party=party),
         "attachment_form": attachment_form or AttachmentForm(),
@@ -84,7 +83,7 @@ def _render_form(
     stale: dict | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = {"company": company, "nav": "parties", "form": form, "party": party, "stale": stale}
+    context = {"company": company, "form": form, "party": party, "stale": stale}
     return render(request, "catalog/party_form.html", context, status=status)
 
 
@@ -151,7 +150,7 @@ def party_edit(request: HttpRequest, company_id: int, party_id: int) -> HttpResp
 def party_delete(request: HttpRequest, company_id: int, party_id: int) -> HttpResponse:
     company = company_for_user(request.user, company_id)
     party = selectors.party_get(company=company, party_id=party_id)
-    context = {"company": company, "nav": "parties", "record": party, "registry": "party"}
+    context = {"company": company, "record": party, "registry": "party"}
     if request.method != "POST":
         context["form"] = ConfirmDeleteForm(initial={"version": party.version})
         return render(request, "catalog/confirm_delete.html", context)

@@ -41,7 +41,7 @@ def product_list(request: HttpRequest, company_id: int) -> HttpResponse:
     return render_list(
         request,
         "catalog/product_list.html",
-        {"company": company, "nav": "products", "filter_form": filter_form, "filters": filters, "page": page},
+        {"company": company, "filter_form": filter_form, "filters": filters, "page": page},
     )
 
 
@@ -58,7 +58,6 @@ def product_detail_response(
     product = selectors.product_detail(company=company, product_id=product_id)
     context = {
         "company": company,
-        "nav": "products",
         "product": product,
         "stock_balance": selectors.product_stock_balance(company=company, product=product),
         "price_entries": selectors.product_price_entries(company=company, product=product),
@@ -87,7 +86,7 @@ def _render_form(
     stale: dict | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = {"company": company, "nav": "products", "form": form, "product": product, "stale": stale}
+    context = {"company": company, "form": form, "product": product, "stale": stale}
     return render(request, "catalog/product_form.html", context, status=status)
 
 
@@ -156,7 +155,7 @@ def product_edit(request: HttpRequest, company_id: int, product_id: int) -> Http
 def product_delete(request: HttpRequest, company_id: int, product_id: int) -> HttpResponse:
     company = company_for_user(request.user, company_id)
     product = selectors.product_get(company=company, product_id=product_id)
-    context = {"company": company, "nav": "products", "record": product, "registry": "product"}
+    context = {"company": company, "record": product, "registry": "product"}
     if request.method != "POST":
         context["form"] = ConfirmDeleteForm(initial={"version": product.version})
         return render(request, "catalog/confirm_delete.html", context)

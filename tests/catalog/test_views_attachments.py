@@ -119,3 +119,21 @@ def test_it_only_removes_by_post(login, member, company):
     response = client.get(reverse("catalog:attachment_remove", args=[company.pk, attachment.pk]))
     assert response.status_code == 405
     assert Attachment.objects.filter(pk=attachment.pk).exists()
+
+
+def test_it_guesses_the_type_when_the_browser_sends_an_implausible_one(login, member, company):
+    product = ProductFactory(company=company)
+    client = login(member)
+    response = upload(client, company, "product", product, name="foto.png", content=PNG, content_type="x" * 300)
+    assert response.status_code == 302
+    assert Attachment.objects.get(product=product).blob.content_type == "image/png"
+
+
+def test_it_answers_404_when_the_stored_file_is_gone(login, member, company, media_root):
+    party = PartyFactory(company=company)
+    client = login(member)
+    upload(client, company, "party", party)
+    attachment = Attachment.objects.get(party=party)
+    (media_root / attachment.blob.file.name).unlink()
+    response = client.get(reverse("catalog:attachment_download", args=[company.pk, attachment.pk]))
+    assert response.status_code == 404
