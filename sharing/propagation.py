@@ -111,7 +111,8 @@ def _accept_new(write: RecordWrite, member: ShareMember) -> None:
 
 def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) -> None:
     registry = write.registry
-    if not set(write.changed_fields) & set(SHARED_FIELDS[registry]):
+    touched = set(write.changed_fields) & set(SHARED_FIELDS[registry])
+    if not touched:
         # Only fields that stay in this company changed: no permission, version or
         # staleness applies (the row may still await another member's change).
         return
@@ -122,7 +123,10 @@ def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) ->
             "O CNPJ/CPF de um cadastro compartilhado não pode ser apagado: sem ele o cadastro "
             "deixaria de ser sincronizado. Nada foi salvo."
         )
-    changed = diff_fields(registry, shared.values, values)
+    # Only what this write changed travels: a reference this member could not map (a
+    # supplier it lacks, say) must not be wiped everywhere by an edit of another field.
+    changed = [name for name in diff_fields(registry, shared.values, values) if name in touched]
+    values = {**shared.values, **{name: values[name] for name in changed}}
     if not changed:
         return  # only fields that stay in this company changed
     # Deactivating is a delete even when other fields change in the same save; anything
