@@ -30,7 +30,7 @@ from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors
 from sharing.canonical import PLAIN_FIELDS, SHARED_FIELDS, canonical_values, diff_fields, match_key_of
-from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, ShareMember, Snapshot
+from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, ShareMember, Snapshot, SyncJob
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,15 @@ def _refuse(member: ShareMember, what: str, registry: str) -> None:
 # --- accepting a member's write ---------------------------------------------------------
 
 
+def _activation_confirmed(member: ShareMember) -> bool:
+    """A pending member is frozen only once its activation is under way."""
+    return member.share.status == Share.Status.ACTIVATING or SyncJob.objects.filter(
+        share_id=member.share_id, kind=SyncJob.Kind.ACTIVATE,
+        status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING],
+        params__member_ids__contains=[member.pk],
+    ).exists()
+
+
 def on_catalog_write(write: RecordWrite) -> None:
     """The hook catalog/services.py calls inside every party/product write."""
     if write.source == SOURCE:
@@ -62,6 +71,8 @@ def on_catalog_write(write: RecordWrite) -> None:
     if member is None:
         return
     if member.state != ShareMember.State.ACTIVE:
+        if not _activation_confirmed(member):
+            return  # added to a running share, but nobody confirmed its activation yet
         raise WriteRefused(
             "O compartilhamento de cadastros desta empresa está sendo ativado. Aguarde a "
             "conclusão (acompanhe em Resumo do App) e tente novamente; nada foi salvo."
@@ -368,7 +379,7 @@ def suggest_product_code(company_id: int) -> str | None:
     from sharing.codes import next_code
 
     member = selectors.member_for(company_id, "product")
-    if member is None or member.share.status != Share.Status.ACTIVE:
+    if member is None or member.share.status != Share.Status.ACTIVE or member.state != ShareMember.State.ACTIVE:
         return None
     companies = list(selectors.present_members(member.share).values_list("company_id", flat=True))
     return next_code(member.share_id, companies)
