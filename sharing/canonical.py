@@ -107,10 +107,22 @@ def match_key_of(registry: str, values: dict[str, Any]) -> str:
     return values["cnpj_cpf"] if registry == "party" else values["code"]
 
 
+def _comparable(name: str, value: Any) -> Any:
+    # References are matched per member by e-mail, and families by name whatever the case
+    # (propagation.to_local_data): a member's own salesperson name or family spelling is
+    # the same reference, not a difference (resync could never "repair" it).
+    if name == "family" and isinstance(value, str):
+        return value.lower()
+    if name == "salespeople" and isinstance(value, list):
+        return sorted(str(item[0]).lower() for item in value)
+    return value
+
+
 def diff_fields(registry: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
     """The shared fields whose values differ between two canonical value sets."""
     old = old or {}
-    return [name for name in SHARED_FIELDS[registry] if old.get(name) != new.get(name)]
+    return [name for name in SHARED_FIELDS[registry]
+            if _comparable(name, old.get(name)) != _comparable(name, new.get(name))]
 
 
 def require_postgresql() -> None:

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from sharing import propagation, selectors
-from sharing.canonical import SHARED_FIELDS, canonical_sql
+from sharing.canonical import canonical_sql, diff_fields
 from sharing.models import AuditEntry, Share, SyncJob
 
 
@@ -55,11 +55,9 @@ def find_drift(share: Share, company_id: int | None = None) -> list[Drift]:
                     # Django's psycopg 3 setup hands jsonb back as text from a raw cursor.
                     local_values = json.loads(local_values) if isinstance(local_values, str) else local_values or {}
                     shared_values = json.loads(shared_values) if isinstance(shared_values, str) else shared_values
-                    fields = tuple(
-                        name for name in SHARED_FIELDS[registry]
-                        if local_values.get(name) != shared_values.get(name)
-                    )
-                    found.append(Drift(member.company_id, registry, shared_record_id, local_id, fields))
+                    fields = tuple(diff_fields(registry, shared_values, local_values))
+                    if fields:
+                        found.append(Drift(member.company_id, registry, shared_record_id, local_id, fields))
     return found
 
 
