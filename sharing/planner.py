@@ -149,9 +149,11 @@ def plan_rows(
                              f"JOIN plan_dest d USING (match_key) "
                              f"WHERE {differs} OR NOT (d.values->>'active')::boolean",
                 "identical": f"SELECT o.match_key, o.values, d.values FROM plan_origin o "
-                             f"JOIN plan_dest d USING (match_key) WHERE NOT ({differs})",
+                             f"JOIN plan_dest d USING (match_key) "
+                             f"WHERE NOT ({differs}) AND (d.values->>'active')::boolean",
                 "destination_only": "SELECT d.match_key, NULL, d.values FROM plan_dest d "
-                                    "LEFT JOIN plan_origin o USING (match_key) WHERE o.match_key IS NULL",
+                                    "LEFT JOIN plan_origin o USING (match_key) WHERE o.match_key IS NULL "
+                                    "AND (d.values->>'active')::boolean",
             }
             sql = queries.get(category)
             if sql is None:
