@@ -18,7 +18,7 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog import services as catalog_services
@@ -103,16 +103,21 @@ def _accept_new(write: RecordWrite, member: ShareMember) -> None:
     if not member.can_create:
         _refuse(member, "inclusão", registry)
     share = member.share
-    if SharedRecord.objects.filter(share=share, registry=registry, match_key=key).exists():
-        raise WriteRefused(
-            f"Já existe um cadastro compartilhado com o {_describe(registry, key)} no grupo; ele "
-            "está sendo sincronizado para esta empresa. Aguarde e edite o cadastro existente; "
-            "nada foi salvo."
-        )
-    values = canonical_values(registry, write.company_id, [record.pk])[record.pk]
-    shared = SharedRecord.objects.create(
-        share=share, registry=registry, match_key=key, values=values, version=1
+    taken = WriteRefused(
+        f"Já existe um cadastro compartilhado com o {_describe(registry, key)} no grupo; ele "
+        "está sendo sincronizado para esta empresa. Aguarde e edite o cadastro existente; "
+        "nada foi salvo."
     )
+    if SharedRecord.objects.filter(share=share, registry=registry, match_key=key).exists():
+        raise taken
+    values = canonical_values(registry, write.company_id, [record.pk])[record.pk]
+    try:
+        with transaction.atomic():  # another member created the same key a moment ago
+            shared = SharedRecord.objects.create(
+                share=share, registry=registry, match_key=key, values=values, version=1
+            )
+    except IntegrityError:
+        raise taken from None
     RecordLink.objects.create(
         shared_record=shared, company_id=write.company_id, registry=registry,
         local_id=record.pk, applied_version=1,
