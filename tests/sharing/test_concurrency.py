@@ -83,3 +83,41 @@ def test_it_lets_one_of_two_simultaneous_edits_win_and_converges(monkeypatch):
             shared.version
         }
         assert Change.objects.filter(shared_record=shared).count() == shared.version - 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_refuses_the_second_of_two_simultaneous_creations_of_the_same_code_with_a_message(monkeypatch):
+    origin = CompanyFactory(trade_name="Matriz")
+    branch = CompanyFactory(trade_name="Filial")
+    make_product(origin, "A1", "Água")
+    share_between(origin, branch)
+    monkeypatch.setattr(hooks, "_write_listeners", [*hooks._write_listeners, lambda write: time.sleep(0.3)])
+    barrier = threading.Barrier(2)
+    outcome: dict[str, str] = {}
+
+    def create(name: str, company) -> None:
+        try:
+            barrier.wait(timeout=10)
+            make_product(company, "NOVO", f"Novo na {name}")
+            outcome[name] = "ok"
+        except WriteRefused as refused:
+            outcome[name] = str(refused)
+        except Exception as error:  # noqa: BLE001 — reported by the assertion below
+            outcome[name] = f"unexpected {error!r}"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(name, company))
+               for name, company in (("matriz", origin), ("filial", branch))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcome) == ["filial", "matriz"] and list(outcome.values()).count("ok") == 1, outcome
+    refusal = next(text for text in outcome.values() if text != "ok")
+    assert "Já existe um cadastro compartilhado com o código NOVO" in refusal, outcome
+    assert Product.objects.filter(code="NOVO").count() == 1
+    apply_pending()
+    assert Product.objects.filter(code="NOVO").count() == 2
+    assert SharedRecord.objects.filter(match_key="NOVO").count() == 1

@@ -1,0 +1,150 @@
+"""Corners of the engine: permissions that must not be bypassed, references a member cannot
+map, members waiting to join, and drift that is not drift."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from catalog import services as catalog_services
+from catalog.exceptions import WriteRefused
+from sharing import services
+from sharing.models import Change
+from sharing.planner import plan, plan_rows
+from sharing.resync import find_drift
+from sharing.services import Permissions
+from tests.factories import CompanyFactory, SalespersonFactory
+from tests.sharing.conftest import (
+    apply_pending,
+    make_party,
+    make_product,
+    party_in,
+    product_in,
+    share_between,
+)
+
+pytestmark = pytest.mark.django_db
+
+DOC_A = "11222333000181"
+EDIT_ONLY = Permissions(can_create=True, can_update=True, can_delete=False)
+
+
+def test_it_needs_the_delete_permission_to_deactivate_together_with_other_changes():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    make_product(origin, "A1", "Água")
+    share_between(origin, dest, destination_permissions=EDIT_ONLY)
+    product = product_in(dest, "A1")
+
+    with pytest.raises(WriteRefused, match="permissão de exclusão"):
+        catalog_services.product_update(company=dest, product_id=product.pk,
+                                        data={"description": "Água (descontinuada)", "active": False})
+
+    assert product_in(dest, "A1").active and product_in(dest, "A1").description == "Água"
+    assert not Change.objects.exists()
+    apply_pending()
+    assert product_in(origin, "A1").active
+
+
+def test_it_needs_the_edit_permission_to_reactivate():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    make_product(origin, "A1", "Água")
+    share_between(origin, dest, destination_permissions=Permissions(can_create=False, can_update=False,
+                                                                    can_delete=True))
+    catalog_services.product_delete(company=dest, product_id=product_in(dest, "A1").pk)
+    apply_pending()
+
+    with pytest.raises(WriteRefused, match="permissão de edição"):
+        catalog_services.product_update(company=dest, product_id=product_in(dest, "A1").pk, data={"active": True})
+    assert not product_in(origin, "A1").active
+
+
+def test_it_does_not_wipe_references_a_member_cannot_map_when_it_edits_something_else():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    supplier = make_party(origin, DOC_A, "Fornecedora", is_supplier=True)  # parties are not shared
+    make_product(origin, "KIT", "Kit", suppliers=[supplier.pk])
+    share_between(origin, dest, registries=["product"])
+    assert not product_in(dest, "KIT").suppliers.exists()  # the destination has no such party
+
+    catalog_services.product_update(company=dest, product_id=product_in(dest, "KIT").pk,
+                                    data={"description": "Kit revisado"})
+    apply_pending()
+
+    kit = product_in(origin, "KIT")
+    assert kit.description == "Kit revisado"
+    assert list(kit.suppliers.values_list("cnpj_cpf", flat=True)) == [DOC_A]
+    assert Change.objects.get().changed_fields == ["description"]
+
+
+def test_it_lets_a_company_added_to_an_active_share_work_until_its_activation_is_confirmed():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    newcomer = CompanyFactory(trade_name="Filial nova")
+    make_product(origin, "A1", "Água")
+    own = make_product(newcomer, "N1", "Produto da filial nova")
+    share = share_between(origin, dest)
+
+    services.member_add(share=share, company=newcomer, permissions=Permissions())
+    catalog_services.product_update(company=newcomer, product_id=own.pk, data={"description": "Editado"})
+    make_product(newcomer, "N2", "Outro")
+
+    assert product_in(newcomer, "N1").description == "Editado"
+    assert catalog_services.product_code_suggestion(company=newcomer) == "PRD00001"
+    assert not Change.objects.exists()
+
+
+def test_it_refuses_writes_of_a_member_whose_activation_is_running():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    newcomer = CompanyFactory(trade_name="Filial nova")
+    make_product(origin, "A1", "Água")
+    own = make_product(newcomer, "N1", "Produto da filial nova")
+    share = share_between(origin, dest)
+    services.member_add(share=share, company=newcomer, permissions=Permissions())
+
+    services.share_activate(share=share, confirmed=True)  # queued, not yet run
+
+    with pytest.raises(WriteRefused, match="sendo ativado"):
+        catalog_services.product_update(company=newcomer, product_id=own.pk, data={"description": "Editado"})
+
+
+def test_it_does_not_report_case_or_name_differences_of_mapped_references_as_drift():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    family = catalog_services.family_create(company=origin, name="Bebidas")
+    catalog_services.family_create(company=dest, name="BEBIDAS")
+    seller = SalespersonFactory(company=origin, name="Ana", email="ana@grupo.com.br")
+    SalespersonFactory(company=dest, name="Ana Souza", email="ana@grupo.com.br")
+    make_product(origin, "A1", "Água", family=family.pk)
+    make_party(origin, DOC_A, "ACME", salespeople=[seller.pk])
+    share = share_between(origin, dest)
+    assert product_in(dest, "A1").family.name == "BEBIDAS"  # mapped by name, whatever the case
+    assert [s.name for s in party_in(dest, DOC_A).salespeople.all()] == ["Ana Souza"]
+
+    assert find_drift(share) == []
+    out = io.StringIO()
+    call_command("sharing_status", "--share", share.pk, stdout=out)
+    assert "divergências: 1" not in out.getvalue() and "divergências: 2" not in out.getvalue()
+
+
+def test_it_lists_as_identical_only_what_it_counts_as_identical():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    make_product(origin, "A1", "Água")
+    inactive = make_product(dest, "A1", "Água")
+    catalog_services.product_delete(company=dest, product_id=inactive.pk)
+    gone = make_product(dest, "Z9", "Inativo só na filial")
+    catalog_services.product_delete(company=dest, product_id=gone.pk)
+    make_product(dest, "Z8", "Ativo só na filial")
+
+    counts = plan(origin=origin, destinations=[dest], registries=["product"])[0].counts
+    rows = {category: [row["key"] for row in plan_rows(origin=origin, dest=dest, registry="product",
+                                                        category=category)]
+            for category in ("identical", "overwrite", "destination_only")}
+
+    assert (counts["identical"], counts["overwrite"], counts["destination_only"]) == (0, 1, 1)
+    assert rows == {"identical": [], "overwrite": ["A1"], "destination_only": ["Z8"]}
