@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
+from catalog.models import Party, Product
 from sharing import propagation, selectors
 from sharing.canonical import canonical_sql, diff_fields
 from sharing.models import AuditEntry, Share, SyncJob
@@ -51,14 +52,44 @@ def find_drift(share: Share, company_id: int | None = None) -> list[Drift]:
                     """,
                     {"company_id": member.company_id, "registry": registry, "share_id": share.pk},
                 )
-                for shared_record_id, local_id, local_values, shared_values in cursor.fetchall():
+                rows = [
                     # Django's psycopg 3 setup hands jsonb back as text from a raw cursor.
-                    local_values = json.loads(local_values) if isinstance(local_values, str) else local_values or {}
-                    shared_values = json.loads(shared_values) if isinstance(shared_values, str) else shared_values
-                    fields = tuple(diff_fields(registry, shared_values, local_values))
+                    (shared_record_id, local_id, json.loads(local) if isinstance(local, str) else local or {},
+                     json.loads(shared) if isinstance(shared, str) else shared)
+                    for shared_record_id, local_id, local, shared in cursor.fetchall()
+                ]
+                present = _present_references(member.company_id, [shared for *_, shared in rows])
+                for shared_record_id, local_id, local_values, shared_values in rows:
+                    fields = tuple(
+                        name for name in diff_fields(registry, shared_values, local_values)
+                        if not _only_unmappable(name, shared_values, local_values, present)
+                    )
                     if fields:
                         found.append(Drift(member.company_id, registry, shared_record_id, local_id, fields))
     return found
+
+
+def _present_references(company_id: int, shared: list[dict]) -> tuple[set[str], set[str]]:
+    """Which suppliers (by CNPJ/CPF) and structure components (by code) exist in the company."""
+    documents = {document for values in shared for document in values.get("suppliers", [])}
+    codes = {line[0] for values in shared for line in values.get("bom", [])}
+    return (
+        set(Party.objects.filter(company_id=company_id, cnpj_cpf__in=documents).values_list("cnpj_cpf", flat=True))
+        if documents else set(),
+        set(Product.objects.filter(company_id=company_id, code__in=codes).values_list("code", flat=True))
+        if codes else set(),
+    )
+
+
+def _only_unmappable(name: str, shared: dict, local: dict, present: tuple[set[str], set[str]]) -> bool:
+    """A supplier or component the company does not have cannot be linked there: missing
+    it is not drift (re-applying could never add it; it arrives when the record does)."""
+    documents, codes = present
+    if name == "suppliers":
+        return [document for document in shared["suppliers"] if document in documents] == local.get("suppliers")
+    if name == "bom":
+        return [line for line in shared["bom"] if line[0] in codes] == local.get("bom")
+    return False
 
 
 def run_resync(job: SyncJob) -> None:
