@@ -13,6 +13,7 @@ from catalog.exceptions import WriteRefused
 from sharing import services
 from sharing.models import Change
 from sharing.planner import plan, plan_rows
+from sharing.propagation import apply_record
 from sharing.resync import find_drift
 from sharing.services import Permissions
 from tests.factories import CompanyFactory, SalespersonFactory
@@ -148,3 +149,19 @@ def test_it_lists_as_identical_only_what_it_counts_as_identical():
 
     assert (counts["identical"], counts["overwrite"], counts["destination_only"]) == (0, 1, 1)
     assert rows == {"identical": [], "overwrite": ["A1"], "destination_only": ["Z8"]}
+
+
+def test_it_does_not_report_a_supplier_the_member_lacks_as_drift_but_repairs_it_once_it_exists():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    supplier = make_party(origin, DOC_A, "Fornecedora", is_supplier=True)
+    make_product(origin, "KIT", "Kit", suppliers=[supplier.pk])
+    share = share_between(origin, dest, registries=["product"])  # parties are not shared
+
+    assert find_drift(share) == []
+
+    make_party(dest, DOC_A, "Fornecedora (cadastrada na filial)", is_supplier=True)
+    assert [d.fields for d in find_drift(share)] == [("suppliers",)]
+    apply_record(find_drift(share)[0].shared_record_id, dest.pk, force=True)
+    assert list(product_in(dest, "KIT").suppliers.values_list("cnpj_cpf", flat=True)) == [DOC_A]
+    assert find_drift(share) == []

@@ -5,15 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from catalog import services as catalog_services
 from catalog.models import Attachment, Blob, Party, PriceTableItem, Product, ProductFamily, Salesperson, StockBalance
+from companies.models import Membership
 from sharing import services
 from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, Snapshot, SyncJob
 from sharing.tasks import run_sync_job
-from tests.factories import CompanyFactory, SalespersonFactory
+from tests.factories import CompanyFactory, MembershipFactory, SalespersonFactory
 from tests.sharing.conftest import (
+    ALL,
     activate,
     apply_pending,
     configure,
@@ -362,3 +364,24 @@ def test_it_reports_an_ean_conflict_when_the_destination_validates_uniqueness(or
     assert job.counts["conflicts"] == 1
     assert len(job.errors) == 1
     assert "A1" in job.errors[0] and "EAN" in job.errors[0]
+
+
+def test_it_lets_only_an_origin_admin_with_access_to_each_destination_configure(origin, dest):
+    admin = MembershipFactory(company=origin, role=Membership.Role.ADMIN).user
+    clerk = MembershipFactory(company=origin, role=Membership.Role.USER).user
+    MembershipFactory(company=dest, user=clerk)
+
+    with pytest.raises(PermissionDenied, match="Somente administradores de Matriz"):
+        services.share_configure(origin=origin, registries=["product"], origin_permissions=ALL,
+                                 destinations={dest: ALL}, user=clerk)
+    with pytest.raises(PermissionDenied, match="Você não tem acesso à empresa Filial"):
+        services.share_configure(origin=origin, registries=["product"], origin_permissions=ALL,
+                                 destinations={dest: ALL}, user=admin)
+    assert not Share.objects.exists()
+
+    MembershipFactory(company=dest, user=admin, role=Membership.Role.USER)
+    share = services.share_configure(origin=origin, registries=["product"], origin_permissions=ALL,
+                                     destinations={dest: ALL}, user=admin)
+    with pytest.raises(PermissionDenied):
+        services.share_activate(share=share, confirmed=True, user=clerk)
+    assert services.share_activate(share=share, confirmed=True, user=admin).created_by == admin
