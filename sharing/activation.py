@@ -202,6 +202,19 @@ def _mark_product_conflicts(dest_id: int) -> None:
         """,
         {"dest": dest_id},
     )
+    # The origin's own duplicates (its EAN shared by two codes) in the same chunk: the
+    # first goes in, the others would be duplicates there.
+    _execute(
+        """
+        UPDATE act_match m SET conflict = true
+        FROM catalog_product o, companies_company c
+        WHERE o.id = m.origin_id AND c.id = %(dest)s AND c.enforce_unique_records
+          AND o.ean <> '' AND NOT m.conflict
+          AND EXISTS (SELECT 1 FROM act_match m2 JOIN catalog_product o2 ON o2.id = m2.origin_id
+                      WHERE o2.ean = o.ean AND m2.sr_id < m.sr_id AND NOT m2.conflict)
+        """,
+        {"dest": dest_id},
+    )
 
 
 def _copy_products(share_id: int, dest_id: int) -> None:
