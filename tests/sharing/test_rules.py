@@ -385,3 +385,16 @@ def test_it_lets_only_an_origin_admin_with_access_to_each_destination_configure(
     with pytest.raises(PermissionDenied):
         services.share_activate(share=share, confirmed=True, user=clerk)
     assert services.share_activate(share=share, confirmed=True, user=admin).created_by == admin
+
+
+def test_it_copies_only_one_of_the_origins_own_ean_duplicates_into_a_destination_that_validates(origin, dest):
+    dest.enforce_unique_records = True
+    dest.save()
+    make_product(origin, "A1", "Água", ean="7891234567895")
+    make_product(origin, "A2", "Água (cadastro repetido)", ean="7891234567895")
+
+    job = activate(configure(origin, dest, registries=["product"]))
+
+    assert list(Product.objects.filter(company=dest).values_list("code", "ean")) == [("A1", "7891234567895")]
+    assert job.counts["conflicts"] == 1
+    assert "A2" in job.errors[0] and "EAN" in job.errors[0]
