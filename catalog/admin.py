@@ -990,7 +990,7 @@ class PriceTableItemInline(admin.TabularInline):
     can_delete = False  # no service removes an item
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("product").order_by("product__code", "pk")
+        return super().get_queryset(request).select_related("table", "product").order_by("product__code", "pk")
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
