@@ -707,3 +707,222 @@ def price_table_item_set(
         item.full_clean()
         item.save()
         return item
+
+
+# --- bulk creation (imports, demo data): validated row by row, written set-based --------
+
+
+def _bulk_errors(errors: dict[int, Any]) -> ValidationError:
+    lines = []
+    for index, error in sorted(errors.items()):
+        messages = error.messages if isinstance(error, ValidationError) else [str(error)]
+        lines.append(f"Linha {index + 1}: {' '.join(messages)}")
+    return ValidationError(lines[:50] + ([f"… e mais {len(lines) - 50} linhas com erro."] if len(lines) > 50 else []))
+
+
+def _duplicates_within(values: list[tuple[int, str]]) -> dict[int, str]:
+    seen: dict[str, int] = {}
+    found: dict[int, str] = {}
+    for index, value in values:
+        if value in seen:
+            found[index] = value
+        else:
+            seen[value] = index
+    return found
+
+
+def _notify_created(registry: hooks.Registry, company: Company, records, after_values, actor_id, source) -> None:
+    for record, after in zip(records, after_values, strict=True):
+        hooks.notify_write(
+            hooks.RecordWrite(
+                registry=registry, action="create", company_id=company.pk, record=record,
+                before=None, after=after, changed_fields=tuple(after), actor_id=actor_id, source=source,
+            )
+        )
+
+
+def party_bulk_create(
+    *, company: Company, rows: list[Mapping[str, Any]], actor_id: int | None = None, source: str = "command"
+) -> list[Party]:
+    """Create many parties at once with the same rules as `party_create`.
+
+    Every row is normalised and validated; code and (with uniqueness on) CNPJ/CPF
+    duplicates are found with one query each, also inside the batch. Any error refuses
+    the whole batch (a ValidationError naming each bad row); nothing is written.
+    """
+    with transaction.atomic():
+        # Serialise bulk imports into one company: the checks below assume no other
+        # batch inserts meanwhile (a racing single insert still meets the constraints).
+        advisory_xact_lock("party-bulk", company.pk)
+        return _party_bulk_create(company=company, rows=rows, actor_id=actor_id, source=source)
+
+
+def _party_bulk_create(*, company, rows, actor_id, source) -> list[Party]:
+    errors: dict[int, Any] = {}
+    parties: list[Party] = []
+    for index, row in enumerate(rows):
+        _check_keys(row, PARTY_FIELDS + ("salespeople",))
+        party = Party(company=company, **{k: v for k, v in row.items() if k in PARTY_FIELDS})
+        try:
+            party.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            errors[index] = error
+        parties.append(party)
+    codes = [(i, p.code) for i, p in enumerate(parties) if p.code]
+    errors.update({i: f"código {c} repetido no lote." for i, c in _duplicates_within(codes).items()})
+    taken = set(Party.objects.filter(company=company, code__in=[c for _, c in codes]).values_list("code", flat=True))
+    errors.update({i: f"já existe um cliente/fornecedor com o código {c}." for i, c in codes if c in taken})
+    if _enforces_uniqueness(company):
+        documents = [(i, p.cnpj_cpf) for i, p in enumerate(parties) if p.cnpj_cpf]
+        repeated = _duplicates_within(documents)
+        errors.update({i: f"CNPJ/CPF {mask_cpf_cnpj(d)} repetido no lote." for i, d in repeated.items()})
+        held = set(
+            Party.objects.filter(company=company, cnpj_cpf__in=[d for _, d in documents]).values_list(
+                "cnpj_cpf", flat=True
+            )
+        )
+        errors.update({i: f"já existe um cadastro com o CNPJ/CPF {mask_cpf_cnpj(d)} nesta empresa."
+                       for i, d in documents if d in held})
+    wanted_salespeople = {int(getattr(s, "pk", s)) for row in rows for s in row.get("salespeople", ())}
+    valid_salespeople = set(
+        Salesperson.objects.filter(company=company, pk__in=wanted_salespeople).values_list("pk", flat=True)
+    )
+    for index, row in enumerate(rows):
+        missing = {int(getattr(s, "pk", s)) for s in row.get("salespeople", ())} - valid_salespeople
+        if missing:
+            errors[index] = f"vendedor não encontrado nesta empresa: {', '.join(map(str, sorted(missing)))}."
+    if errors:
+        raise _bulk_errors(errors)
+    Party.objects.bulk_create(parties)
+    Party.salespeople.through.objects.bulk_create(
+        Party.salespeople.through(party_id=party.pk, salesperson_id=int(getattr(s, "pk", s)))
+        for party, row in zip(parties, rows, strict=True)
+        for s in set(row.get("salespeople", ()))
+    )
+    after_values = []
+    for party, row in zip(parties, rows, strict=True):
+        values = {name: _json_value(getattr(party, name)) for name in PARTY_FIELDS}
+        values["salespeople"] = sorted({int(getattr(s, "pk", s)) for s in row.get("salespeople", ())})
+        values["attachments"] = []
+        after_values.append(values)
+    _notify_created("party", company, parties, after_values, actor_id, source)
+    return parties
+
+
+def product_bulk_create(
+    *, company: Company, rows: list[Mapping[str, Any]], actor_id: int | None = None, source: str = "command"
+) -> list[Product]:
+    """Create many products at once with the same rules as `product_create`.
+
+    `family`, `suppliers` and `bom` components are ids of the same company (components
+    must already exist). Codes are always unique per company; EANs too with uniqueness on.
+    Any error refuses the whole batch; nothing is written.
+    """
+    with transaction.atomic():
+        advisory_xact_lock("product-bulk", company.pk)
+        return _product_bulk_create(company=company, rows=rows, actor_id=actor_id, source=source)
+
+
+def _product_bulk_create(*, company, rows, actor_id, source) -> list[Product]:
+    errors: dict[int, Any] = {}
+    products: list[Product] = []
+    families = set(ProductFamily.objects.filter(company=company).values_list("pk", flat=True))
+    for index, row in enumerate(rows):
+        _check_keys(row, PRODUCT_FIELDS + ("suppliers", "bom"))
+        fields = {k: v for k, v in row.items() if k in PRODUCT_FIELDS and k != "family"}
+        family = row.get("family")
+        family_id = int(getattr(family, "pk", family)) if family not in (None, "") else None
+        if family_id is not None and family_id not in families:
+            errors[index] = "família não encontrada nesta empresa."
+            family_id = None
+        product = Product(company=company, family_id=family_id, **fields)
+        try:
+            product.full_clean(exclude=["family"], validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            errors[index] = error
+        products.append(product)
+    codes = [(i, p.code) for i, p in enumerate(products)]
+    errors.update({i: f"código {c} repetido no lote." for i, c in _duplicates_within(codes).items()})
+    taken = set(Product.objects.filter(company=company, code__in=[c for _, c in codes]).values_list("code", flat=True))
+    errors.update({i: f"já existe um produto com o código {c} nesta empresa." for i, c in codes if c in taken})
+    if _enforces_uniqueness(company):
+        eans = [(i, p.ean) for i, p in enumerate(products) if p.ean]
+        errors.update({i: f"EAN {e} repetido no lote." for i, e in _duplicates_within(eans).items()})
+        held = set(Product.objects.filter(company=company, ean__in=[e for _, e in eans]).values_list("ean", flat=True))
+        errors.update({i: f"já existe um produto com o EAN {e} nesta empresa." for i, e in eans if e in held})
+    referenced_parties = {int(getattr(s, "pk", s)) for row in rows for s in row.get("suppliers", ())}
+    valid_parties = set(Party.objects.filter(company=company, pk__in=referenced_parties).values_list("pk", flat=True))
+    referenced_products = {int(getattr(c, "pk", c)) for row in rows for c, _ in row.get("bom", ())}
+    valid_products = set(
+        Product.objects.filter(company=company, pk__in=referenced_products).values_list("pk", flat=True)
+    )
+    bom_lines: list[list[tuple[int, Decimal]]] = []
+    quantity_field = BillOfMaterialsItem._meta.get_field("quantity")
+    for index, row in enumerate(rows):
+        if {int(getattr(s, "pk", s)) for s in row.get("suppliers", ())} - valid_parties:
+            errors[index] = "fornecedor não encontrado nesta empresa."
+        lines = []
+        for component, quantity in row.get("bom", ()):
+            component_id = int(getattr(component, "pk", component))
+            if component_id not in valid_products:
+                errors[index] = "componente da estrutura não encontrado nesta empresa."
+                continue
+            try:
+                lines.append((component_id, quantity_field.clean(Decimal(str(quantity)), None)))
+            except (ValidationError, ArithmeticError):
+                errors[index] = f"quantidade inválida na estrutura: {quantity}."
+        bom_lines.append(lines)
+    if errors:
+        raise _bulk_errors(errors)
+    Product.objects.bulk_create(products)
+    suppliers_through = Product.suppliers.through
+    suppliers_through.objects.bulk_create(
+        suppliers_through(product_id=product.pk, party_id=int(getattr(s, "pk", s)))
+        for product, row in zip(products, rows, strict=True)
+        for s in set(row.get("suppliers", ()))
+    )
+    BillOfMaterialsItem.objects.bulk_create(
+        BillOfMaterialsItem(product_id=product.pk, component_id=component_id, quantity=quantity)
+        for product, lines in zip(products, bom_lines, strict=True)
+        for component_id, quantity in lines
+    )
+    after_values = []
+    for product, row, lines in zip(products, rows, bom_lines, strict=True):
+        values = {name: _json_value(getattr(product, name)) for name in PRODUCT_FIELDS if name != "family"}
+        values["family"] = product.family_id
+        values["suppliers"] = sorted({int(getattr(s, "pk", s)) for s in row.get("suppliers", ())})
+        values["bom"] = sorted([component_id, str(quantity)] for component_id, quantity in lines)
+        values["attachments"] = []
+        after_values.append(values)
+    _notify_created("product", company, products, after_values, actor_id, source)
+    return products
+
+
+def stock_balances_set(*, company: Company, quantities: Mapping[int, Decimal]) -> int:
+    """Set many products' stock balances in one statement (local, never shared)."""
+    valid = set(Product.objects.filter(company=company, pk__in=list(quantities)).values_list("pk", flat=True))
+    missing = set(quantities) - valid
+    if missing:
+        raise ValidationError(f"Produtos não encontrados nesta empresa: {', '.join(map(str, sorted(missing)))}.")
+    with transaction.atomic():
+        StockBalance.objects.bulk_create(
+            [StockBalance(company=company, product_id=pk, quantity=Decimal(str(q))) for pk, q in quantities.items()],
+            update_conflicts=True, unique_fields=["product"], update_fields=["quantity", "updated_at"],
+        )
+    return len(quantities)
+
+
+def price_table_items_set(*, company: Company, table_id: int, prices: Mapping[int, Decimal]) -> int:
+    """Set many products' prices in one price table in one statement (local, never shared)."""
+    table = PriceTable.objects.get(company=company, pk=table_id)
+    valid = set(Product.objects.filter(company=company, pk__in=list(prices)).values_list("pk", flat=True))
+    if set(prices) - valid:
+        raise ValidationError("Há produtos que não pertencem a esta empresa.")
+    if any(Decimal(str(p)) < 0 for p in prices.values()):
+        raise ValidationError("O preço não pode ser negativo.")
+    with transaction.atomic():
+        PriceTableItem.objects.bulk_create(
+            [PriceTableItem(table=table, product_id=pk, price=Decimal(str(p))) for pk, p in prices.items()],
+            update_conflicts=True, unique_fields=["table", "product"], update_fields=["price"],
+        )
+    return len(prices)

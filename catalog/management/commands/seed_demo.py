@@ -154,16 +154,17 @@ class Command(BaseCommand):
 
         party_specs = data.parties(spec)
         parties = dict(Party.objects.filter(company=company).exclude(code="").values_list("code", "pk"))
-        for party in party_specs:
-            if party.code in parties:
-                continue
-            record = services.party_create(
-                company=company,
-                data={**party.data, "code": party.code, "salespeople": [salespeople[e] for e in party.salespeople]},
-                source=SOURCE,
-            )
-            parties[party.code] = record.pk
-            counts["parties"] += 1
+        new_parties = [party for party in party_specs if party.code not in parties]
+        created = services.party_bulk_create(
+            company=company,
+            rows=[
+                {**party.data, "code": party.code, "salespeople": [salespeople[e] for e in party.salespeople]}
+                for party in new_parties
+            ],
+            source=SOURCE,
+        )
+        parties.update({record.code: record.pk for record in created})
+        counts["parties"] += len(created)
 
         supplier_codes = [p.code for p in party_specs if p.data["is_supplier"]]
         product_specs = data.products(spec, set(parties), supplier_codes)
@@ -173,37 +174,46 @@ class Command(BaseCommand):
         if table is None:
             table = services.price_table_create(company=company, name=PRICE_TABLE)
         for product in product_specs:
-            if product.code in products:
-                continue
             family_key = product.family.lower()
-            if family_key not in families:
+            if product.code not in products and family_key not in families:
                 families[family_key] = services.family_create(company=company, name=product.family).pk
-            record = services.product_create(
+        # Structures point at components, so products go in waves: those whose components
+        # all exist already (plain products first, then kits).
+        pending = [product for product in product_specs if product.code not in products]
+        while pending:
+            ready = [p for p in pending if all(code in products for code, _ in p.bom)]
+            if not ready:  # a component that is never created: drop those lines
+                ready = pending
+            created = services.product_bulk_create(
                 company=company,
-                data={
-                    **product.data,
-                    "code": product.code,
-                    "family": families[family_key],
-                    "suppliers": [parties[code] for code in product.suppliers if code in parties],
-                    "bom": [(products[code], qty) for code, qty in product.bom if code in products],
-                },
+                rows=[
+                    {
+                        **product.data,
+                        "code": product.code,
+                        "family": families[product.family.lower()],
+                        "suppliers": [parties[code] for code in product.suppliers if code in parties],
+                        "bom": [(products[code], qty) for code, qty in product.bom if code in products],
+                    }
+                    for product in ready
+                ],
                 source=SOURCE,
             )
-            products[product.code] = record.pk
-            counts["products"] += 1
-            if product.photo:
-                self._photo(company, record, product)
-                counts["images"] += 1
-            services.stock_balance_set(company=company, product_id=record.pk, quantity=product.stock)
-            counts["stock"] += 1
-            if product.wholesale:
-                services.price_table_item_set(
-                    company=company,
-                    table_id=table.pk,
-                    product_id=record.pk,
-                    price=money(product.data["price"] * WHOLESALE_FACTOR),
-                )
-                counts["prices"] += 1
+            products.update({record.code: record.pk for record in created})
+            done = {record.code for record in created}
+            pending = [p for p in pending if p.code not in done]
+            counts["products"] += len(created)
+            for product in ready:
+                if product.photo:
+                    self._photo(company, Product.objects.get(company=company, code=product.code), product)
+                    counts["images"] += 1
+            counts["stock"] += services.stock_balances_set(
+                company=company, quantities={products[p.code]: p.stock for p in ready}
+            )
+            counts["prices"] += services.price_table_items_set(
+                company=company,
+                table_id=table.pk,
+                prices={products[p.code]: money(p.data["price"] * WHOLESALE_FACTOR) for p in ready if p.wholesale},
+            )
         return counts
 
     def _photo(self, company: Company, record: Product, product: ProductSpec) -> None:
