@@ -18,7 +18,7 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from catalog import services as catalog_services
@@ -166,6 +166,8 @@ def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) ->
         raise WriteRefused(
             f"Já existe outro cadastro compartilhado com o {_describe(registry, key)}. Nada foi salvo."
         )
+    if key != shared.match_key:
+        _rename_references(registry, write.company_id, shared.share_id, old=shared.match_key, new=key)
     old = {name: shared.values.get(name) for name in changed}
     shared.values = values
     shared.match_key = key
@@ -177,6 +179,41 @@ def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) ->
     action = "delete" if deactivating else "update"
     _record_change(write, shared, action=action, fields=changed, old=old,
                    new={name: values.get(name) for name in changed})
+
+
+_RENAME_SQL = {
+    # Structure components by code, ordered as canonical.py orders them.
+    "product": """
+        UPDATE sharing_sharedrecord sr SET values = jsonb_set(sr.values, '{bom}', (
+            SELECT jsonb_agg(jsonb_build_array(CASE WHEN line->>0 = %(old)s THEN %(new)s ELSE line->>0 END,
+                                               line->1)
+                             ORDER BY CASE WHEN line->>0 = %(old)s THEN %(new)s ELSE line->>0 END)
+            FROM jsonb_array_elements(sr.values->'bom') AS line))
+        WHERE sr.share_id = %(share)s AND sr.registry = 'product'
+          AND sr.values->'bom' @> jsonb_build_array(jsonb_build_array(%(old)s::text))
+    """,
+    # Suppliers by CNPJ/CPF.
+    "party": """
+        UPDATE sharing_sharedrecord sr SET values = jsonb_set(sr.values, '{suppliers}', (
+            SELECT jsonb_agg(DISTINCT CASE WHEN doc = %(old)s THEN %(new)s ELSE doc END)
+            FROM jsonb_array_elements_text(sr.values->'suppliers') AS doc))
+        WHERE sr.share_id = %(share)s AND sr.registry = 'product'
+          AND sr.values->'suppliers' @> jsonb_build_array(%(old)s::text)
+    """,
+}
+
+
+def _rename_references(registry: str, company_id: int, share_id: int, *, old: str, new: str) -> None:
+    """A product's code or a party's CNPJ/CPF changed: shared products that point at it by
+    that key (structures, suppliers) now point at the new key. Members' rows already do
+    (they reference the row itself), so no version changes; without this, the next apply
+    of those products, or a resync, would drop the component or supplier everywhere."""
+    product_member = selectors.member_for(company_id, "product")
+    if product_member is None:
+        return
+    share = share_id if registry == "product" else product_member.share_id
+    with connection.cursor() as cursor:
+        cursor.execute(_RENAME_SQL[registry], {"old": old, "new": new, "share": share})
 
 
 def _record_change(write: RecordWrite, shared: SharedRecord, *, action, fields, old, new) -> None:
