@@ -4,6 +4,7 @@ map, members waiting to join, and drift that is not drift."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -164,4 +165,31 @@ def test_it_does_not_report_a_supplier_the_member_lacks_as_drift_but_repairs_it_
     assert [d.fields for d in find_drift(share)] == [("suppliers",)]
     apply_record(find_drift(share)[0].shared_record_id, dest.pk, force=True)
     assert list(product_in(dest, "KIT").suppliers.values_list("cnpj_cpf", flat=True)) == [DOC_A]
+    assert find_drift(share) == []
+
+
+def test_it_keeps_structures_and_suppliers_when_a_referenced_code_or_document_changes():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    supplier = make_party(origin, DOC_A, "Fornecedora", is_supplier=True)
+    other_supplier = make_party(origin, "04252011000110", "Outra fornecedora", is_supplier=True)
+    part = make_product(origin, "PECA", "Peça")
+    screw = make_product(origin, "MMM", "Parafuso")
+    make_product(origin, "KIT", "Kit", bom=[(part.pk, "2"), (screw.pk, "4")],
+                 suppliers=[supplier.pk, other_supplier.pk])
+    share = share_between(origin, dest)
+
+    catalog_services.product_update(company=origin, product_id=part.pk, data={"code": "AAA-PECA"})
+    catalog_services.party_update(company=origin, party_id=supplier.pk, data={"cnpj_cpf": "45723174000110"})
+    apply_pending()
+    catalog_services.product_update(company=origin, product_id=product_in(origin, "KIT").pk,
+                                    data={"description": "Kit revisado"})
+    apply_pending()
+
+    kit = product_in(dest, "KIT")
+    assert kit.description == "Kit revisado"
+    assert sorted(kit.bom_items.values_list("component__code", "quantity")) == [
+        ("AAA-PECA", Decimal("2.0000")), ("MMM", Decimal("4.0000"))
+    ]
+    assert sorted(kit.suppliers.values_list("cnpj_cpf", flat=True)) == ["04252011000110", "45723174000110"]
     assert find_drift(share) == []
