@@ -6,6 +6,12 @@ from companies.models import Membership
 from tests.factories import PASSWORD, CompanyFactory, MembershipFactory
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hashing test passwords with PBKDF2 costs ~0.3 s per user; tests need no strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def company(db):
     return CompanyFactory(legal_name="Matriz Exemplo Ltda", trade_name="Matriz")

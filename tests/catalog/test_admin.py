@@ -37,11 +37,6 @@ CNPJ = "11222333000181"
 CNPJ_MASKED = "11.222.333/0001-81"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def support(db):
     return UserFactory(username="suporte@exemplo.com.br", is_staff=True, is_superuser=True)
