@@ -18,9 +18,11 @@ import mimetypes
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 
 from catalog import hooks
@@ -222,21 +224,7 @@ def _write_party(
     if "attachments" in data:
         _set_attachments(company, party, data["attachments"])
     after = party_values(party)
-    changed = _changed(before, after)
-    hooks.notify_write(
-        hooks.RecordWrite(
-            registry="party",
-            action=action,
-            company_id=company.pk,
-            record=party,
-            before=before,
-            after=after,
-            changed_fields=changed,
-            actor_id=actor_id,
-            source=source,
-            base_version=base_version,
-        )
-    )
+    _notify("party", action, company, party, before, after, actor_id, source, base_version)
     return party
 
 
@@ -265,17 +253,10 @@ def party_update(
     source: str = "web",
 ) -> Party:
     """Change a party. With `expected_version`, refuse (StaleEdit) if it changed meanwhile."""
-    with transaction.atomic():
-        party = _lock_party(company, party_id)
-        _check_version(party, expected_version)
-        before = party_values(party)
-        base_version = party.version
-        party.version += 1
-        party = _write_party(
-            party, company=company, data=data, action="update", before=before,
-            actor_id=actor_id, source=source, base_version=base_version,
-        )
-        return party
+    return _change_record(
+        "party", company=company, record_id=party_id, data=data, action="update",
+        expected_version=expected_version, actor_id=actor_id, source=source,
+    )
 
 
 def party_delete(
@@ -287,16 +268,10 @@ def party_delete(
     source: str = "web",
 ) -> Party:
     """Soft delete: the party becomes inactive; nothing is removed from the database."""
-    with transaction.atomic():
-        party = _lock_party(company, party_id)
-        _check_version(party, expected_version)
-        before = party_values(party)
-        base_version = party.version
-        party.version += 1
-        return _write_party(
-            party, company=company, data={"active": False}, action="delete", before=before,
-            actor_id=actor_id, source=source, base_version=base_version,
-        )
+    return _change_record(
+        "party", company=company, record_id=party_id, data={"active": False}, action="delete",
+        expected_version=expected_version, actor_id=actor_id, source=source,
+    )
 
 
 # --- products --------------------------------------------------------------------------
@@ -430,20 +405,7 @@ def _write_product(
     if "attachments" in data:
         _set_attachments(company, product, data["attachments"])
     after = product_values(product)
-    hooks.notify_write(
-        hooks.RecordWrite(
-            registry="product",
-            action=action,
-            company_id=company.pk,
-            record=product,
-            before=before,
-            after=after,
-            changed_fields=_changed(before, after),
-            actor_id=actor_id,
-            source=source,
-            base_version=base_version,
-        )
-    )
+    _notify("product", action, company, product, before, after, actor_id, source, base_version)
     return product
 
 
@@ -456,6 +418,45 @@ def product_create(
         return _write_product(
             product, company=company, data=data, action="create", before=None,
             actor_id=actor_id, source=source, base_version=None,
+        )
+
+
+def _notify(registry, action, company, record, before, after, actor_id, source, base_version) -> None:
+    hooks.notify_write(
+        hooks.RecordWrite(
+            registry=registry, action=action, company_id=company.pk, record=record, before=before,
+            after=after, changed_fields=_changed(before, after), actor_id=actor_id, source=source,
+            base_version=base_version,
+        )
+    )
+
+
+def _change_record(
+    registry: str,
+    *,
+    company: Company,
+    record_id: int,
+    data: Mapping[str, Any],
+    action: hooks.Action,
+    expected_version: int | None,
+    actor_id: int | None,
+    source: str,
+):
+    """Update or soft-delete one record: lock it, refuse a stale edit, bump its version,
+    write it with the registry's rules."""
+    lock, values, write = {
+        "party": (_lock_party, party_values, _write_party),
+        "product": (_lock_product, product_values, _write_product),
+    }[registry]
+    with transaction.atomic():
+        record = lock(company, record_id)
+        _check_version(record, expected_version)
+        before = values(record)
+        base_version = record.version
+        record.version += 1
+        return write(
+            record, company=company, data=data, action=action, before=before,
+            actor_id=actor_id, source=source, base_version=base_version,
         )
 
 
@@ -472,16 +473,10 @@ def product_update(
     actor_id: int | None = None,
     source: str = "web",
 ) -> Product:
-    with transaction.atomic():
-        product = _lock_product(company, product_id)
-        _check_version(product, expected_version)
-        before = product_values(product)
-        base_version = product.version
-        product.version += 1
-        return _write_product(
-            product, company=company, data=data, action="update", before=before,
-            actor_id=actor_id, source=source, base_version=base_version,
-        )
+    return _change_record(
+        "product", company=company, record_id=product_id, data=data, action="update",
+        expected_version=expected_version, actor_id=actor_id, source=source,
+    )
 
 
 def product_delete(
@@ -493,16 +488,10 @@ def product_delete(
     source: str = "web",
 ) -> Product:
     """Soft delete: the product becomes inactive; stock and price entries stay."""
-    with transaction.atomic():
-        product = _lock_product(company, product_id)
-        _check_version(product, expected_version)
-        before = product_values(product)
-        base_version = product.version
-        product.version += 1
-        return _write_product(
-            product, company=company, data={"active": False}, action="delete", before=before,
-            actor_id=actor_id, source=source, base_version=base_version,
-        )
+    return _change_record(
+        "product", company=company, record_id=product_id, data={"active": False}, action="delete",
+        expected_version=expected_version, actor_id=actor_id, source=source,
+    )
 
 
 def product_code_suggestion(*, company: Company) -> str:
@@ -540,6 +529,60 @@ def blob_store(*, content: bytes, content_type: str = "") -> Blob:
     return blob
 
 
+URL_BLOB_PREFIX = "url-"
+MAX_URL_LENGTH = Blob._meta.get_field("url").max_length
+
+
+def url_normalize(url: str) -> str:
+    """An image address as stored: trimmed, scheme and host in lower case.
+
+    Only http/https with a host; anything else (javascript:, data:, file:, a relative path)
+    is refused with a message, since the address ends up in pages as <img src>."""
+    text = (url or "").strip()
+    if not text:
+        raise ValidationError("Informe o endereço (URL) da imagem.")
+    if len(text) > MAX_URL_LENGTH:
+        raise ValidationError(f"O endereço da imagem passa de {MAX_URL_LENGTH} caracteres.")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise ValidationError(f"Endereço de imagem inválido: [{text[:200]}] contém espaços ou caracteres de controle.")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not host:
+        raise ValidationError(
+            f"Endereço de imagem inválido: [{text[:200]}]. Use um endereço completo começando com "
+            "http:// ou https://."
+        )
+    try:
+        URLValidator(schemes=["http", "https"])(text)
+    except ValidationError:
+        raise ValidationError(f"Endereço de imagem inválido: [{text[:200]}].") from None
+    return urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()))
+
+
+def blob_for_url(*, url: str) -> Blob:
+    """The Blob standing for an image known only by its address; the same address always
+    gives the same Blob. The address is never fetched (no request leaves the server).
+
+    Keyed `url-` + SHA-256 of the normalised address (cut to fit the 64-character key):
+    the dash can never appear in a content hash, so the two kinds never collide."""
+    normalized = url_normalize(url)
+    key = URL_BLOB_PREFIX + hashlib.sha256(normalized.encode()).hexdigest()[: 64 - len(URL_BLOB_PREFIX)]
+    blob = Blob.objects.filter(pk=key).first()
+    if blob:
+        return blob
+    path = urlsplit(normalized).path
+    blob = Blob(sha256=key, size=0, content_type=mimetypes.guess_type(path)[0] or "", url=normalized)
+    try:
+        with transaction.atomic():
+            blob.save(force_insert=True)
+    except IntegrityError:  # the same address stored at the same moment elsewhere
+        blob = Blob.objects.get(pk=key)
+    return blob
+
+
 def _record_for_attachment(company: Company, registry: str, record_id: int):
     if registry == "party":
         return _lock_party(company, record_id)
@@ -573,14 +616,7 @@ def _set_attachments(company: Company, record, wanted: Iterable[Iterable[Any]]) 
 
 def _notify_attachments_changed(company, registry, record, before, actor_id, source) -> None:
     values = party_values if registry == "party" else product_values
-    after = values(record)
-    hooks.notify_write(
-        hooks.RecordWrite(
-            registry=registry, action="update", company_id=company.pk, record=record,
-            before=before, after=after, changed_fields=_changed(before, after),
-            actor_id=actor_id, source=source, base_version=record.version - 1,
-        )
-    )
+    _notify(registry, "update", company, record, before, values(record), actor_id, source, record.version - 1)
 
 
 def attachment_add(
@@ -733,12 +769,7 @@ def _duplicates_within(values: list[tuple[int, str]]) -> dict[int, str]:
 
 def _notify_created(registry: hooks.Registry, company: Company, records, after_values, actor_id, source) -> None:
     for record, after in zip(records, after_values, strict=True):
-        hooks.notify_write(
-            hooks.RecordWrite(
-                registry=registry, action="create", company_id=company.pk, record=record,
-                before=None, after=after, changed_fields=tuple(after), actor_id=actor_id, source=source,
-            )
-        )
+        _notify(registry, "create", company, record, None, after, actor_id, source, None)
 
 
 def party_bulk_create(
