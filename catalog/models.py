@@ -79,12 +79,19 @@ class ProductFamily(NormalizedFieldsMixin, models.Model):
 
 
 class Blob(models.Model):
-    """The bytes of an image or attachment, stored once however many records use them."""
+    """The bytes of an image or attachment, stored once however many records use them.
+
+    Or an image known only by its address (the API's `imagens[].url_imagem`): then `url` is
+    set, `file` is empty and the key is `url-` + a hash of the address (see
+    `catalog.services.blob_for_url`), which can never equal a content hash. The address is
+    never fetched by the server.
+    """
 
     sha256 = models.CharField("SHA-256", max_length=64, primary_key=True)
     size = models.PositiveBigIntegerField("tamanho (bytes)")
     content_type = models.CharField("tipo", max_length=100, blank=True)
-    file = models.FileField("arquivo", upload_to="blobs/")
+    file = models.FileField("arquivo", upload_to="blobs/", blank=True)
+    url = models.URLField("endereço (URL)", max_length=2000, blank=True, default="")
     created_at = models.DateTimeField("criado em", auto_now_add=True)
 
     class Meta:
