@@ -91,7 +91,7 @@ class Blob(models.Model):
     size = models.PositiveBigIntegerField("tamanho (bytes)")
     content_type = models.CharField("tipo", max_length=100, blank=True)
     file = models.FileField("arquivo", upload_to="blobs/", blank=True)
-    url = models.URLField("endereço (URL)", max_length=2000, blank=True, default="")
+    url = models.CharField("endereço (URL)", max_length=2000, blank=True, default="")
     created_at = models.DateTimeField("criado em", auto_now_add=True)
 
     class Meta:

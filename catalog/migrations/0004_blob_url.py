@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='blob',
             name='url',
-            field=models.URLField(blank=True, default='', max_length=2000, verbose_name='endereço (URL)'),
+            field=models.CharField(blank=True, default='', max_length=2000, verbose_name='endereço (URL)'),
         ),
         migrations.AlterField(
             model_name='blob',
