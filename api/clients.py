@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
+from api import references
 from api import services as api_services
 from api.faults import INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_change_date, paginate
 from api.models import ApiImport
 from api.translate import party_data_from_omie, party_to_omie, party_to_omie_summary
 from catalog import services
-from catalog.models import Party
+from catalog.models import Attachment, Party, Salesperson
 from companies.models import Company
 from omieshare.lib.brazil import normalize_cpf_cnpj
 
@@ -74,15 +75,25 @@ def _update(company: Company, party: Party, data: dict[str, Any]) -> Party:
     return services.party_update(company=company, party_id=party.pk, data=data, source=SOURCE)
 
 
+def _data(company: Company, param: dict[str, Any], party: Party | None = None) -> dict[str, Any]:
+    data = party_data_from_omie(param)
+    if "codigo_vendedor" in param:
+        data["salespeople"] = references.salesperson_ids(company, param["codigo_vendedor"])
+    urls = references.image_urls(param)
+    if urls is not None:
+        data["attachments"] = references.attachments_with_images(party, urls)
+    return data
+
+
 def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     _required(param, "codigo_cliente_integracao", "razao_social")
-    party = _create(company, party_data_from_omie(param))
+    party = _create(company, _data(company, param))
     return _status(party, "Cliente cadastrado com sucesso!")
 
 
 def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     party = _get(company, param)
-    data = party_data_from_omie(param)
+    data = _data(company, param, party)
     if param.get("codigo_cliente_omie") in (None, "", 0, "0"):
         data.pop("code", None)  # the code identified the record; it is not being changed
     party = _update(company, party, data)
@@ -92,7 +103,7 @@ def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     _required(param, "codigo_cliente_integracao")
     party = Party.objects.filter(company=company, code=str(param["codigo_cliente_integracao"]).strip()).first()
-    data = party_data_from_omie(param)
+    data = _data(company, param, party)
     if party is None:
         _required(param, "razao_social")
         return _status(_create(company, data), "Cliente cadastrado com sucesso!")
@@ -107,17 +118,27 @@ def upsert_cpf_cnpj(company: Company, param: dict[str, Any]) -> dict[str, Any]:
         raise ApiFault(INVALID_VALUE, f"{' '.join(error.messages)} (campo cnpj_cpf)") from None
     # The active record first, then the oldest: the one a user would call "the" client.
     party = Party.objects.filter(company=company, cnpj_cpf=document).order_by("-active", "pk").first()
-    data = party_data_from_omie(param)
+    data = _data(company, param, party)
     if party is None:
         _required(param, "razao_social")
         return _status(_create(company, data), "Cliente cadastrado com sucesso!")
     return _status(_update(company, party, data), "Cliente alterado com sucesso!")
 
 
-def consultar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+def _with_relations(queryset):
+    """What party_to_omie reads, in a fixed number of queries whatever the page size."""
+    images = Attachment.objects.filter(is_image=True).select_related("blob")
+    return queryset.prefetch_related(
+        Prefetch("attachments", queryset=images),
+        Prefetch("salespeople", queryset=Salesperson.objects.only("pk", "name", "email")),
+    )
+
+
+def consultar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
     party = _get(company, param)
+    party = _with_relations(Party.objects.filter(pk=party.pk)).get()
     imported = ApiImport.objects.filter(company=company, registry="party", local_id=party.pk).exists()
-    return party_to_omie(party, imported=imported)
+    return party_to_omie(party, imported=imported, image_url=image_url)
 
 
 def excluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
@@ -163,9 +184,9 @@ def _listing(company: Company, param: dict[str, Any]):
     return queryset
 
 
-def listar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
-    page = paginate(_listing(company, param), param)
-    items = [party_to_omie(party, imported=party.importado_api) for party in page.records]
+def listar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
+    page = paginate(_with_relations(_listing(company, param)), param)
+    items = [party_to_omie(party, imported=party.importado_api, image_url=image_url) for party in page.records]
     return page.envelope("clientes_cadastro", items)
 
 
@@ -187,4 +208,5 @@ CALLS = {
     "ListarClientes": listar,
     "ListarClientesResumido": listar_resumido,
 }
+READS_WITH_IMAGES = {"ConsultarCliente", "ListarClientes"}
 WRITES = {"IncluirCliente", "AlterarCliente", "UpsertCliente", "UpsertClienteCpfCnpj", "ExcluirCliente"}

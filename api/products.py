@@ -6,13 +6,14 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
+from api import references
 from api import services as api_services
 from api.faults import INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_change_date, paginate
 from api.models import ApiImport
 from api.translate import product_data_from_omie, product_to_omie, product_to_omie_summary
 from catalog import services
-from catalog.models import Attachment, Product, ProductFamily
+from catalog.models import Attachment, BillOfMaterialsItem, Party, Product, ProductFamily
 from companies.models import Company
 
 SOURCE = "api"
@@ -78,8 +79,16 @@ def _family(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _data(company: Company, param: dict[str, Any]) -> dict[str, Any]:
-    return {**product_data_from_omie(param), **_family(company, param)}
+def _data(company: Company, param: dict[str, Any], product: Product | None = None) -> dict[str, Any]:
+    data = {**product_data_from_omie(param), **_family(company, param)}
+    if "fornecedores" in param:
+        data["suppliers"] = references.supplier_ids(company, param["fornecedores"])
+    if "estrutura" in param:
+        data["bom"] = references.bom_lines(company, param["estrutura"])
+    urls = references.image_urls(param)
+    if urls is not None:
+        data["attachments"] = references.attachments_with_images(product, urls)
+    return data
 
 
 def _status(product: Product, text: str) -> dict[str, Any]:
@@ -108,7 +117,7 @@ def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 
 def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     product = _get(company, param)
-    data = _data(company, param)
+    data = _data(company, param, product)
     if not _given(param.get("codigo_produto")):
         data.pop("integration_code", None)  # it identified the record
     return _status(_update(company, product, data), "Produto alterado com sucesso!")
@@ -121,12 +130,22 @@ def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     if product is None:
         _required(param, "descricao", "unidade", "ncm")
         return _status(_create(company, _data(company, param)), "Produto cadastrado com sucesso!")
-    return _status(_update(company, product, _data(company, param)), "Produto alterado com sucesso!")
+    return _status(_update(company, product, _data(company, param, product)), "Produto alterado com sucesso!")
 
 
 def _with_relations(queryset):
+    """What product_to_omie reads, in a fixed number of queries whatever the page size."""
     images = Attachment.objects.filter(is_image=True).select_related("blob")
-    return queryset.select_related("family").prefetch_related(Prefetch("attachments", queryset=images))
+    return queryset.select_related("family").prefetch_related(
+        Prefetch("attachments", queryset=images),
+        Prefetch("suppliers", queryset=Party.objects.only("pk", "cnpj_cpf", "legal_name")),
+        Prefetch(
+            "bom_items",
+            queryset=BillOfMaterialsItem.objects.select_related("component").only(
+                "product_id", "component_id", "quantity", "component__code", "component__description"
+            ),
+        ),
+    )
 
 
 def consultar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:

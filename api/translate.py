@@ -38,7 +38,18 @@ CLIENT_TAG = "Cliente"
 SUPPLIER_TAG = "Fornecedor"
 
 
+# Relations the API names differently from the catalog's map (which documents them loosely).
+_RELATION_NAMES = {
+    "salespeople": "codigo_vendedor",
+    "suppliers": "fornecedores",
+    "bom": "estrutura",
+    "attachments": "imagens",
+}
+
+
 def omie_field_name(registry: str, field: str) -> str:
+    if field in _RELATION_NAMES:
+        return _RELATION_NAMES[field]
     table = omie_fields.PARTY_FIELDS if registry == "party" else omie_fields.PRODUCT_FIELDS
     entry = table.get(field)
     return entry[0] if entry else field
@@ -64,7 +75,7 @@ def _flag(value: Any, name: str) -> bool:
     raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser 'S' ou 'N' (recebido [{value}]).")
 
 
-def _list_of_dicts(value: Any, name: str) -> list[dict]:
+def list_of_dicts(value: Any, name: str) -> list[dict]:
     if value in (None, ""):
         return []
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
@@ -74,7 +85,7 @@ def _list_of_dicts(value: Any, name: str) -> list[dict]:
 
 def _characteristics(value: Any, name_keys: tuple[str, ...]) -> dict[str, str]:
     result: dict[str, str] = {}
-    for item in _list_of_dicts(value, "caracteristicas"):
+    for item in list_of_dicts(value, "caracteristicas"):
         name = next((_text(item[key]).strip() for key in name_keys if item.get(key) not in (None, "")), "")
         if name:
             result[name] = _text(item.get("conteudo")).strip()
@@ -91,7 +102,7 @@ def party_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
         if omie in param:
             data[ours] = _text(param[omie]).strip()
     if "tags" in param:
-        tags = [_text(item.get("tag")).strip() for item in _list_of_dicts(param["tags"], "tags")]
+        tags = [_text(item.get("tag")).strip() for item in list_of_dicts(param["tags"], "tags")]
         tags = [tag for tag in tags if tag]
         lowered = {tag.lower() for tag in tags}
         data["is_supplier"] = SUPPLIER_TAG.lower() in lowered
@@ -116,7 +127,19 @@ def _info(record, imported: bool) -> dict[str, str]:
     }
 
 
-def party_to_omie(party: Party, *, imported: bool = False) -> dict[str, Any]:
+def images_to_omie(attachments, image_url=None) -> list[dict[str, str]]:
+    """`imagens[].url_imagem`: an address image as given; a stored image file as the address
+    of its download page (`image_url(attachment)`). Attachments must come with their blob."""
+    return [
+        {"url_imagem": attachment.blob.url or (image_url(attachment) if image_url else "")}
+        for attachment in attachments
+        if attachment.is_image
+    ]
+
+
+def party_to_omie(party: Party, *, imported: bool = False, image_url=None) -> dict[str, Any]:
+    """A client as Omie answers it. Needs `salespeople` and `attachments__blob` prefetched
+    when listing (see api.clients)."""
     result: dict[str, Any] = {"codigo_cliente_omie": party.pk}
     for ours, omie in PARTY_PLAIN.items():
         result[omie] = getattr(party, ours)
@@ -132,6 +155,12 @@ def party_to_omie(party: Party, *, imported: bool = False) -> dict[str, Any]:
     result["caracteristicas"] = [
         {"campo": name, "conteudo": value} for name, value in (party.characteristics or {}).items()
     ]
+    salespeople = sorted(party.salespeople.all(), key=lambda s: s.pk)
+    result["codigo_vendedor"] = salespeople[0].pk if salespeople else 0
+    result["vendedores"] = [
+        {"codigo_vendedor": s.pk, "nome": s.name, "email": s.email} for s in salespeople
+    ]
+    result["imagens"] = images_to_omie(party.attachments.all(), image_url)
     result["inativo"] = "N" if party.active else "S"
     result["info"] = _info(party, imported)
     return result
@@ -150,7 +179,7 @@ def party_to_omie_summary(party: Party) -> dict[str, Any]:
 # --- products ---------------------------------------------------------------------------
 
 
-def _decimal(value: Any, name: str) -> Decimal:
+def decimal_value(value: Any, name: str) -> Decimal:
     text = _text(value).strip()
     if "," in text:  # "1.234,56" as typed in Brazil
         text = text.replace(".", "").replace(",", ".")
@@ -171,7 +200,7 @@ def product_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
         if omie in param:
             data[ours] = _text(param[omie]).strip()
     if "valor_unitario" in param:
-        data["price"] = _decimal(param["valor_unitario"], "valor_unitario")
+        data["price"] = decimal_value(param["valor_unitario"], "valor_unitario")
     if "tipoItem" in param:
         item_type = _text(param["tipoItem"]).strip()
         data["item_type"] = item_type.zfill(2) if item_type.isdigit() else item_type
@@ -210,11 +239,20 @@ def product_to_omie(product: Product, *, imported: bool = False, image_url=None)
         {"nome_caracteristica": name, "conteudo": value}
         for name, value in (product.characteristics or {}).items()
     ]
-    result["imagens"] = [
-        {"url_imagem": image_url(attachment) if image_url else attachment.blob.file.url}
-        for attachment in product.attachments.all()
-        if attachment.is_image
+    result["fornecedores"] = [
+        {"codigo_cliente_omie": s.pk, "cnpj_cpf": s.cnpj_cpf_masked, "razao_social": s.legal_name}
+        for s in sorted(product.suppliers.all(), key=lambda s: s.pk)
     ]
+    result["estrutura"] = [
+        {
+            "idProdMalha": item.component_id,
+            "codProdMalha": item.component.code,
+            "descrProdMalha": item.component.description,
+            "quantProdMalha": float(item.quantity),
+        }
+        for item in sorted(product.bom_items.all(), key=lambda i: i.component.code)
+    ]
+    result["imagens"] = images_to_omie(product.attachments.all(), image_url)
     result["inativo"] = "N" if product.active else "S"
     result["info"] = _info(product, imported)
     return result

@@ -15,6 +15,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -109,8 +110,11 @@ def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
         )
     param = _param(envelope)
     kwargs = {}
-    if endpoint == "produtos" and call in products.READS_WITH_IMAGES:
-        kwargs["image_url"] = lambda attachment: request.build_absolute_uri(attachment.blob.file.url)
+    if call in (products.READS_WITH_IMAGES if endpoint == "produtos" else clients.READS_WITH_IMAGES):
+        # A stored image file is answered as its download page (members of the company only).
+        kwargs["image_url"] = lambda attachment: request.build_absolute_uri(
+            reverse("catalog:attachment_download", args=[attachment.company_id, attachment.pk])
+        )
     app_key = str(envelope["app_key"]).strip()
     with request_slot(app_key, call) as acquired:
         if not acquired:

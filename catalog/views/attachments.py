@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
@@ -105,6 +105,8 @@ def attachment_download(request: HttpRequest, company_id: int, attachment_id: in
     company = company_for_user(request.user, company_id)
     attachment = selectors.attachment_get(company=company, attachment_id=attachment_id)
     blob = attachment.blob
+    if blob.url:  # an image known by its address (API imagens[].url_imagem): never fetched here
+        return HttpResponseRedirect(blob.url)
     content_type = blob.content_type or "application/octet-stream"
     inline = content_type in INLINE_CONTENT_TYPES
     try:
