@@ -89,20 +89,27 @@ def on_catalog_write(write: RecordWrite) -> None:
 
 
 def _accept_new(write: RecordWrite, member: ShareMember) -> None:
-    """A record this company shares for the first time: a new one, or a party that gained
-    a CNPJ/CPF. Anything else without a link (destination-only records, parties without a
-    document) stays local."""
+    """A record this company shares for the first time: a new one, a party that gained a
+    CNPJ/CPF, or a record made active again (inactive ones are not shared at activation).
+    Anything else without a link (destination-only records, parties without a document)
+    stays local."""
     registry = write.registry
     record = write.record
     key = record.cnpj_cpf if registry == "party" else record.code
     if not key or write.action == "delete" or not record.active:
         return
-    gained_key = registry == "party" and write.before is not None and not write.before.get("cnpj_cpf")
-    if write.action == "update" and not gained_key:
+    before = write.before or {}
+    gained_key = registry == "party" and write.action == "update" and not before.get("cnpj_cpf")
+    reactivated = write.action == "update" and before.get("active") is False
+    if write.action == "update" and not (gained_key or reactivated):
         return
+    share = member.share
+    if reactivated and not gained_key and SharedRecord.objects.filter(
+        share=share, registry=registry, match_key=key
+    ).exists():
+        return  # a local duplicate of a record the group already shares: stays local
     if not member.can_create:
         _refuse(member, "inclusão", registry)
-    share = member.share
     taken = WriteRefused(
         f"Já existe um cadastro compartilhado com o {_describe(registry, key)} no grupo; ele "
         "está sendo sincronizado para esta empresa. Aguarde e edite o cadastro existente; "

@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from catalog import services as catalog_services
 from catalog.exceptions import WriteRefused
+from catalog.models import Product
 from sharing import services
 from sharing.models import Change
 from sharing.planner import plan, plan_rows
@@ -193,3 +194,14 @@ def test_it_keeps_structures_and_suppliers_when_a_referenced_code_or_document_ch
     ]
     assert sorted(kit.suppliers.values_list("cnpj_cpf", flat=True)) == ["04252011000110", "45723174000110"]
     assert find_drift(share) == []
+
+
+
+def test_it_shares_a_record_made_active_again_after_activation():
+    origin, dest = CompanyFactory(), CompanyFactory()
+    dormant = make_product(origin, "OLD1", active=False)
+    share_between(origin, dest)
+    assert not Product.objects.filter(company=dest, code="OLD1").exists()
+    catalog_services.product_update(company=origin, product_id=dormant.pk, data={"active": True})
+    apply_pending()
+    assert product_in(dest, "OLD1").active
