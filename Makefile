@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_RECORDS ?= 3000
 
-.PHONY: venv run test lint bench clean
+.PHONY: venv run test screenshots lint bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,19 @@ run: venv
 	HOST=$(HOST) PORT=$(PORT) DEMO_RECORDS=$(DEMO_RECORDS) bash scripts/run.sh
 
 # Makes sure PostgreSQL is reachable (installs/starts it and creates the role and database
-# when missing), then runs the whole suite against it.
+# when missing) and that Debian's Chromium is installed for the browser tests (skipped, with
+# a loud message, where it cannot be), then runs the whole suite against it.
 test: venv
 	bash scripts/ensure_postgres.sh
+	bash tests/browser/ensure_chromium.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Runs the browser tests and keeps their pictures of each step in docs/screenshots/ (shown
+# in the README); commit them when the pages change.
+screenshots: venv
+	bash scripts/ensure_postgres.sh
+	bash tests/browser/ensure_chromium.sh
+	UPDATE_SCREENSHOTS=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -m browser tests/browser
 
 lint: venv
 	$(VENV)/bin/ruff check .
