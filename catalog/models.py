@@ -177,6 +177,8 @@ class Party(NormalizedFieldsMixin, models.Model):
         ordering = ["legal_name", "id"]
         indexes = [
             models.Index(fields=["company", "legal_name", "id"], name="party_company_name"),
+            # The API's listings page by id inside a company (a deep page stays an index scan).
+            models.Index(fields=["company", "id"], name="party_company_id"),
             # Matching by CNPJ/CPF inside a company (uniqueness, sharing activation).
             models.Index(fields=["company", "cnpj_cpf"], name="party_company_document"),
         ]
@@ -308,7 +310,9 @@ class Product(NormalizedFieldsMixin, models.Model):
         verbose_name_plural = "produtos"
         ordering = ["description", "id"]
         indexes = [
-            models.Index(fields=["company", "description", "id"], name="product_company_descr")
+            models.Index(fields=["company", "description", "id"], name="product_company_descr"),
+            # The API's listings page by id inside a company (a deep page stays an index scan).
+            models.Index(fields=["company", "id"], name="product_company_id"),
         ]
         constraints = [
             models.UniqueConstraint(
