@@ -5,6 +5,11 @@ update and delete of a party or product, after the local row is written. A liste
 raise `WriteRefused` (or `ValidationError`) to refuse the write: the transaction then rolls
 back and nothing is saved. Listeners must do their own side effects on commit.
 
+Pages ask the same way how a record is shared: `record_statuses()` for the rows a page
+shows (one call per page, never one per row) and `create_status()` for the "Incluir"
+button. Providers only describe what the write listeners would refuse; the listeners still
+refuse on every write path.
+
 The dependency points one way: sharing registers itself here in its AppConfig.ready();
 catalog never imports sharing.
 """
@@ -34,11 +39,36 @@ class RecordWrite:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RecordShareStatus:
+    """How a record is shared in this company, for the badge and the Edit/Delete buttons."""
+
+    label: str  # e.g. "Compartilhado · nº 3"
+    can_update: bool = True
+    can_delete: bool = True
+    reason: str = ""  # why Edit or Delete is not allowed here
+    url: str = ""  # a page about the share, if the user may open it
+
+
+@dataclass(frozen=True)
+class CreateStatus:
+    """Whether this company may include new records of a registry, and why not."""
+
+    can_create: bool
+    reason: str = ""
+
+
 WriteListener = Callable[[RecordWrite], None]
 CodeSuggester = Callable[[int], "str | None"]
+# (company_id, registry, local_ids) -> {local_id: status}, for shared rows only.
+RecordStatusProvider = Callable[[int, Registry, "list[int]"], "dict[int, RecordShareStatus]"]
+# (company_id, registry) -> a status, or None when nothing restricts inclusion.
+CreateStatusProvider = Callable[[int, Registry], "CreateStatus | None"]
 
 _write_listeners: list[WriteListener] = []
 _code_suggesters: list[CodeSuggester] = []
+_record_status_providers: list[RecordStatusProvider] = []
+_create_status_providers: list[CreateStatusProvider] = []
 
 
 def register_write_listener(listener: WriteListener) -> None:
@@ -52,6 +82,17 @@ def register_code_suggester(suggester: CodeSuggester) -> None:
         _code_suggesters.append(suggester)
 
 
+def register_record_status_provider(provider: RecordStatusProvider) -> None:
+    """A provider answers for many rows with a constant number of queries."""
+    if provider not in _record_status_providers:
+        _record_status_providers.append(provider)
+
+
+def register_create_status_provider(provider: CreateStatusProvider) -> None:
+    if provider not in _create_status_providers:
+        _create_status_providers.append(provider)
+
+
 def notify_write(write: RecordWrite) -> None:
     for listener in list(_write_listeners):
         listener(write)
@@ -63,3 +104,23 @@ def suggest_code(company_id: int) -> str | None:
         if code:
             return code
     return None
+
+
+def record_statuses(company_id: int, registry: Registry, local_ids: list[int]) -> dict[int, RecordShareStatus]:
+    """The share status of each of these rows that is shared; rows not in the dict are local."""
+    statuses: dict[int, RecordShareStatus] = {}
+    if not local_ids:
+        return statuses
+    for provider in list(_record_status_providers):
+        for local_id, status in provider(company_id, registry, list(local_ids)).items():
+            statuses.setdefault(local_id, status)
+    return statuses
+
+
+def create_status(company_id: int, registry: Registry) -> CreateStatus:
+    """The first refusal any provider reports, or "may create"."""
+    for provider in list(_create_status_providers):
+        status = provider(company_id, registry)
+        if status is not None and not status.can_create:
+            return status
+    return CreateStatus(can_create=True)

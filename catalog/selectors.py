@@ -17,6 +17,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 
+from catalog import hooks
 from catalog.models import (
     Attachment,
     BillOfMaterialsItem,
@@ -99,6 +100,21 @@ def list_page(
         # Same order (name, id); the count already computed stays cached on the paginator.
         paginator.object_list = queryset.order_by(Concat(sort_field, Value("")).asc(), "id")
     return paginator.get_page(number)
+
+
+def with_share_status(*, company: Company, registry: hooks.Registry, records: Iterable) -> list:
+    """The records as a list, each with `share_status` (a hooks.RecordShareStatus, or None
+    for a record that is not shared). One hook call for all of them, never one per row."""
+    records = list(records)
+    statuses = hooks.record_statuses(company.pk, registry, [record.pk for record in records])
+    for record in records:
+        record.share_status = statuses.get(record.pk)
+    return records
+
+
+def create_status(*, company: Company, registry: hooks.Registry) -> hooks.CreateStatus:
+    """Whether the company may include new records of this registry (sharing permissions)."""
+    return hooks.create_status(company.pk, registry)
 
 
 # --- clients and suppliers ------------------------------------------------------------

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from datetime import datetime
 
-from sharing.models import Change, RecordLink, Share, ShareMember, SyncJob
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+
+from catalog.hooks import CreateStatus, RecordShareStatus
+from sharing.models import Change, RecordLink, Share, SharedRecord, ShareMember, SyncJob
 
 REGISTRY_FLAG = {"party": "shares_parties", "product": "shares_products"}
 LIVE_SHARE_STATES = (Share.Status.ACTIVATING, Share.Status.ACTIVE)
@@ -72,3 +77,169 @@ def pending_changes(share: Share) -> QuerySet[Change]:
 
 def last_job(share: Share) -> SyncJob | None:
     return share.jobs.order_by("-created_at").first()
+
+
+def activation_confirmed(member: ShareMember) -> bool:
+    """A pending member is frozen (every catalog write refused) only once its activation is
+    under way; the same test as the write listener in sharing/propagation.py."""
+    return member.share.status == Share.Status.ACTIVATING or SyncJob.objects.filter(
+        share_id=member.share_id, kind=SyncJob.Kind.ACTIVATE,
+        status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING],
+        params__member_ids__contains=[member.pk],
+    ).exists()
+
+
+# --- what catalog pages show about shared records (registered in sharing/apps.py) -------
+
+_PERMISSION_HELP = "Peça a um administrador da empresa origem para alterar as permissões."
+_FROZEN = (
+    "O compartilhamento de cadastros desta empresa está sendo ativado; aguarde a conclusão "
+    "(acompanhe em Resumo do App)."
+)
+
+
+def record_statuses(company_id: int, registry: str, local_ids: list[int]) -> dict[int, RecordShareStatus]:
+    """The catalog hook's record status provider: two queries for a whole page of rows."""
+    member = member_for(company_id, registry)
+    if member is None:
+        return {}
+    linked = list(
+        RecordLink.objects.filter(company_id=company_id, registry=registry, local_id__in=local_ids)
+        .values_list("local_id", flat=True)
+    )
+    if not linked:
+        return {}
+    share = member.share
+    if member.state == ShareMember.State.ACTIVE:
+        can_update, can_delete = member.can_update, member.can_delete
+        missing = [name for name, allowed in (("edição", can_update), ("exclusão", can_delete)) if not allowed]
+        reason = (
+            f"Sua empresa não tem permissão de {' nem de '.join(missing)} neste compartilhamento "
+            f"(nº {share.pk}). {_PERMISSION_HELP}" if missing else ""
+        )
+    elif activation_confirmed(member):
+        can_update = can_delete = False
+        reason = _FROZEN
+    else:
+        can_update = can_delete = True
+        reason = ""
+    status = RecordShareStatus(
+        label=f"Compartilhado · nº {share.pk}", can_update=can_update, can_delete=can_delete, reason=reason,
+        url=reverse("sharing:share_detail", args=[company_id, share.pk]),
+    )
+    return dict.fromkeys(linked, status)
+
+
+def create_status(company_id: int, registry: str) -> CreateStatus | None:
+    """The catalog hook's create status provider: may this company include new records?"""
+    member = member_for(company_id, registry)
+    if member is None:
+        return None
+    if member.state == ShareMember.State.ACTIVE:
+        if member.can_create:
+            return None
+        return CreateStatus(
+            can_create=False,
+            reason=f"Sua empresa não tem permissão de inclusão neste compartilhamento (nº {member.share_id}). "
+            + _PERMISSION_HELP,
+        )
+    if activation_confirmed(member):
+        return CreateStatus(can_create=False, reason=_FROZEN)
+    return None
+
+
+# --- "Resumo do App" and the share page's sync status ----------------------------------
+
+
+@dataclass(frozen=True)
+class SharePanel:
+    share: Share
+    member: ShareMember  # the company's own membership
+    origin: ShareMember | None
+    destinations: list[ShareMember]
+    pending_changes: int
+    failed_changes: int
+    last_propagation: datetime | None
+    last_job: SyncJob | None
+
+
+def share_panels(company_id: int) -> list[SharePanel]:
+    """The live shares the company takes part in (at most one per registry), with the
+    figures "Resumo do App" shows. A few queries per share, none per record."""
+    members = (
+        ShareMember.objects.select_related("share", "share__origin")
+        .filter(company_id=company_id, share__status__in=LIVE_SHARE_STATES)
+        .exclude(state=ShareMember.State.REMOVED)
+        .order_by("share__created_at")
+    )
+    panels = []
+    for member in members:
+        share = member.share
+        present = list(present_members(share).order_by("-is_origin", "company__legal_name"))
+        changes = share.changes.filter(status__in=[Change.Status.PENDING, Change.Status.FAILED])
+        counts = dict(changes.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n"))
+        # The newest applied change by creation order (walks the status/created_at index);
+        # a retried older change may have been applied later, which is close enough here.
+        last = (
+            share.changes.filter(status=Change.Status.APPLIED).order_by("-created_at")
+            .values_list("applied_at", flat=True).first()
+        )
+        panels.append(SharePanel(
+            share=share, member=member,
+            origin=next((m for m in present if m.is_origin), None),
+            destinations=[m for m in present if not m.is_origin],
+            pending_changes=counts.get(Change.Status.PENDING, 0),
+            failed_changes=counts.get(Change.Status.FAILED, 0),
+            last_propagation=last or share.activated_at,
+            last_job=last_job(share),
+        ))
+    return panels
+
+
+def failing_record_ids(share: Share) -> QuerySet:
+    """Ids of the share's records that did not reach some member: a link reporting an error,
+    or a change not yet applied (pending or failed). Newest first; both halves are served by
+    indexes (the partial index on links with an error, and change status), so a page stays
+    fast with 100,000 links."""
+    with_error = (
+        RecordLink.objects.filter(shared_record__share=share).exclude(last_error="")
+        .order_by().values_list("shared_record_id", flat=True)
+    )
+    unapplied = (
+        Change.objects.filter(share=share, status__in=[Change.Status.PENDING, Change.Status.FAILED])
+        .order_by().values_list("shared_record_id", flat=True)
+    )
+    return with_error.union(unapplied).order_by("-shared_record_id")
+
+
+@dataclass
+class FailingRecord:
+    record: SharedRecord
+    link_errors: list[RecordLink]  # per company
+    changes: list[Change]  # not yet applied, oldest first
+
+    @property
+    def label(self) -> str:
+        values = self.record.values
+        return values.get("legal_name") or values.get("description") or self.record.match_key
+
+
+def failing_records(ids: list[int]) -> list[FailingRecord]:
+    """One page of failing records, with their errors: three queries for the page."""
+    records = SharedRecord.objects.in_bulk(ids)
+    errors: dict[int, list[RecordLink]] = {}
+    for link in (
+        RecordLink.objects.filter(shared_record_id__in=ids).exclude(last_error="")
+        .select_related("company").order_by("company__legal_name")
+    ):
+        errors.setdefault(link.shared_record_id, []).append(link)
+    changes: dict[int, list[Change]] = {}
+    for change in (
+        Change.objects.filter(shared_record_id__in=ids, status__in=[Change.Status.PENDING, Change.Status.FAILED])
+        .select_related("company").order_by("version")
+    ):
+        changes.setdefault(change.shared_record_id, []).append(change)
+    return [
+        FailingRecord(record=records[pk], link_errors=errors.get(pk, []), changes=changes.get(pk, []))
+        for pk in ids if pk in records
+    ]

@@ -37,10 +37,14 @@ def party_list(request: HttpRequest, company_id: int) -> HttpResponse:
         number=request.GET.get("page"),
         sort_field="legal_name",
     )
+    page.object_list = selectors.with_share_status(company=company, registry="party", records=page.object_list)
     return render_list(
         request,
         "catalog/party_list.html",
-        {"company": company, "filter_form": filter_form, "filters": filters, "page": page},
+        {
+            "company": company, "filter_form": filter_form, "filters": filters, "page": page,
+            "create_status": selectors.create_status(company=company, registry="party"),
+        },
     )
 
 
@@ -55,6 +59,7 @@ def party_detail_response(
 ) -> HttpResponse:
     """The detail page; attachment views re-render it with their form's errors."""
     party = selectors.party_detail(company=company, party_id=party_id)
+    selectors.with_share_status(company=company, registry="party", records=[party])
     context = {
         "company": company,
         "party": party,

@@ -38,10 +38,14 @@ def product_list(request: HttpRequest, company_id: int) -> HttpResponse:
         number=request.GET.get("page"),
         sort_field="description",
     )
+    page.object_list = selectors.with_share_status(company=company, registry="product", records=page.object_list)
     return render_list(
         request,
         "catalog/product_list.html",
-        {"company": company, "filter_form": filter_form, "filters": filters, "page": page},
+        {
+            "company": company, "filter_form": filter_form, "filters": filters, "page": page,
+            "create_status": selectors.create_status(company=company, registry="product"),
+        },
     )
 
 
@@ -56,6 +60,7 @@ def product_detail_response(
 ) -> HttpResponse:
     """The detail page; attachment views re-render it with their form's errors."""
     product = selectors.product_detail(company=company, product_id=product_id)
+    selectors.with_share_status(company=company, registry="product", records=[product])
     context = {
         "company": company,
         "product": product,
