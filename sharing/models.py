@@ -154,6 +154,11 @@ class RecordLink(models.Model):
             models.UniqueConstraint(fields=["shared_record", "company"], name="link_once_per_company"),
             models.UniqueConstraint(fields=["company", "registry", "local_id"], name="link_once_per_row"),
         ]
+        # The share page lists links that report an error; few do, so a partial index finds
+        # them without reading every link.
+        indexes = [
+            models.Index(fields=["shared_record"], condition=~models.Q(last_error=""), name="link_with_error")
+        ]
 
     def __str__(self) -> str:
         return f"{self.shared_record_id} → {self.company_id}/{self.registry}/{self.local_id}"

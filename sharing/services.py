@@ -20,7 +20,7 @@ from companies.models import Company, Membership
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors
 from sharing.canonical import require_postgresql
-from sharing.models import AuditEntry, RecordLink, Share, ShareMember, Snapshot, SyncJob
+from sharing.models import AuditEntry, RecordLink, Share, SharedRecord, ShareMember, Snapshot, SyncJob
 
 REGISTRY_LABEL = {"party": "clientes e fornecedores", "product": "produtos"}
 
@@ -258,6 +258,17 @@ def snapshot_restore(*, snapshot: Snapshot, user=None) -> None:
         snapshot.save(update_fields=["restored_at", "restored_by"])
         _audit(snapshot.share, user, AuditEntry.Action.RESTORE,
                f"Cópia anterior restaurada ({snapshot.registry} nº {snapshot.local_id}).", company)
+
+
+def record_retry(*, share: Share, shared_record_id: int, user=None) -> SharedRecord:
+    """"Tentar novamente": queue the record's re-application (sharing.tasks.retry_record).
+    Only an admin of the origin may ask; the task itself is idempotent."""
+    _check_origin_admin(user, share.origin)
+    if share.status == Share.Status.DISSOLVED:
+        raise ValidationError("Este compartilhamento foi encerrado; não há o que sincronizar.")
+    record = SharedRecord.objects.get(pk=shared_record_id, share=share)
+    enqueue_on_commit("sharing.tasks.retry_record", record.pk)
+    return record
 
 
 def resync_start(*, share: Share, company: Company | None = None, user=None) -> SyncJob:

@@ -26,6 +26,29 @@ def apply_change(change_id: int) -> None:
     propagation.apply_change(change_id)
 
 
+def retry_record(shared_record_id: int) -> None:
+    """"Tentar novamente" on one record: apply its changes not yet applied, oldest first,
+    then rewrite it in every member whose link still reports an error."""
+    change_ids = list(
+        Change.objects.filter(
+            shared_record_id=shared_record_id, status__in=[Change.Status.PENDING, Change.Status.FAILED]
+        ).order_by("version").values_list("pk", flat=True)
+    )
+    for change_id in change_ids:
+        propagation.apply_change(change_id)
+    for link_id, company_id in (
+        RecordLink.objects.filter(shared_record_id=shared_record_id).exclude(last_error="")
+        .values_list("pk", "company_id")
+    ):
+        try:
+            # force: the link may already hold the newest version with an old error on it.
+            propagation.apply_record(shared_record_id, company_id, force=True)
+        except Exception as error:  # noqa: BLE001 — kept on the link for the share page
+            logger.exception("retry of record %s in company %s failed", shared_record_id, company_id)
+            message = "; ".join(getattr(error, "messages", None) or [str(error) or error.__class__.__name__])
+            RecordLink.objects.filter(pk=link_id).update(last_error=message[:2000])
+
+
 def claim_job(job_id: int) -> SyncJob | None:
     """Take the job unless another worker holds a live lease on it, or it is finished."""
     with transaction.atomic():

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
@@ -20,6 +21,7 @@ from sharing.models import AuditEntry, Change, Share, SyncJob
 from sharing.views._common import FIELD_LABELS, duration, forbidden, is_admin, origin_admin_message, share_for
 
 AUDIT_PER_PAGE = 50
+FAILING_PER_PAGE = 50
 
 
 def _job_timing(job: SyncJob) -> dict[str, str]:
@@ -55,6 +57,7 @@ def job(request: HttpRequest, company_id: int, share_id: int, job_id: int) -> Ht
 def share_detail(request: HttpRequest, company_id: int, share_id: int) -> HttpResponse:
     company, share = share_for(request, company_id, share_id)
     members = list(share.members.select_related("company").order_by("-is_origin", "state", "company__legal_name"))
+    failing_page = Paginator(selectors.failing_record_ids(share), FAILING_PER_PAGE).get_page(request.GET.get("pagina"))
     return render(request, "sharing/share_detail.html", {
         "company": company,
         "share": share,
@@ -64,7 +67,33 @@ def share_detail(request: HttpRequest, company_id: int, share_id: int) -> HttpRe
         "failed_changes": share.changes.filter(status=Change.Status.FAILED).count(),
         "last_job": selectors.last_job(share),
         "can_edit": share.status != Share.Status.DISSOLVED and is_admin(request.user, share.origin),
+        # Per-record sync status: records that did not reach some member, with "Tentar novamente".
+        "failing_page": failing_page,
+        "failing": selectors.failing_records(list(failing_page.object_list)),
     })
+
+
+@require_http_methods(["POST"])
+@login_required
+def record_retry(request: HttpRequest, company_id: int, share_id: int, record_id: int) -> HttpResponse:
+    """"Tentar novamente" for one record of the sync status list (origin admins only)."""
+    company, share = share_for(request, company_id, share_id)
+    try:
+        record = services.record_retry(share=share, shared_record_id=record_id, user=request.user)
+    except PermissionDenied:
+        return forbidden(request, company, origin_admin_message(share))
+    except ObjectDoesNotExist:
+        raise Http404("Cadastro não encontrado neste compartilhamento.") from None
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        label = record.values.get("legal_name") or record.values.get("description") or record.match_key
+        messages.success(
+            request,
+            f"Nova tentativa de sincronizar “{label}” colocada na fila. Atualize a página em alguns "
+            "segundos para ver o resultado.",
+        )
+    return redirect(reverse("sharing:share_detail", args=[company.pk, share.pk]) + "#sincronismo")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
