@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -122,7 +124,9 @@ def party_edit(request: HttpRequest, company_id: int, party_id: int) -> HttpResp
     party = selectors.party_get(company=company, party_id=party_id)
     if request.method != "POST":
         return _render_form(request, company, PartyForm(company=company, instance=party), party=party)
-    form = PartyForm(request.POST, company=company, instance=party)
+    # The form works on a copy: binding it changes its instance, and a refused edit
+    # must still show the saved record in the heading.
+    form = PartyForm(request.POST, company=company, instance=copy.copy(party))
     if not form.is_valid():
         return _render_form(request, company, form, party=party, status=400)
     try:

@@ -3,6 +3,8 @@ the product form."""
 
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -127,7 +129,9 @@ def product_edit(request: HttpRequest, company_id: int, product_id: int) -> Http
     if request.method != "POST":
         form = ProductForm(company=company, instance=product)
         return _render_form(request, company, form, product=product)
-    form = ProductForm(request.POST, company=company, instance=product)
+    # The form works on a copy: binding it changes its instance, and a refused edit
+    # must still show the saved record in the heading.
+    form = ProductForm(request.POST, company=company, instance=copy.copy(product))
     if not form.is_valid():
         return _render_form(request, company, form, product=product, status=400)
     try:

@@ -296,3 +296,14 @@ def test_it_shows_on_the_supplier_page_the_products_it_supplies(login, member, c
     page = login(member).get(reverse("catalog:party_detail", args=[company.pk, supplier.pk])).text
     assert "Produtos que fornece" in page
     assert "Café moído" in page
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_saved_description_in_the_heading_when_an_edit_is_refused(login, member, company):
+    product = ProductFactory(company=company, code="CAF1", description="Café tradicional")
+    url = reverse("catalog:product_edit", kwargs={"company_id": company.pk, "product_id": product.pk})
+    response = login(member).post(url, edit_data(product, description="Café novo", ncm="123"))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Editar CAF1 – Café tradicional" in page
+    assert 'value="Café novo"' in page  # what the user typed stays in the form
