@@ -23,9 +23,10 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 
 $PY manage.py migrate --noinput
-# UI text is written in pt-BR; Django's own catalogues (admin, validation) are compiled
-# already. compilemessages only matters for .po files of ours, and needs gettext's msgfmt.
-if command -v msgfmt >/dev/null; then
+# The UI is written in pt-BR and Django ships its own pt-BR catalogues (admin, validation)
+# compiled. Our .po files, once there are any under locale/, are compiled here (needs
+# gettext's msgfmt); compilemessages refuses to run where there is nothing to compile.
+if [ -d locale ] && command -v msgfmt >/dev/null; then
   $PY manage.py compilemessages --ignore=.venv -v 0
 fi
 $PY manage.py seed_demo --records "$DEMO_RECORDS" --once
