@@ -1,0 +1,833 @@
+"""Benchmark of the sharing engine: preview, activation, propagation, worker memory.
+
+    manage.py bench_sharing --records 100000 --destinations 3
+
+Builds its own group of companies (fresh CNPJs every run) with N clients/suppliers and N
+products in the origin and an overlapping subset in each destination, all set-based in
+SQL (it is setup, not what is measured). Then it measures, against the targets of the
+engine's issue:
+
+- preview: `sharing.planner.plan` over every destination and both registries;
+- activation: configure + activate + the job run inline (`sharing.tasks.run_sync_job`),
+  in records×destinations per second;
+- the raw floor, in the same run: the origin's product rows copied into a scratch company
+  (with the same overlap as a destination) by one `INSERT … SELECT … ON CONFLICT DO
+  UPDATE`, with no links, snapshots, audit or references — and the ratio of the two;
+- propagation: a real `manage.py qcluster` subprocess; edits of shared products in random
+  members through `catalog.services.product_update`, each timed until the new values are
+  visible in every other member (p50 / p99);
+- the worker's memory: peak RSS of the qcluster process tree (from /proc).
+
+Its companies and everything hanging off them are deleted at the end unless `--keep`.
+The worker is always stopped (SIGTERM, then SIGKILL after a grace period). Exits non-zero
+if a step fails or a result is wrong (a target missed is reported, not an error, unless
+`--strict`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import random
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+from catalog import services as catalog_services
+from companies import services as company_services
+from companies.models import Company
+from omieshare.lib import brazil
+
+TARGETS = {
+    "activation_s": 30.0,
+    "ratio": 0.5,
+    "preview_s": 5.0,
+    "p50_s": 0.5,
+    "p99_s": 2.0,
+    "worker_mb": 400.0,
+}
+
+# --- SQL helpers for the generated data ----------------------------------------------------
+
+# Check digits computed in the server, so the generated documents and EANs are valid ones.
+_FUNCTIONS = r"""
+CREATE OR REPLACE FUNCTION pg_temp.bench_dv11(body text, cycle boolean) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE s int := 0; n int := length(body); i int;
+BEGIN
+    FOR i IN 1..n LOOP
+        s := s + substr(body, n - i + 1, 1)::int
+                 * CASE WHEN cycle THEN 2 + (i - 1) % 8 ELSE i + 1 END;
+    END LOOP;
+    RETURN CASE WHEN s % 11 < 2 THEN '0' ELSE (11 - s % 11)::text END;
+END $$;
+
+CREATE OR REPLACE FUNCTION pg_temp.bench_doc(k bigint) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE body text; cycle boolean;
+BEGIN
+    IF k % 50 = 7 THEN RETURN ''; END IF;            -- 2 %: no CNPJ/CPF (never shared)
+    IF k % 5 = 3 THEN                                 -- 20 %: CPF
+        body := lpad((100000000 + k)::text, 9, '0'); cycle := false;
+    ELSE                                              -- 78 %: CNPJ (matriz)
+        body := lpad((10000000 + k)::text, 8, '0') || '0001'; cycle := true;
+    END IF;
+    body := body || pg_temp.bench_dv11(body, cycle);
+    RETURN body || pg_temp.bench_dv11(body, cycle);
+END $$;
+
+CREATE OR REPLACE FUNCTION pg_temp.bench_ean(k bigint) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE body text := '789' || lpad(k::text, 9, '0'); s int := 0; i int;
+BEGIN
+    FOR i IN 1..12 LOOP   -- GS1: weights 3, 1, 3, 1… from the right
+        s := s + substr(body, 13 - i, 1)::int * CASE WHEN i % 2 = 1 THEN 3 ELSE 1 END;
+    END LOOP;
+    RETURN body || ((10 - s % 10) % 10)::text;
+END $$;
+"""
+
+_UFS = "ARRAY['SP','RJ','MG','PR','RS','SC','BA','PE','GO','DF']"
+_COLOURS = "ARRAY['azul','verde','vermelho','preto','branco']"
+
+
+@dataclass
+class Figures:
+    records: int
+    destinations: int
+    setup_s: float = 0.0
+    preview_s: float = 0.0
+    plan: list[Any] = field(default_factory=list)
+    activation_s: float = 0.0
+    activation_total_s: float = 0.0
+    shared_records: dict[str, int] = field(default_factory=dict)
+    job_counts: dict[str, Any] = field(default_factory=dict)
+    activation_peak_mb: float = 0.0
+    floor_rows: int = 0
+    floor_s: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    worker: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def record_destinations(self) -> int:
+        return sum(self.shared_records.values()) * self.destinations
+
+    @property
+    def activation_rate(self) -> float:
+        return self.record_destinations / self.activation_s if self.activation_s else 0.0
+
+    @property
+    def floor_rate(self) -> float:
+        return self.floor_rows / self.floor_s if self.floor_s else 0.0
+
+    @property
+    def ratio(self) -> float:
+        return self.activation_rate / self.floor_rate if self.floor_rate else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        # nearest-rank percentile: p99 of 200 samples is the 198th smallest
+        rank = max(1, min(len(ordered), math.ceil(q * len(ordered))))
+        return ordered[rank - 1]
+
+
+TRACE = False  # --verbosity 3: time every setup statement
+
+
+def _sql(statement: str, params: dict[str, Any] | None = None) -> int:
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)  # None: no placeholders, a literal % is fine
+        if TRACE:
+            print(f"    {time.monotonic() - started:7.3f} s  {' '.join(statement.split())[:100]}")
+        return cursor.rowcount
+
+
+def _scalar(statement: str, params: dict[str, Any] | list[Any] | None = None) -> Any:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or {})
+        row = cursor.fetchone()
+        return row[0] if row else None
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- the worker and its memory ---------------------------------------------------------------
+
+
+def _proc_status(pid: int) -> dict[str, int]:
+    values: dict[str, int] = {}
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                name, _, rest = line.partition(":")
+                if name in ("VmHWM", "VmRSS", "PPid"):
+                    values[name] = int(rest.split()[0])
+    except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
+        return {}
+    return values
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            ppid = _proc_status(int(entry)).get("PPid")
+            if ppid is not None:
+                children.setdefault(ppid, []).append(int(entry))
+    found, frontier = [root], [root]
+    while frontier:
+        frontier = [c for p in frontier for c in children.get(p, [])]
+        found.extend(frontier)
+    return found
+
+
+class Worker:
+    """A real `manage.py qcluster` subprocess, with its process tree's memory sampled."""
+
+    def __init__(self, poll: float, stdout) -> None:
+        self.poll = poll
+        self.stdout = stdout
+        self.process: subprocess.Popen | None = None
+        self.peak_hwm_kb: dict[int, int] = {}
+        self.peak_concurrent_rss_kb = 0
+        self.peak_pss_kb = 0
+        self._stop = threading.Event()
+        self._sampler: threading.Thread | None = None
+        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_qcluster_{os.getpid()}.log"
+
+    def start(self) -> None:
+        env = dict(os.environ, Q_POLL=str(self.poll), PYTHONUNBUFFERED="1")
+        env.setdefault("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", "omieshare.settings"))
+        self._log = open(self.log_path, "w")  # noqa: SIM115 — closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "qcluster"],
+            env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set() and self.process is not None:
+            rss = pss = 0
+            for pid in _descendants(self.process.pid):
+                status = _proc_status(pid)
+                if not status:
+                    continue
+                self.peak_hwm_kb[pid] = max(self.peak_hwm_kb.get(pid, 0), status.get("VmHWM", 0))
+                rss += status.get("VmRSS", 0)
+                pss += _pss_kb(pid)
+            self.peak_concurrent_rss_kb = max(self.peak_concurrent_rss_kb, rss)
+            self.peak_pss_kb = max(self.peak_pss_kb, pss)
+            self._stop.wait(0.2)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> int | None:
+        """SIGTERM (django-q2 finishes in-flight tasks), SIGKILL to its group after 30 s."""
+        if self.process is None:
+            return None
+        code = self.process.poll()
+        if code is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                code = self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.stdout.write("  worker did not stop in 30 s after SIGTERM: SIGKILL")
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)  # our own session only
+                code = self.process.wait(timeout=10)
+        self._stop.set()
+        if self._sampler is not None:
+            self._sampler.join(timeout=2)
+        self._log.close()
+        return code
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "processes": len(self.peak_hwm_kb),
+            "sum_peak_rss_mb": sum(self.peak_hwm_kb.values()) / 1024,
+            "concurrent_rss_mb": self.peak_concurrent_rss_kb / 1024,
+            "pss_mb": self.peak_pss_kb / 1024,
+        }
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark do compartilhamento: prévia, ativação (com o piso bruto de INSERT … SELECT), "
+        "propagação com um worker real e memória do worker, contra as metas do projeto."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--records", type=int, default=10_000, help="N clientes e N produtos na origem")
+        parser.add_argument("--destinations", type=int, default=3, help="D empresas destino")
+        parser.add_argument("--edits", type=int, default=200, help="edições para medir a propagação")
+        parser.add_argument("--poll", type=float, default=0.05, help="Q_POLL do worker (s)")
+        parser.add_argument("--seed", type=int, default=None, help="semente das escolhas aleatórias")
+        parser.add_argument("--keep", action="store_true", help="não apagar as empresas criadas")
+        parser.add_argument("--skip-propagation", action="store_true", help="sem worker nem edições")
+        parser.add_argument("--setup-only", action="store_true",
+                            help="só gerar os dados e mantê-los (para perfilar a prévia e a ativação)")
+        parser.add_argument("--strict", action="store_true", help="sair com erro se uma meta não for atingida")
+
+    def handle(self, *args, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("bench_sharing precisa de PostgreSQL (DATABASE_URL=postgresql://…).")
+        global TRACE
+        TRACE = options["verbosity"] >= 3
+        n, d = options["records"], options["destinations"]
+        if n < 100 or d < 1:
+            raise CommandError("Use --records >= 100 e --destinations >= 1.")
+        self.rng = random.Random(options["seed"])
+        self.figures = Figures(records=n, destinations=d)
+        self.run_id = uuid.uuid4().hex[:8]
+        self.company_ids: list[int] = []
+        self.group_id: int | None = None
+        self.worker: Worker | None = None
+        failed: BaseException | None = None
+        try:
+            self._setup(n, d)
+            if options["setup_only"]:
+                options["keep"] = True
+                self.stdout.write(f"origin {self.origin.pk} {self.origin.cnpj}; destinations "
+                                  + ", ".join(f"{c.pk} {c.cnpj}" for c in self.destinations)
+                                  + f"; floor {self.floor_company.pk}")
+                return
+            self._preview()
+            self._floor()
+            self._activate()
+            if not options["skip_propagation"]:
+                self._propagate(options["edits"], options["poll"])
+        except BaseException as error:  # noqa: BLE001 — reported below, then re-raised
+            failed = error
+        finally:
+            if self.worker is not None:
+                code = self.worker.stop()
+                self.figures.worker = self.worker.figures()
+                self.stdout.write(f"  worker stopped (exit code {code})")
+            if options["keep"]:
+                self.stdout.write(f"--keep: companies {self.company_ids} (group {self.group_id}) kept.")
+            else:
+                try:
+                    self._cleanup()
+                except Exception as error:  # noqa: BLE001
+                    self.stderr.write(f"cleanup failed: {error}")
+                    failed = failed or error
+        self._report(partial=failed is not None)
+        if failed is not None:
+            if isinstance(failed, CommandError):
+                raise failed
+            raise CommandError(f"benchmark failed: {failed.__class__.__name__}: {failed}") from failed
+        if options["strict"] and self._missed():
+            raise CommandError("targets missed: " + ", ".join(self._missed()))
+
+    # --- setup ---------------------------------------------------------------------------
+
+    def _step(self, text: str) -> None:
+        self.stdout.write(f"[{time.strftime('%H:%M:%S')}] {text}")
+        self.stdout.flush()
+
+    def _new_cnpj(self) -> str:
+        while True:
+            body = f"{self.rng.randrange(10**7, 10**8)}{self.rng.randrange(1, 10000):04d}"
+            body += brazil_dv(body)
+            body += brazil_dv(body)
+            if not Company.objects.filter(cnpj=body).exists():
+                return body
+
+    def _setup(self, n: int, d: int) -> None:
+        started = time.monotonic()
+        self._step(f"setup: group, 1 origin + {d} destinations + 1 floor company, N={n:,}")
+        group = company_services.group_get_or_create(name=f"Bench compartilhamento {self.run_id}")
+        self.group_id = group.pk
+
+        def company(label: str) -> Company:
+            created = company_services.company_create(
+                cnpj=self._new_cnpj(), legal_name=f"Bench {label} {self.run_id} Ltda",
+                trade_name=f"Bench {label} {self.run_id}", group=group,
+            )
+            self.company_ids.append(created.pk)
+            return created
+
+        self.origin = company("Origem")
+        self.destinations = [company(f"Destino {k}") for k in range(1, d + 1)]
+        self.floor_company = company("Piso")
+        _sql(_FUNCTIONS)
+        with transaction.atomic():
+            _sql("SET LOCAL synchronous_commit = off")
+            keys = "SELECT k FROM generate_series(1, %(n)s) k"
+            self._generate(self.origin.pk, keys, "Origem", 0, n)
+            for k, dest in enumerate(self.destinations, start=1):
+                # 30 % of the origin's keys with other values, 10 % keys of its own.
+                keys = (f"SELECT k FROM generate_series(1, %(n)s) k WHERE (k + {k}) %% 10 < 3 "
+                        "UNION ALL SELECT %(n)s + j FROM generate_series(1, %(n)s / 10) j")
+                self._generate(dest.pk, keys, f"Destino{k}", k, n)
+            self._generate(self.floor_company.pk,
+                           "SELECT k FROM generate_series(1, %(n)s) k WHERE (k + 1) %% 10 < 3 "
+                           "UNION ALL SELECT %(n)s + j FROM generate_series(1, %(n)s / 10) j",
+                           "Piso", 1, n, products_only=True)
+        self._check_generated()
+        # What autovacuum would do soon anyway; done now so it does not run mid-measurement.
+        for table in ("catalog_party", "catalog_product", "catalog_party_salespeople",
+                      "catalog_product_suppliers", "catalog_billofmaterialsitem",
+                      "catalog_productfamily", "catalog_salesperson"):
+            _sql(f"VACUUM (ANALYZE) {table}")
+        self.figures.setup_s = time.monotonic() - started
+        self._step(f"setup done in {self.figures.setup_s:.1f} s")
+
+    def _generate(self, company_id: int, keys: str, label: str, variant: int, n: int,
+                  products_only: bool = False) -> None:
+        """N-ish parties and products for one company; `variant` 0 is the origin's values,
+        k > 0 a destination's (same keys, other values)."""
+        p = {"c": company_id, "n": n, "label": label, "lower": label.lower(), "v": variant}
+        families = 50 if variant == 0 else 25
+        _sql(
+            "INSERT INTO catalog_productfamily (company_id, name) "
+            "SELECT %(c)s, 'Família ' || lpad(f::text, 2, '0') FROM generate_series(1, %(f)s) f "
+            "UNION ALL SELECT %(c)s, 'Família ' || %(label)s || ' ' || f FROM generate_series(1, %(x)s) f",
+            {**p, "f": families, "x": 0 if variant == 0 else 5},
+        )
+        _sql(
+            f"""
+            INSERT INTO catalog_product (company_id, code, integration_code, description, unit, ncm,
+                ean, price, origin, item_type, cest, family_id, characteristics, active, version,
+                created_at, updated_at)
+            SELECT %(c)s, 'BP' || lpad(k::text, 8, '0'), '',
+                   %(label)s || ' produto ' || k, (ARRAY['UN','KG','CX','PC'])[1 + k %% 4],
+                   (10000000 + (k * 37) %% 89999999)::text,
+                   CASE WHEN k > %(n)s AND k %% 10 = 0 THEN pg_temp.bench_ean(k - %(n)s)  -- same EAN, other code
+                        ELSE pg_temp.bench_ean(k) END,
+                   round(((k * 13) %% 100000) / 100.0 * (1 + %(v)s / 10.0) + 1, 2),
+                   (k + %(v)s) %% 9, CASE WHEN k %% 3 = 0 THEN '04' ELSE '00' END,
+                   CASE WHEN k %% 4 = 0 THEN '2105300' ELSE '' END,
+                   f.id,
+                   jsonb_build_object('cor', ({_COLOURS})[1 + (k + %(v)s) %% 5], 'lote', k,
+                                      'tamanho', (k %% 40) + %(v)s),
+                   true, 1, now(), now()
+            FROM ({keys}) keys
+            LEFT JOIN catalog_productfamily f ON f.company_id = %(c)s AND k %% 10 <> 9
+                 AND f.name = 'Família ' || lpad((1 + k %% {families})::text, 2, '0')
+            """,
+            p,
+        )
+        _sql("ANALYZE catalog_product")  # the joins below need to know the new rows are there
+        # Structures: every 20th product is made of the two before it (no cycles).
+        _sql(
+            """
+            INSERT INTO catalog_billofmaterialsitem (product_id, component_id, quantity)
+            SELECT p.id, c.id, CASE WHEN x = 1 THEN 2 ELSE 0.5 END + %(v)s
+            FROM catalog_product p CROSS JOIN generate_series(1, 2) x
+            JOIN catalog_product c ON c.company_id = p.company_id
+                 AND c.code = 'BP' || lpad((substr(p.code, 3)::int - x - %(v)s * 5)::text, 8, '0')
+            WHERE p.company_id = %(c)s AND substr(p.code, 3)::int %% 20 = 0
+            """,
+            p,
+        )
+        if products_only:
+            return
+        _sql(
+            "INSERT INTO catalog_salesperson (company_id, name, email, active) "
+            "SELECT %(c)s, 'Vendedor ' || %(label)s || ' ' || s, 'vendedor' || s || '@bench.example.com', true "
+            "FROM generate_series(1, %(s)s) s "
+            "UNION ALL SELECT %(c)s, 'Vendedor ' || %(label)s || ' extra ' || s, "
+            "'vendedor-' || %(lower)s || '-' || s || '@bench.example.com', true FROM generate_series(1, %(x)s) s",
+            {**p, "s": 20 if variant == 0 else 10, "x": 0 if variant == 0 else 5},
+        )
+        _sql(
+            f"""
+            INSERT INTO catalog_party (company_id, code, cnpj_cpf, person_type, legal_name,
+                trade_name, street, number, complement, district, city, state, cep, country_code,
+                phone_ddd, phone_number, email, is_client, is_supplier, characteristics, tags,
+                active, version, created_at, updated_at)
+            SELECT %(c)s, 'BK' || k, doc, CASE WHEN length(doc) = 11 THEN 'F' ELSE 'J' END,
+                   %(label)s || ' Comércio ' || k || ' Ltda', %(label)s || ' ' || k,
+                   'Rua ' || %(label)s || ' ' || (k %% 997), ((k %% 3000) + 1)::text, '',
+                   'Centro', 'São Paulo', ({_UFS})[1 + (k + %(v)s) %% 10],
+                   lpad((1000000 + (k * 7) %% 8999999)::text, 8, '0'), '1058',
+                   '11', (900000000 + (k * 11 + %(v)s) %% 99999999)::text,
+                   'contato' || k || '@' || %(lower)s || '.example.com',
+                   true, k %% 10 = 0,
+                   jsonb_build_object('segmento', (ARRAY['varejo','atacado','indústria'])[1 + (k + %(v)s) %% 3],
+                                      'limite', (k %% 50) * 1000 + %(v)s),
+                   '[]'::jsonb, true, 1, now(), now()
+            FROM (SELECT k, pg_temp.bench_doc(k) AS doc FROM ({keys}) keys) t
+            """,
+            p,
+        )
+        _sql("ANALYZE catalog_party")
+        salespeople = 20 if variant == 0 else 10
+        _sql(
+            f"""
+            INSERT INTO catalog_party_salespeople (party_id, salesperson_id)
+            SELECT p.id, s.id FROM catalog_party p
+            JOIN catalog_salesperson s ON s.company_id = p.company_id
+                 AND s.email = 'vendedor' || (1 + substr(p.code, 3)::int %% {salespeople}) || '@bench.example.com'
+            WHERE p.company_id = %(c)s AND p.cnpj_cpf <> ''
+            """,
+            p,
+        )
+        # Every third product has one supplier (a party flagged as supplier, with a document).
+        _sql(
+            """
+            INSERT INTO catalog_product_suppliers (product_id, party_id)
+            SELECT pr.id, pa.id FROM catalog_product pr
+            JOIN catalog_party pa ON pa.company_id = pr.company_id
+                 AND pa.code = 'BK' || (10 * (1 + (substr(pr.code, 3)::int / 3 + %(v)s) %% (%(n)s / 10)))
+            WHERE pr.company_id = %(c)s AND substr(pr.code, 3)::int %% 3 = 0
+            """,
+            p,
+        )
+
+    def _check_generated(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "(SELECT cnpj_cpf, NULL FROM catalog_party WHERE company_id = %s AND cnpj_cpf <> '' LIMIT 50) "
+                "UNION ALL (SELECT NULL, ean FROM catalog_product WHERE company_id = %s LIMIT 50)",
+                [self.origin.pk, self.origin.pk],
+            )
+            for document, ean in cursor.fetchall():
+                if document:
+                    brazil.normalize_cpf_cnpj(document)
+                if ean:
+                    brazil.normalize_ean(ean)
+        counts = {
+            c.pk: (_scalar("SELECT count(*) FROM catalog_party WHERE company_id = %s", [c.pk]),
+                   _scalar("SELECT count(*) FROM catalog_product WHERE company_id = %s", [c.pk]))
+            for c in [self.origin, *self.destinations, self.floor_company]
+        }
+        parties, products = counts[self.origin.pk]
+        self._step(f"origin: {parties:,} parties, {products:,} products; destinations: "
+                   + ", ".join(f"{counts[c.pk][0]:,}/{counts[c.pk][1]:,}" for c in self.destinations))
+
+    # --- preview ---------------------------------------------------------------------------
+
+    def _preview(self) -> None:
+        from sharing.planner import plan
+
+        self._step("preview (sharing.planner.plan, every destination, both registries)")
+        started = time.monotonic()
+        self.figures.plan = plan(origin=self.origin, destinations=self.destinations,
+                                 registries=["party", "product"])
+        self.figures.preview_s = time.monotonic() - started
+        for item in self.figures.plan:
+            self.stdout.write(f"  {item.company.display_name} {item.registry:8} {item.counts}")
+        self._step(f"preview done in {self.figures.preview_s:.2f} s")
+
+    # --- the raw floor ---------------------------------------------------------------------
+
+    def _floor(self) -> None:
+        copied = ("code", "description", "unit", "ncm", "ean", "price", "origin", "item_type",
+                  "cest", "characteristics", "active")
+        columns = ", ".join(copied)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in copied if c != "code")
+        self._step("raw floor: origin products → scratch company, one INSERT … SELECT … ON CONFLICT DO UPDATE")
+        started = time.monotonic()
+        with transaction.atomic():
+            rows = _sql(
+                f"""
+                INSERT INTO catalog_product (company_id, integration_code, version, created_at,
+                                             updated_at, {columns})
+                SELECT %(floor)s, '', 1, now(), now(), {columns}
+                FROM catalog_product WHERE company_id = %(origin)s AND active
+                ON CONFLICT (company_id, code) DO UPDATE SET {updates},
+                    version = catalog_product.version + 1, updated_at = now()
+                """,
+                {"floor": self.floor_company.pk, "origin": self.origin.pk},
+            )
+        self.figures.floor_s = time.monotonic() - started
+        self.figures.floor_rows = rows
+        self._step(f"floor: {rows:,} rows in {self.figures.floor_s:.2f} s = {self.figures.floor_rate:,.0f} rows/s")
+
+    # --- activation ------------------------------------------------------------------------
+
+    def _activate(self) -> None:
+        from sharing import services
+        from sharing.models import SharedRecord, SyncJob
+        from sharing.services import Permissions
+        from sharing.tasks import run_sync_job
+
+        self._step("activation: configure + activate + the job run inline (run_sync_job)")
+        everything = Permissions(can_create=True, can_update=True, can_delete=True)
+        started = time.monotonic()
+        # The job runs here, not in a worker: the enqueues are recorded and dropped, so
+        # nothing of this run is left in the queue.
+        with mock.patch("omieshare.lib.jobs.async_task") as enqueue:
+            share = services.share_configure(
+                origin=self.origin, registries=["party", "product"], origin_permissions=everything,
+                destinations=dict.fromkeys(self.destinations, everything),
+            )
+            job = services.share_activate(share=share, confirmed=True)
+            rss_before = _rss_mb()
+            job_started = time.monotonic()
+            run_sync_job(job.pk)
+            self.figures.activation_s = time.monotonic() - job_started
+            self.figures.activation_peak_mb = _rss_mb() - rss_before
+        self.figures.activation_total_s = time.monotonic() - started
+        self.share = share
+        job.refresh_from_db()
+        self.figures.job_counts = job.counts
+        if job.status != SyncJob.Status.DONE:
+            raise CommandError(f"activation job {job.pk} ended {job.status}: {job.errors[-3:]}")
+        enqueued = [c.args[0] for c in enqueue.call_args_list]
+        self.stdout.write(f"  enqueues recorded (not sent): {enqueued}")
+        for registry in ("party", "product"):
+            self.figures.shared_records[registry] = SharedRecord.objects.filter(
+                share=share, registry=registry).count()
+        self._verify_activation(share)
+        self._step(
+            f"activation: {self.figures.record_destinations:,} records×destinations in "
+            f"{self.figures.activation_s:.2f} s = {self.figures.activation_rate:,.0f}/s "
+            f"(job timings {job.counts.get('timings')})"
+        )
+
+    def _verify_activation(self, share) -> None:
+        """Every shared record linked in every member; creates/overwrites as previewed."""
+        expected = {"created": 0, "overwritten": 0}
+        for item in self.figures.plan:
+            expected["created"] += item.counts["create"]
+            expected["overwritten"] += item.counts["overwrite"] + item.counts["identical"]
+        counts = self.figures.job_counts
+        problems = []
+        for key, value in expected.items():
+            if counts.get(key) != value:
+                problems.append(f"{key}: job {counts.get(key)} vs preview {value}")
+        members = 1 + len(self.destinations)
+        unlinked = _scalar(
+            "SELECT count(*) FROM (SELECT sr.id FROM sharing_sharedrecord sr "
+            "LEFT JOIN sharing_recordlink l ON l.shared_record_id = sr.id WHERE sr.share_id = %s "
+            "GROUP BY sr.id HAVING count(l.id) <> %s) t",
+            [share.pk, members],
+        )
+        if unlinked:
+            problems.append(f"{unlinked} shared records not linked in all {members} members")
+        if problems:
+            raise CommandError("activation result is wrong: " + "; ".join(problems))
+
+    # --- propagation ---------------------------------------------------------------------
+
+    def _propagate(self, edits: int, poll: float) -> None:
+        from sharing.models import Change, RecordLink
+
+        self._step(f"propagation: starting manage.py qcluster (Q_POLL={poll})")
+        self.worker = Worker(poll, self.stdout)
+        self.worker.start()
+        members = [self.origin, *self.destinations]
+        shared_ids = list(
+            RecordLink.objects.filter(company=self.origin, registry="product",
+                                      shared_record__share=self.share)
+            .values_list("shared_record_id", flat=True)
+        )
+        warmup = 3
+        for i in range(warmup + edits):
+            if not self.worker.alive():
+                raise CommandError("the worker exited:\n" + self.worker.log_tail())
+            company = self.rng.choice(members)
+            shared_id = self.rng.choice(shared_ids)
+            local_id = RecordLink.objects.get(shared_record_id=shared_id, company=company).local_id
+            description = f"Bench edição {self.run_id} {i}"
+            price = Decimal(self.rng.randrange(100, 10_000_00)) / 100
+            started = time.monotonic()
+            catalog_services.product_update(
+                company=company, product_id=local_id,
+                data={"description": description, "price": price}, source="bench",
+            )
+            deadline = started + (120 if i < warmup else 30)
+            while True:
+                seen = _scalar(
+                    "SELECT count(*) FROM sharing_recordlink l JOIN catalog_product p "
+                    "ON p.id = l.local_id AND p.company_id = l.company_id "
+                    "WHERE l.shared_record_id = %s AND p.description = %s AND p.price = %s",
+                    [shared_id, description, price],
+                )
+                if seen == len(members):
+                    break
+                if time.monotonic() > deadline:
+                    change = Change.objects.filter(shared_record_id=shared_id).order_by("-version").first()
+                    raise CommandError(
+                        f"edit {i} not visible in all members after {deadline - started:.0f} s "
+                        f"({seen}/{len(members)}; change {change and change.status} "
+                        f"{change and change.last_error!r})\n{self.worker.log_tail()}"
+                    )
+                time.sleep(0.005)
+            if i >= warmup:
+                self.figures.latencies.append(time.monotonic() - started)
+            if (i + 1) % 50 == 0:
+                self._step(f"  {i + 1 - warmup} edits, p50 so far {statistics.median(self.figures.latencies):.3f} s")
+        pending = Change.objects.filter(share=self.share).exclude(status=Change.Status.APPLIED).count()
+        if pending:
+            # The poll saw the values; the change row is marked applied a moment later.
+            time.sleep(2)
+            pending = Change.objects.filter(share=self.share).exclude(status=Change.Status.APPLIED).count()
+        if pending:
+            raise CommandError(f"{pending} changes not marked applied after the edits")
+        self._step(f"propagation: p50 {self.figures.percentile(0.5):.3f} s, p99 {self.figures.percentile(0.99):.3f} s")
+
+    # --- cleanup ----------------------------------------------------------------------------
+
+    def _cleanup(self) -> None:
+        if not self.company_ids:
+            return
+        self._step("cleanup: deleting the benchmark's companies and everything hanging off them")
+        ids = self.company_ids
+        with transaction.atomic():
+            _sql("SET LOCAL synchronous_commit = off")
+            shares = "(SELECT DISTINCT share_id FROM sharing_sharemember WHERE company_id = ANY(%(ids)s))"
+            for table in ("sharing_auditentry", "sharing_change", "sharing_snapshot"):
+                _sql(f"DELETE FROM {table} WHERE share_id IN {shares}", {"ids": ids})
+            _sql(f"DELETE FROM sharing_recordlink WHERE shared_record_id IN "
+                 f"(SELECT id FROM sharing_sharedrecord WHERE share_id IN {shares})", {"ids": ids})
+            for table in ("sharing_sharedrecord", "sharing_syncjob"):
+                _sql(f"DELETE FROM {table} WHERE share_id IN {shares}", {"ids": ids})
+            share_ids = [r for (r,) in _rows(f"SELECT share_id FROM {shares} s(share_id)", {"ids": ids})]
+            _sql("DELETE FROM sharing_sharemember WHERE share_id = ANY(%(s)s)", {"s": share_ids})
+            _sql("DELETE FROM sharing_share WHERE id = ANY(%(s)s)", {"s": share_ids})
+            products = "(SELECT id FROM catalog_product WHERE company_id = ANY(%(ids)s))"
+            parties = "(SELECT id FROM catalog_party WHERE company_id = ANY(%(ids)s))"
+            _sql(f"DELETE FROM catalog_pricetableitem WHERE product_id IN {products}", {"ids": ids})
+            _sql(f"DELETE FROM catalog_product_suppliers WHERE product_id IN {products} "
+                 f"OR party_id IN {parties}", {"ids": ids})
+            _sql(f"DELETE FROM catalog_billofmaterialsitem WHERE product_id IN {products}", {"ids": ids})
+            _sql(f"DELETE FROM catalog_party_salespeople WHERE party_id IN {parties}", {"ids": ids})
+            for table in ("catalog_attachment", "catalog_stockbalance", "catalog_pricetable",
+                          "catalog_product", "catalog_productfamily", "catalog_party",
+                          "catalog_salesperson", "companies_membership"):
+                _sql(f"DELETE FROM {table} WHERE company_id = ANY(%(ids)s)", {"ids": ids})
+            _sql("DELETE FROM companies_company WHERE id = ANY(%(ids)s)", {"ids": ids})
+            _sql("DELETE FROM companies_companygroup WHERE id = %(g)s", {"g": self.group_id})
+        self.company_ids = []
+
+    # --- the report -------------------------------------------------------------------------
+
+    def _missed(self) -> list[str]:
+        f = self.figures
+        checks = {
+            "activation_s": f.activation_s <= TARGETS["activation_s"],
+            "ratio": f.ratio >= TARGETS["ratio"],
+            "preview_s": f.preview_s <= TARGETS["preview_s"],
+        }
+        if f.latencies:
+            checks["p50_s"] = f.percentile(0.5) <= TARGETS["p50_s"]
+            checks["p99_s"] = f.percentile(0.99) <= TARGETS["p99_s"]
+        if f.worker:
+            checks["worker_mb"] = f.worker["sum_peak_rss_mb"] <= TARGETS["worker_mb"]
+        return [name for name, ok in checks.items() if not ok]
+
+    def _report(self, *, partial: bool) -> None:
+        f = self.figures
+        missed = set(self._missed())
+
+        def verdict(name: str, measured: bool) -> str:
+            if not measured:
+                return "not measured"
+            return "MISSED" if name in missed else "ok"
+
+        scale = f"N={f.records:,}, D={f.destinations}"
+        w = f.worker
+        rows = [
+            ("Preview (plan of all destinations, both registries)", f"{f.preview_s:.2f} s",
+             f"< {TARGETS['preview_s']:.0f} s", verdict("preview_s", f.preview_s > 0)),
+            ("Activation (job wall time)", f"{f.activation_s:.2f} s",
+             f"< {TARGETS['activation_s']:.0f} s", verdict("activation_s", f.activation_s > 0)),
+            ("Activation throughput (records×destinations/s, parties + products)",
+             f"{f.activation_rate:,.0f}/s", "", ""),
+            ("Raw floor (product rows/s, one INSERT … SELECT … ON CONFLICT)",
+             f"{f.floor_rate:,.0f}/s ({f.floor_rows:,} rows in {f.floor_s:.2f} s)", "", ""),
+            ("Activation ÷ floor throughput", f"{f.ratio:.2f}", f"≥ {TARGETS['ratio']}",
+             verdict("ratio", f.floor_s > 0 and f.activation_s > 0)),
+            (f"Propagation latency p50 ({len(f.latencies)} edits)", f"{f.percentile(0.5):.3f} s",
+             f"< {TARGETS['p50_s']} s", verdict("p50_s", bool(f.latencies))),
+            ("Propagation latency p99", f"{f.percentile(0.99):.3f} s", f"< {TARGETS['p99_s']:.0f} s",
+             verdict("p99_s", bool(f.latencies))),
+            ("Worker peak memory (sum of per-process peak RSS)",
+             f"{w.get('sum_peak_rss_mb', 0):.0f} MB ({w.get('processes', 0)} processes)" if w else "-",
+             f"< {TARGETS['worker_mb']:.0f} MB", verdict("worker_mb", bool(w))),
+        ]
+        self.stdout.write("")
+        self.stdout.write(f"## bench_sharing — {scale}{' (INCOMPLETE: a step failed)' if partial else ''}")
+        self.stdout.write("")
+        self.stdout.write("| Measure | Result | Target | |")
+        self.stdout.write("|---|---|---|---|")
+        for row in rows:
+            self.stdout.write("| " + " | ".join(row) + " |")
+        self.stdout.write("")
+        if f.shared_records:
+            self.stdout.write(
+                f"Shared records: {f.shared_records.get('party', 0):,} clients/suppliers + "
+                f"{f.shared_records.get('product', 0):,} products, × {f.destinations} destinations = "
+                f"{f.record_destinations:,} records×destinations; job counts: "
+                f"created {f.job_counts.get('created')}, overwritten {f.job_counts.get('overwritten')}, "
+                f"conflicts {f.job_counts.get('conflicts')}. Configure + activate + job: "
+                f"{f.activation_total_s:.2f} s. Growth of this process's peak RSS during the job: "
+                f"{f.activation_peak_mb:.0f} MB."
+            )
+            self.stdout.write(
+                "The floor copies the origin's product rows only (plain columns; no family, suppliers, "
+                "structure, links, snapshots or audit) into a company with the same overlap as a "
+                "destination; activation's figure counts both registries, every destination, and "
+                "includes shared records, links, snapshots, references and audit."
+            )
+        if w:
+            self.stdout.write(
+                f"Worker: {w['processes']} processes; peak of the tree's summed RSS at one moment "
+                f"{w['concurrent_rss_mb']:.0f} MB, summed PSS {w['pss_mb']:.0f} MB "
+                "(forked workers share pages, so the per-process sum overstates real use)."
+            )
+        if f.latencies:
+            self.stdout.write(
+                f"Latency = product_update called in a random member → new values visible in every "
+                f"member (polled every 5 ms); min {min(f.latencies):.3f} s, max {max(f.latencies):.3f} s."
+            )
+        self.stdout.write(f"Setup (not measured): {f.setup_s:.1f} s.")
+
+
+def _rows(statement: str, params: dict[str, Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+def brazil_dv(body: str) -> str:
+    """Modulo-11 check digit of a numeric CNPJ body (weights 2…9 from the right)."""
+    total = sum(int(digit) * (2 + i % 8) for i, digit in enumerate(reversed(body)))
+    return "0" if total % 11 < 2 else str(11 - total % 11)
