@@ -87,25 +87,21 @@ def create_shared_records(share: Share, registry: str) -> int:
 def _fill_match(share: Share, registry: str, dest_id: int, lo: int, hi: int) -> None:
     table = "catalog_party" if registry == "party" else "catalog_product"
     key = "cnpj_cpf" if registry == "party" else "code"
+    params = {"dest": dest_id, "origin": share.origin_id, "share": share.pk, "registry": registry,
+              "lo": lo, "hi": hi}
     _execute(
         """
         CREATE TEMP TABLE act_match (
             sr_id bigint PRIMARY KEY, origin_id bigint NOT NULL, dest_id bigint,
             version integer NOT NULL, created boolean NOT NULL DEFAULT false,
-            conflict boolean NOT NULL DEFAULT false
+            conflict boolean NOT NULL DEFAULT false, match_key varchar(60) NOT NULL
         ) ON COMMIT DROP
         """
     )
     _execute(
-        f"""
-        INSERT INTO act_match (sr_id, origin_id, dest_id, version)
-        SELECT sr.id, ol.local_id,
-               (SELECT d.id FROM {table} d
-                WHERE d.company_id = %(dest)s AND d.{key} = sr.match_key
-                  AND NOT EXISTS (SELECT 1 FROM sharing_recordlink x WHERE x.company_id = %(dest)s
-                                  AND x.registry = %(registry)s AND x.local_id = d.id)
-                ORDER BY d.active DESC, d.id LIMIT 1),
-               ol.applied_version
+        """
+        INSERT INTO act_match (sr_id, origin_id, version, match_key)
+        SELECT sr.id, ol.local_id, ol.applied_version, sr.match_key
         FROM sharing_sharedrecord sr
         JOIN sharing_recordlink ol ON ol.shared_record_id = sr.id AND ol.company_id = %(origin)s
         WHERE sr.share_id = %(share)s AND sr.registry = %(registry)s
@@ -113,9 +109,29 @@ def _fill_match(share: Share, registry: str, dest_id: int, lo: int, hi: int) -> 
           AND NOT EXISTS (SELECT 1 FROM sharing_recordlink l
                           WHERE l.shared_record_id = sr.id AND l.company_id = %(dest)s)
         """,
-        {"dest": dest_id, "origin": share.origin_id, "share": share.pk, "registry": registry,
-         "lo": lo, "hi": hi},
+        params,
     )
+    # Temp tables get no statistics from autovacuum: without these, every join with the
+    # chunk below was planned for a handful of rows.
+    _execute("ANALYZE act_match")
+    # The destination row each key overwrites: the active one first, then the oldest,
+    # among rows no shared record is linked to yet — all keys of the chunk in one join.
+    _execute(
+        f"""
+        UPDATE act_match m SET dest_id = c.id
+        FROM (
+            SELECT DISTINCT ON (d.{key}) d.{key} AS match_key, d.id
+            FROM act_match k JOIN {table} d ON d.company_id = %(dest)s AND d.{key} = k.match_key
+            WHERE NOT EXISTS (SELECT 1 FROM sharing_recordlink x WHERE x.company_id = %(dest)s
+                              AND x.registry = %(registry)s AND x.local_id = d.id)
+            ORDER BY d.{key}, d.active DESC, d.id
+        ) c
+        WHERE c.match_key = m.match_key
+        """,
+        params,
+    )
+    # Again with dest_id filled in: the snapshot, copy and link steps join on it.
+    _execute("ANALYZE act_match")
 
 
 def _snapshot_matched(share: Share, job: SyncJob, registry: str, dest_id: int) -> None:
