@@ -168,6 +168,30 @@ def _scalar(statement: str, params: dict[str, Any] | list[Any] | None = None) ->
         return row[0] if row else None
 
 
+class StatementProfile:
+    """--profile: total time per statement (by its first words), to see what to tune."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, list[float]] = {}
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.monotonic()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            key = " ".join(sql.split())[:110]
+            entry = self.totals.setdefault(key, [0.0, 0])
+            entry[0] += time.monotonic() - started
+            entry[1] += 1
+
+    def report(self, stdout, title: str, top: int = 25) -> None:
+        total = sum(t for t, _ in self.totals.values())
+        stdout.write(f"  --profile {title}: {total:.2f} s in SQL statements (commits not included)")
+        for key, (seconds, count) in sorted(self.totals.items(), key=lambda kv: -kv[1][0])[:top]:
+            stdout.write(f"    {seconds:8.3f} s {count:5d}×  {key}")
+        self.totals.clear()
+
+
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -310,12 +334,18 @@ class Command(BaseCommand):
         parser.add_argument("--setup-only", action="store_true",
                             help="só gerar os dados e mantê-los (para perfilar a prévia e a ativação)")
         parser.add_argument("--strict", action="store_true", help="sair com erro se uma meta não for atingida")
+        parser.add_argument("--profile", action="store_true", help="tempo por comando SQL na prévia e na ativação")
+        parser.add_argument("--purge", action="store_true",
+                            help="só apagar as empresas de execuções anteriores mantidas (--keep) ou interrompidas")
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
             raise CommandError("bench_sharing precisa de PostgreSQL (DATABASE_URL=postgresql://…).")
         global TRACE
         TRACE = options["verbosity"] >= 3
+        if options["purge"]:
+            self._purge()
+            return
         n, d = options["records"], options["destinations"]
         if n < 100 or d < 1:
             raise CommandError("Use --records >= 100 e --destinations >= 1.")
@@ -325,6 +355,7 @@ class Command(BaseCommand):
         self.company_ids: list[int] = []
         self.group_id: int | None = None
         self.worker: Worker | None = None
+        self.profile = StatementProfile() if options["profile"] else None
         failed: BaseException | None = None
         try:
             self._setup(n, d)
@@ -361,6 +392,9 @@ class Command(BaseCommand):
             raise CommandError(f"benchmark failed: {failed.__class__.__name__}: {failed}") from failed
         if options["strict"] and self._missed():
             raise CommandError("targets missed: " + ", ".join(self._missed()))
+
+    def _profiled(self):
+        return connection.execute_wrapper(self.profile) if self.profile else contextlib.nullcontext()
 
     # --- setup ---------------------------------------------------------------------------
 
@@ -547,9 +581,12 @@ class Command(BaseCommand):
 
         self._step("preview (sharing.planner.plan, every destination, both registries)")
         started = time.monotonic()
-        self.figures.plan = plan(origin=self.origin, destinations=self.destinations,
-                                 registries=["party", "product"])
+        with self._profiled():
+                self.figures.plan = plan(origin=self.origin, destinations=self.destinations,
+                                         registries=["party", "product"])
         self.figures.preview_s = time.monotonic() - started
+        if self.profile:
+            self.profile.report(self.stdout, "preview")
         for item in self.figures.plan:
             self.stdout.write(f"  {item.company.display_name} {item.registry:8} {item.counts}")
         self._step(f"preview done in {self.figures.preview_s:.2f} s")
@@ -600,10 +637,13 @@ class Command(BaseCommand):
             job = services.share_activate(share=share, confirmed=True)
             rss_before = _rss_mb()
             job_started = time.monotonic()
-            run_sync_job(job.pk)
+            with self._profiled():
+                run_sync_job(job.pk)
             self.figures.activation_s = time.monotonic() - job_started
             self.figures.activation_peak_mb = _rss_mb() - rss_before
         self.figures.activation_total_s = time.monotonic() - started
+        if self.profile:
+            self.profile.report(self.stdout, "activation")
         self.share = share
         job.refresh_from_db()
         self.figures.job_counts = job.counts
@@ -705,8 +745,18 @@ class Command(BaseCommand):
 
     # --- cleanup ----------------------------------------------------------------------------
 
+    def _purge(self) -> None:
+        from companies.models import CompanyGroup
+
+        groups = CompanyGroup.objects.filter(name__regex=r"^Bench compartilhamento [0-9a-f]{8}$")
+        for group in groups:
+            self.group_id = group.pk
+            self.company_ids = list(Company.objects.filter(group=group).values_list("pk", flat=True))
+            self._cleanup()
+            self.stdout.write(f"purged {group.name}")
+
     def _cleanup(self) -> None:
-        if not self.company_ids:
+        if self.group_id is None:
             return
         self._step("cleanup: deleting the benchmark's companies and everything hanging off them")
         ids = self.company_ids
@@ -725,8 +775,8 @@ class Command(BaseCommand):
             products = "(SELECT id FROM catalog_product WHERE company_id = ANY(%(ids)s))"
             parties = "(SELECT id FROM catalog_party WHERE company_id = ANY(%(ids)s))"
             _sql(f"DELETE FROM catalog_pricetableitem WHERE product_id IN {products}", {"ids": ids})
-            _sql(f"DELETE FROM catalog_product_suppliers WHERE product_id IN {products} "
-                 f"OR party_id IN {parties}", {"ids": ids})
+            _sql(f"DELETE FROM catalog_product_suppliers WHERE product_id IN {products}", {"ids": ids})
+            _sql(f"DELETE FROM catalog_product_suppliers WHERE party_id IN {parties}", {"ids": ids})
             _sql(f"DELETE FROM catalog_billofmaterialsitem WHERE product_id IN {products}", {"ids": ids})
             _sql(f"DELETE FROM catalog_party_salespeople WHERE party_id IN {parties}", {"ids": ids})
             for table in ("catalog_attachment", "catalog_stockbalance", "catalog_pricetable",
@@ -736,6 +786,7 @@ class Command(BaseCommand):
             _sql("DELETE FROM companies_company WHERE id = ANY(%(ids)s)", {"ids": ids})
             _sql("DELETE FROM companies_companygroup WHERE id = %(g)s", {"g": self.group_id})
         self.company_ids = []
+        self.group_id = None
 
     # --- the report -------------------------------------------------------------------------
 
