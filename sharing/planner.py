@@ -40,17 +40,57 @@ class _Rollback(Exception):
     pass
 
 
-def _load(name: str, registry: str, company_id: int, *, only_active: bool) -> None:
+def _load(name: str, registry: str, company_id: int, *, only_active: bool, keys_only: bool = False,
+          keys_in: str | None = None) -> None:
+    """A temp table of one company's canonical rows, one per key (the lowest id).
+
+    `keys_only` leaves the values out (PostgreSQL then skips building them and the joins
+    behind the references); `keys_in` keeps only keys present in that table.
+    """
     where = "AND p.active" if only_active else ""
+    if keys_in:
+        key = "p.cnpj_cpf" if registry == "party" else "p.code"
+        where += f" AND {key} IN (SELECT match_key FROM {keys_in})"
+    columns = "c.match_key, c.local_id" if keys_only else "c.*"
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
         cursor.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT DISTINCT ON (c.match_key) c.* "
+            f"CREATE TEMP TABLE {name} AS SELECT DISTINCT ON (c.match_key) {columns} "
             f"FROM ({canonical_sql(registry, where)}) c ORDER BY c.match_key, c.local_id",
             {"company_id": company_id},
         )
+        if keys_only:
+            cursor.execute(f"ALTER TABLE {name} ADD COLUMN values jsonb")
         cursor.execute(f"CREATE UNIQUE INDEX ON {name} (match_key)")
-        cursor.execute(f"ANALYZE {name}")
+        # Only the key is ever filtered or joined on; statistics on the jsonb values
+        # would cost more than the rest of the preview.
+        cursor.execute(f"ANALYZE {name} (match_key, local_id)")
+
+
+def _fill_origin_values(registry: str, origin_id: int) -> None:
+    """Canonical values of the origin rows the current destination also holds, computed
+    once per row however many destinations hold it (the others are only counted)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS plan_need")
+        cursor.execute(
+            "CREATE TEMP TABLE plan_need AS SELECT o.local_id FROM plan_origin o "
+            "JOIN plan_dest d USING (match_key) WHERE o.values IS NULL"
+        )
+        # Without this the planner guesses a few dozen rows and reruns the reference
+        # aggregates once per row (minutes).
+        cursor.execute("ANALYZE plan_need")
+        canonical = canonical_sql(registry, "AND p.id IN (SELECT local_id FROM plan_need)")
+        cursor.execute(
+            f"UPDATE plan_origin o SET values = c.values FROM ({canonical}) c WHERE c.local_id = o.local_id",
+            {"company_id": origin_id},
+        )
+
+
+def _session_settings() -> None:
+    # The sorts behind DISTINCT ON and the reference aggregates spill to disk with the
+    # default 4 MB at 100,000 rows; SET LOCAL ends with the (rolled back) transaction.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
 def _one(sql: str, params: dict[str, Any]) -> int:
@@ -66,18 +106,26 @@ def _diff_condition(registry: str) -> str:
     )
 
 
-def _count_registry(registry: str, origin_id: int, dest: Company) -> dict[str, int]:
-    _load("plan_dest", registry, dest.pk, only_active=False)
+def _count_registry(registry: str, origin_id: int, dest: Company, skipped: int) -> dict[str, int]:
+    # Only the destination rows whose key the origin also has are compared value by value.
+    _load("plan_dest", registry, dest.pk, only_active=False, keys_in="plan_origin")
+    _fill_origin_values(registry, origin_id)
     params = {"origin": origin_id, "dest": dest.pk}
     differs = _diff_condition(registry)
-    counts = {
-        "create": _one("SELECT count(*) FROM plan_origin o LEFT JOIN plan_dest d USING (match_key) "
-                       "WHERE d.match_key IS NULL", params),
-        "overwrite": _one(f"SELECT count(*) FROM plan_origin o JOIN plan_dest d USING (match_key) "
-                          f"WHERE {differs} OR NOT (d.values->>'active')::boolean", params),
-        "identical": _one(f"SELECT count(*) FROM plan_origin o JOIN plan_dest d USING (match_key) "
-                          f"WHERE NOT ({differs}) AND (d.values->>'active')::boolean", params),
-    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT count(*) FILTER (WHERE d.match_key IS NULL),
+                   count(*) FILTER (WHERE d.match_key IS NOT NULL
+                                    AND ({differs} OR NOT (d.values->>'active')::boolean)),
+                   count(*) FILTER (WHERE d.match_key IS NOT NULL
+                                    AND NOT ({differs}) AND (d.values->>'active')::boolean)
+            FROM plan_origin o LEFT JOIN plan_dest d USING (match_key)
+            """,
+            params,
+        )
+        create, overwrite, identical = cursor.fetchone()
+    counts = {"create": create, "overwrite": overwrite, "identical": identical}
     table = "catalog_party" if registry == "party" else "catalog_product"
     counts["destination_only"] = _one(
         f"SELECT count(*) FROM {table} p WHERE p.company_id = %(dest)s AND p.active AND "
@@ -87,18 +135,15 @@ def _count_registry(registry: str, origin_id: int, dest: Company) -> dict[str, i
         params,
     )
     if registry == "party":
-        counts["skipped"] = _one(
-            "SELECT count(*) FROM catalog_party WHERE company_id = %(origin)s AND active AND cnpj_cpf = ''", params
-        )
-        # Same name (case, accents of punctuation and spacing folded) under another document.
+        counts["skipped"] = skipped
+        # Same name (case, accents of punctuation and spacing folded) under another document;
+        # the origin's folded names are computed once, in plan_names.
         counts["duplicates"] = _one(
             """
-            SELECT count(DISTINCT o.id) FROM catalog_party o JOIN catalog_party d
-              ON d.company_id = %(dest)s
-             AND lower(regexp_replace(d.legal_name, '[^[:alnum:]]', '', 'g'))
-               = lower(regexp_replace(o.legal_name, '[^[:alnum:]]', '', 'g'))
-             AND d.cnpj_cpf <> o.cnpj_cpf
-            WHERE o.company_id = %(origin)s AND o.active AND o.cnpj_cpf <> ''
+            SELECT count(DISTINCT o.id) FROM plan_names o JOIN (
+                SELECT lower(regexp_replace(d.legal_name, '[^[:alnum:]]', '', 'g')) AS name_key, d.cnpj_cpf
+                FROM catalog_party d WHERE d.company_id = %(dest)s
+            ) d ON d.name_key = o.name_key AND d.cnpj_cpf <> o.cnpj_cpf
             """,
             params,
         )
@@ -107,13 +152,28 @@ def _count_registry(registry: str, origin_id: int, dest: Company) -> dict[str, i
         counts["skipped"] = 0
         duplicates_sql = """
             SELECT count(DISTINCT o.match_key) FROM plan_origin o
-            JOIN catalog_product d ON d.company_id = %(dest)s AND d.ean = o.values->>'ean'
+            JOIN catalog_product op ON op.id = o.local_id
+            JOIN catalog_product d ON d.company_id = %(dest)s AND d.ean = op.ean
                                    AND d.code <> o.match_key
-            WHERE o.values->>'ean' <> ''
+            WHERE op.ean <> ''
         """
         counts["duplicates"] = _one(duplicates_sql, params)
         counts["conflicts"] = counts["duplicates"] if dest.enforce_unique_records else 0
     return counts
+
+
+def _load_origin_names(origin_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS plan_names")
+        cursor.execute(
+            """
+            CREATE TEMP TABLE plan_names AS
+            SELECT o.id, o.cnpj_cpf, lower(regexp_replace(o.legal_name, '[^[:alnum:]]', '', 'g')) AS name_key
+            FROM catalog_party o WHERE o.company_id = %(origin)s AND o.active AND o.cnpj_cpf <> ''
+            """,
+            {"origin": origin_id},
+        )
+        cursor.execute("ANALYZE plan_names")
 
 
 def plan(*, origin: Company, destinations: list[Company], registries: list[str]) -> list[DestinationPlan]:
@@ -122,10 +182,20 @@ def plan(*, origin: Company, destinations: list[Company], registries: list[str])
     plans: list[DestinationPlan] = []
     try:
         with transaction.atomic():
+            _session_settings()
             for registry in registries:
-                _load("plan_origin", registry, origin.pk, only_active=True)
+                # The origin's keys now; its values only for keys a destination also holds.
+                _load("plan_origin", registry, origin.pk, only_active=True, keys_only=True)
+                skipped = 0
+                if registry == "party":
+                    _load_origin_names(origin.pk)
+                    skipped = _one(
+                        "SELECT count(*) FROM catalog_party WHERE company_id = %(origin)s AND active "
+                        "AND cnpj_cpf = ''",
+                        {"origin": origin.pk},
+                    )
                 for dest in destinations:
-                    plans.append(DestinationPlan(dest, registry, _count_registry(registry, origin.pk, dest)))
+                    plans.append(DestinationPlan(dest, registry, _count_registry(registry, origin.pk, dest, skipped)))
             raise _Rollback
     except _Rollback:
         pass
@@ -139,6 +209,7 @@ def plan_rows(
     rows: list[dict[str, Any]] = []
     try:
         with transaction.atomic():
+            _session_settings()
             _load("plan_origin", registry, origin.pk, only_active=True)
             _load("plan_dest", registry, dest.pk, only_active=False)
             differs = _diff_condition(registry)
