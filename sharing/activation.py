@@ -169,9 +169,7 @@ def _copy_parties(share_id: int, dest_id: int) -> None:
             RETURNING id, cnpj_cpf
         )
         UPDATE act_match m SET dest_id = inserted.id, created = true
-        FROM inserted JOIN sharing_sharedrecord sr
-             ON sr.share_id = %(share)s AND sr.registry = 'party' AND sr.match_key = inserted.cnpj_cpf
-        WHERE m.sr_id = sr.id
+        FROM inserted WHERE m.match_key = inserted.cnpj_cpf AND m.dest_id IS NULL
         """,
         {"dest": dest_id, "share": share_id},
     )
@@ -273,9 +271,7 @@ def _copy_products(share_id: int, dest_id: int) -> None:
             RETURNING id, code
         )
         UPDATE act_match m SET dest_id = inserted.id, created = true
-        FROM inserted JOIN sharing_sharedrecord sr
-             ON sr.share_id = %(share)s AND sr.registry = 'product' AND sr.match_key = inserted.code
-        WHERE m.sr_id = sr.id
+        FROM inserted WHERE m.match_key = inserted.code AND m.dest_id IS NULL
         """,
         {"dest": dest_id, "share": share_id},
     )
