@@ -13,8 +13,11 @@ relations pass (suppliers and structures, whose components may sit in any chunk)
 
 from __future__ import annotations
 
+import copy
 import os
+import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +32,9 @@ from sharing.models import AuditEntry, Share, SharedRecord, ShareMember, SyncJob
 # at 100,000 records. The environment may lower it: the crash test does, to kill a worker
 # between chunks of a small activation.
 CHUNK_SIZE = int(os.environ.get("OMIESHARE_ACTIVATION_CHUNK", "50000"))
+# Destinations copied side by side, each by its own thread and database connection
+# (only when the job runs outside a caller's transaction, as it does in a worker).
+ACTIVATION_THREADS = int(os.environ.get("OMIESHARE_ACTIVATION_THREADS", "2"))
 LEASE = timedelta(minutes=3)
 MAX_LISTED_ERRORS = 100
 
@@ -439,6 +445,169 @@ def _renew(job: SyncJob, *, release: bool = False, **fields: Any) -> None:
         setattr(job, name, value)
 
 
+class _Progress:
+    """The job's cursor, counts and errors, shared by the threads that copy destinations
+    side by side. A chunk's transaction writes the job row with its own step's progress on
+    top of what the other steps have committed, and holds the lock until it has committed:
+    no thread ever saves another's uncommitted (or rolled back) chunk as done."""
+
+    def __init__(self, job: SyncJob, timings: dict[str, Any]) -> None:
+        self.job = job
+        self.lock = threading.Lock()
+        self.cursor: dict[str, Any] = dict(job.params.get("cursor", {}))
+        self.counts = {key: job.counts.get(key, 0) for key in ("created", "overwritten", "conflicts")}
+        # each destination's own figures, for its audit
+        self.by_company: dict[str, dict[str, int]] = copy.deepcopy(job.counts.get("by_company", {}))
+        self.errors: list[str] = list(job.errors)
+        self.timings = timings
+        self.done = job.done
+        self.failed = threading.Event()
+        self.parties_done: dict[int, threading.Event] = {}
+
+    def _state(self) -> tuple:
+        return (copy.deepcopy(self.cursor), dict(self.counts), copy.deepcopy(self.by_company),
+                list(self.errors), dict(self.timings), self.done)
+
+    def _restore(self, state: tuple) -> None:
+        self.cursor, self.counts, self.by_company, errors, timings, self.done = state
+        self.errors[:] = errors
+        self.timings.clear()
+        self.timings.update(timings)
+
+    def save(self) -> None:
+        _renew(self.job, done=self.done,
+               counts={**self.counts, "timings": self.timings, "by_company": self.by_company},
+               errors=self.errors, params={**self.job.params, "cursor": self.cursor})
+
+    def commit(self, work: Callable[[], Callable[[], None]]) -> None:
+        """Run `work` in a bulk transaction; the function it returns records its progress,
+        which is saved and committed under the lock (and forgotten if the commit fails)."""
+        before = None
+        try:
+            with transaction.atomic():
+                _bulk_session_settings()
+                record = work()
+                self.lock.acquire()
+                before = self._state()
+                record()
+                self.save()
+        except BaseException:
+            if before is not None:
+                self._restore(before)
+            raise
+        finally:
+            if before is not None:
+                self.lock.release()
+
+
+def _copy_step(share: Share, job: SyncJob, dest: ShareMember, registry: str, progress: _Progress) -> None:
+    """Copy one registry into one destination, chunk by chunk, resuming at its cursor."""
+    step = f"{dest.pk}:{registry}"
+    done_up_to = progress.cursor.get(step, 0)
+    if done_up_to == "done":
+        if registry == "party":
+            progress.parties_done.setdefault(dest.pk, threading.Event()).set()
+        return
+    t0 = time.monotonic()
+    chunks_here = 0
+    for lo, hi in _chunk_bounds(share, registry):
+        if hi <= done_up_to:
+            continue
+        if progress.failed.is_set():
+            raise _Aborted
+        if chunks_here < 2:
+            # The destination's links go from none to the whole registry during this step;
+            # the first two chunks are when the planner's picture of them is most wrong
+            # (see _refresh_statistics).
+            _refresh_statistics("sharing_recordlink")
+        chunks_here += 1
+        start = max(lo, done_up_to)
+
+        def work(lo=start, hi=hi):
+            result = copy_chunk(share, job, registry, dest.company_id, lo, hi)
+            in_range = _count_in_range(share, registry, lo, hi)
+
+            def record():
+                mine = progress.by_company.setdefault(str(dest.company_id), dict.fromkeys(progress.counts, 0))
+                for key in progress.counts:
+                    progress.counts[key] += result[key]
+                    mine[key] += result[key]
+                for match_key in result["conflict_keys"]:
+                    if len(progress.errors) < MAX_LISTED_ERRORS:
+                        progress.errors.append(
+                            f"{dest.company.display_name}: produto {match_key} não copiado — o EAN "
+                            "já existe nesta empresa em outro código (validação de unicidade ativada)."
+                        )
+                progress.cursor[step] = hi
+                progress.done += in_range
+
+            return record
+
+        progress.commit(work)
+    if registry == "product" and "party" in share.registries:
+        # Suppliers are found among this destination's clients/suppliers: wait for them.
+        parties = progress.parties_done.setdefault(dest.pk, threading.Event())
+        while not parties.wait(0.5):
+            if progress.failed.is_set():
+                raise _Aborted
+
+    def finish():
+        if registry == "product":
+            copy_product_relations(share, dest.company_id)
+
+        def record():
+            progress.cursor[step] = "done"
+            progress.timings[f"{dest.company_id}:{registry}_s"] = round(time.monotonic() - t0, 3)
+
+        return record
+
+    progress.commit(finish)
+    if registry == "party":
+        progress.parties_done.setdefault(dest.pk, threading.Event()).set()
+
+
+class _Aborted(Exception):
+    """Another thread of the same activation failed; this one stops between chunks."""
+
+
+def _run_steps_in_threads(share: Share, job: SyncJob, steps: list[tuple[ShareMember, str]],
+                          registries: list[str], progress: _Progress, threads: int) -> None:
+    """Copy destinations side by side, each thread with its own database connection. The
+    copy is write-bound inside PostgreSQL, so two connections use two cores (measured
+    1.6x on two destinations); each step is still processed chunk by chunk, in order."""
+    for dest, _registry in steps:
+        event = progress.parties_done.setdefault(dest.pk, threading.Event())
+        if "party" not in registries:
+            event.set()
+    pending = list(steps)
+    errors: list[BaseException] = []
+    take = threading.Lock()
+
+    def run() -> None:
+        try:
+            while not progress.failed.is_set():
+                with take:
+                    if not pending:
+                        return
+                    dest, registry = pending.pop(0)
+                _copy_step(share, job, dest, registry, progress)
+        except _Aborted:
+            pass
+        except BaseException as error:  # noqa: BLE001 — re-raised in the job's own thread
+            errors.append(error)
+            progress.failed.set()
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=run, name=f"activation-{job.pk}-{n}") for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise errors[0]
+
+
 def run_activation(job: SyncJob) -> None:
     """Run (or resume) an activation job to the end. The caller has claimed the job."""
     share = Share.objects.select_related("origin").get(pk=job.share_id)
@@ -462,52 +631,18 @@ def run_activation(job: SyncJob) -> None:
     _refresh_statistics("sharing_sharedrecord", "sharing_recordlink")
     timings.setdefault("shared_records_s", round(time.monotonic() - started, 3))
 
-    cursor = job.params.get("cursor", {})
-    counts = {key: job.counts.get(key, 0) for key in ("created", "overwritten", "conflicts")}
-    by_company = dict(job.counts.get("by_company", {}))  # each destination's own figures, for its audit
-    errors = list(job.errors)
-    for dest in destinations:
-        for registry in registries:
-            step = f"{dest.pk}:{registry}"
-            done_up_to = cursor.get(step, 0)
-            if done_up_to == "done":
-                continue
-            t0 = time.monotonic()
-            chunks_here = 0
-            for lo, hi in _chunk_bounds(share, registry):
-                if hi <= done_up_to:
-                    continue
-                if chunks_here < 2:
-                    # The destination's links go from none to the whole registry during
-                    # this step; the first two chunks are when the planner's picture of
-                    # them is most wrong (see _refresh_statistics).
-                    _refresh_statistics("sharing_recordlink")
-                chunks_here += 1
-                with transaction.atomic():
-                    _bulk_session_settings()
-                    result = copy_chunk(share, job, registry, dest.company_id, max(lo, done_up_to), hi)
-                    mine = by_company.setdefault(str(dest.company_id), dict.fromkeys(counts, 0))
-                    for key in counts:
-                        counts[key] += result[key]
-                        mine[key] += result[key]
-                    for match_key in result["conflict_keys"]:
-                        if len(errors) < MAX_LISTED_ERRORS:
-                            errors.append(
-                                f"{dest.company.display_name}: produto {match_key} não copiado — o EAN "
-                                "já existe nesta empresa em outro código (validação de unicidade ativada)."
-                            )
-                    cursor[step] = hi
-                    done = job.done + _count_in_range(share, registry, max(lo, done_up_to), hi)
-                    _renew(job, done=done, counts={**counts, "timings": timings, "by_company": by_company},
-                           errors=errors,
-                           params={**job.params, "cursor": cursor})
-            with transaction.atomic():
-                _bulk_session_settings()
-                if registry == "product":
-                    copy_product_relations(share, dest.company_id)
-                cursor[step] = "done"
-                _renew(job, params={**job.params, "cursor": cursor})
-            timings[f"{dest.company_id}:{registry}_s"] = round(time.monotonic() - t0, 3)
+    progress = _Progress(job, timings)
+    # Every destination's clients/suppliers first, then the products: the product step
+    # of a destination ends with its suppliers, which point at its clients/suppliers.
+    steps = [(dest, registry) for registry in registries for dest in destinations]
+    threads = min(ACTIVATION_THREADS, len(steps))
+    if threads > 1 and not connection.in_atomic_block:
+        _run_steps_in_threads(share, job, steps, registries, progress, threads)
+    else:
+        # Inside a caller's transaction (the tests) other connections would not see it.
+        for dest, registry in steps:
+            _copy_step(share, job, dest, registry, progress)
+    counts, by_company, errors = progress.counts, progress.by_company, progress.errors
 
     with transaction.atomic():
         now = timezone.now()
