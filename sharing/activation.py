@@ -566,6 +566,34 @@ def _copy_step(share: Share, job: SyncJob, dest: ShareMember, registry: str, pro
         progress.parties_done.setdefault(dest.pk, threading.Event()).set()
 
 
+def _create_shared_records_now(share: Share, registry: str) -> None:
+    with transaction.atomic():
+        _bulk_session_settings()
+        create_shared_records(share, registry)
+
+
+def _in_threads(job: SyncJob, tasks: list[Callable[[], None]]) -> None:
+    """Run independent tasks at once, each in its own thread and database connection."""
+    errors: list[BaseException] = []
+
+    def run(task: Callable[[], None]) -> None:
+        try:
+            task()
+        except BaseException as error:  # noqa: BLE001 — re-raised in the job's own thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=run, args=(task,), name=f"activation-{job.pk}-{n}")
+               for n, task in enumerate(tasks)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise errors[0]
+
+
 class _Aborted(Exception):
     """Another thread of the same activation failed; this one stops between chunks."""
 
@@ -619,10 +647,16 @@ def run_activation(job: SyncJob) -> None:
     timings = dict(job.counts.get("timings", {}))
 
     started = time.monotonic()
+    parallel = ACTIVATION_THREADS > 1 and not connection.in_atomic_block
+    if parallel and len(registries) > 1:
+        # One registry per thread and transaction (each is idempotent on its own).
+        _in_threads(job, [lambda registry=registry: _create_shared_records_now(share, registry)
+                          for registry in registries])
     with transaction.atomic():
         _bulk_session_settings()
-        for registry in registries:
-            create_shared_records(share, registry)
+        if not parallel or len(registries) == 1:
+            for registry in registries:
+                create_shared_records(share, registry)
         totals = {
             r: SharedRecord.objects.filter(share=share, registry=r).count() for r in registries
         }
