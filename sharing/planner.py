@@ -9,6 +9,8 @@ any table that outlives the transaction, and the caller's transaction is rolled 
 from __future__ import annotations
 
 import json
+import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,9 @@ from django.db import connection, transaction
 
 from companies.models import Company
 from sharing.canonical import SHARED_FIELDS, canonical_sql, require_postgresql
+
+# Registries previewed side by side (threads with their own connections); 1 turns it off.
+PREVIEW_THREADS = int(os.environ.get("OMIESHARE_PREVIEW_THREADS", "2"))
 
 CATEGORIES = ("create", "overwrite", "identical", "destination_only", "skipped", "duplicates", "conflicts")
 CATEGORY_LABELS = {
@@ -179,23 +184,49 @@ def _load_origin_names(origin_id: int) -> None:
 def plan(*, origin: Company, destinations: list[Company], registries: list[str]) -> list[DestinationPlan]:
     """Counts per destination and registry. Writes nothing."""
     require_postgresql()
+    if PREVIEW_THREADS > 1 and len(registries) > 1 and not connection.in_atomic_block:
+        # The registries are independent: each in its own thread, connection and (rolled
+        # back) transaction, so the preview uses two cores. Inside a caller's transaction
+        # (the tests) other connections would not see it: one after the other.
+        results: dict[str, list[DestinationPlan]] = {}
+        errors: list[BaseException] = []
+
+        def run(registry: str) -> None:
+            try:
+                results[registry] = _plan_registry(origin, destinations, registry)
+            except BaseException as error:  # noqa: BLE001 — re-raised in the caller's thread
+                errors.append(error)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=(registry,)) for registry in registries]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return [item for registry in registries for item in results[registry]]
+    return [item for registry in registries for item in _plan_registry(origin, destinations, registry)]
+
+
+def _plan_registry(origin: Company, destinations: list[Company], registry: str) -> list[DestinationPlan]:
     plans: list[DestinationPlan] = []
     try:
         with transaction.atomic():
             _session_settings()
-            for registry in registries:
-                # The origin's keys now; its values only for keys a destination also holds.
-                _load("plan_origin", registry, origin.pk, only_active=True, keys_only=True)
-                skipped = 0
-                if registry == "party":
-                    _load_origin_names(origin.pk)
-                    skipped = _one(
-                        "SELECT count(*) FROM catalog_party WHERE company_id = %(origin)s AND active "
-                        "AND cnpj_cpf = ''",
-                        {"origin": origin.pk},
-                    )
-                for dest in destinations:
-                    plans.append(DestinationPlan(dest, registry, _count_registry(registry, origin.pk, dest, skipped)))
+            # The origin's keys now; its values only for keys a destination also holds.
+            _load("plan_origin", registry, origin.pk, only_active=True, keys_only=True)
+            skipped = 0
+            if registry == "party":
+                _load_origin_names(origin.pk)
+                skipped = _one(
+                    "SELECT count(*) FROM catalog_party WHERE company_id = %(origin)s AND active "
+                    "AND cnpj_cpf = ''",
+                    {"origin": origin.pk},
+                )
+            for dest in destinations:
+                plans.append(DestinationPlan(dest, registry, _count_registry(registry, origin.pk, dest, skipped)))
             raise _Rollback
     except _Rollback:
         pass
