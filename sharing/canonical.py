@@ -37,22 +37,39 @@ PLAIN_FIELDS = {
                 "cest", "characteristics", "active"),
 }
 
+# Each shared field and the SQL that computes it from a row `p` of the registry's table
+# and the joins in _FROM below; both forms of the query are built from these lists.
+_EXPRESSIONS = {
+    "party": (
+        ("cnpj_cpf", "p.cnpj_cpf"), ("person_type", "p.person_type"),
+        ("legal_name", "p.legal_name"), ("trade_name", "p.trade_name"), ("street", "p.street"),
+        ("number", "p.number"), ("complement", "p.complement"), ("district", "p.district"),
+        ("city", "p.city"), ("state", "p.state"), ("cep", "p.cep"),
+        ("country_code", "p.country_code"), ("phone_ddd", "p.phone_ddd"),
+        ("phone_number", "p.phone_number"), ("email", "p.email"),
+        ("characteristics", "p.characteristics"), ("active", "p.active"),
+        ("salespeople", "COALESCE(salespeople.value, '[]'::jsonb)"),
+        ("attachments", "COALESCE(attachments.value, '[]'::jsonb)"),
+    ),
+    "product": (
+        ("code", "p.code"), ("description", "p.description"), ("unit", "p.unit"),
+        ("ncm", "p.ncm"), ("ean", "p.ean"), ("price", "p.price::text"), ("origin", "p.origin"),
+        ("item_type", "p.item_type"), ("cest", "p.cest"), ("family", "COALESCE(f.name, '')"),
+        ("characteristics", "p.characteristics"), ("active", "p.active"),
+        ("suppliers", "COALESCE(suppliers.value, '[]'::jsonb)"),
+        ("bom", "COALESCE(bom.value, '[]'::jsonb)"),
+        ("attachments", "COALESCE(attachments.value, '[]'::jsonb)"),
+    ),
+}
+_KEY = {"party": "p.cnpj_cpf", "product": "p.code"}
+
 # References are aggregated per row in grouped subqueries joined to the rows (not one
 # correlated subquery per row and reference): the same SQL serves one row (the hook) and a
 # whole company (activation, preview, drift), where correlated subqueries cost ~50 µs per
 # row — 100,000 rows took 6-9 s instead of 1-3 s. `{where}` is repeated in each subquery,
 # so it must only use named parameters.
-_PARTY_SQL = """
-SELECT p.id AS local_id, p.cnpj_cpf AS match_key, jsonb_build_object(
-    'cnpj_cpf', p.cnpj_cpf, 'person_type', p.person_type, 'legal_name', p.legal_name,
-    'trade_name', p.trade_name, 'street', p.street, 'number', p.number,
-    'complement', p.complement, 'district', p.district, 'city', p.city, 'state', p.state,
-    'cep', p.cep, 'country_code', p.country_code, 'phone_ddd', p.phone_ddd,
-    'phone_number', p.phone_number, 'email', p.email, 'characteristics', p.characteristics,
-    'active', p.active,
-    'salespeople', COALESCE(salespeople.value, '[]'::jsonb),
-    'attachments', COALESCE(attachments.value, '[]'::jsonb)
-) AS values
+_FROM = {
+    "party": """
 FROM catalog_party p
 LEFT JOIN (
     SELECT ps.party_id, jsonb_agg(jsonb_build_array(lower(s.email), s.name)
@@ -71,17 +88,8 @@ LEFT JOIN (
     GROUP BY a.party_id
 ) attachments ON attachments.party_id = p.id
 WHERE p.company_id = %(company_id)s AND p.cnpj_cpf <> '' {where}
-"""
-
-_PRODUCT_SQL = """
-SELECT p.id AS local_id, p.code AS match_key, jsonb_build_object(
-    'code', p.code, 'description', p.description, 'unit', p.unit, 'ncm', p.ncm, 'ean', p.ean,
-    'price', p.price::text, 'origin', p.origin, 'item_type', p.item_type, 'cest', p.cest,
-    'family', COALESCE(f.name, ''), 'characteristics', p.characteristics, 'active', p.active,
-    'suppliers', COALESCE(suppliers.value, '[]'::jsonb),
-    'bom', COALESCE(bom.value, '[]'::jsonb),
-    'attachments', COALESCE(attachments.value, '[]'::jsonb)
-) AS values
+""",
+    "product": """
 FROM catalog_product p LEFT JOIN catalog_productfamily f ON f.id = p.family_id
 LEFT JOIN (
     SELECT ps.product_id, jsonb_agg(DISTINCT s.cnpj_cpf ORDER BY s.cnpj_cpf) AS value
@@ -107,14 +115,26 @@ LEFT JOIN (
     GROUP BY a.product_id
 ) attachments ON attachments.product_id = p.id
 WHERE p.company_id = %(company_id)s {where}
-"""
+""",
+}
 
 
 def canonical_sql(registry: str, where: str = "") -> str:
     """The SELECT (local_id, match_key, values) for a company; `where` adds conditions on p
     (named parameters only: it appears more than once)."""
-    template = _PARTY_SQL if registry == "party" else _PRODUCT_SQL
-    return template.format(where=where)
+    pairs = ", ".join(f"'{name}', {expression}" for name, expression in _EXPRESSIONS[registry])
+    return (f"SELECT p.id AS local_id, {_KEY[registry]} AS match_key, jsonb_build_object({pairs}) AS values"
+            + _FROM[registry].format(where=where))
+
+
+def canonical_columns_sql(registry: str, where: str = "") -> str:
+    """The same rows with each shared field in a column of its own name instead of one
+    jsonb object: comparing two rows field by field then needs no jsonb built (the preview
+    counts 100,000 rows that way in half the time). For these types a field equals another
+    exactly when its jsonb value does."""
+    columns = ", ".join(f'{expression} AS "{name}"' for name, expression in _EXPRESSIONS[registry])
+    return (f"SELECT p.id AS local_id, {_KEY[registry]} AS match_key, {columns}"
+            + _FROM[registry].format(where=where))
 
 
 def canonical_values(registry: str, company_id: int, local_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
