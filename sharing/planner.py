@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from companies.models import Company
-from sharing.canonical import SHARED_FIELDS, canonical_sql, require_postgresql
+from sharing.canonical import SHARED_FIELDS, canonical_columns_sql, canonical_sql, require_postgresql
 
 # Registries previewed side by side (threads with their own connections); 1 turns it off.
 PREVIEW_THREADS = int(os.environ.get("OMIESHARE_PREVIEW_THREADS", "2"))
@@ -46,26 +46,26 @@ class _Rollback(Exception):
 
 
 def _load(name: str, registry: str, company_id: int, *, only_active: bool, keys_only: bool = False,
-          keys_in: str | None = None) -> None:
+          keys_in: str | None = None, by_field: bool = False) -> None:
     """A temp table of one company's canonical rows, one per key (the lowest id).
 
     `keys_only` leaves the values out (PostgreSQL then skips building them and the joins
-    behind the references); `keys_in` keeps only keys present in that table.
+    behind the references); `keys_in` keeps only keys present in that table; `by_field`
+    holds each shared field in its own column instead of the jsonb `values`.
     """
     where = "AND p.active" if only_active else ""
     if keys_in:
         key = "p.cnpj_cpf" if registry == "party" else "p.code"
         where += f" AND {key} IN (SELECT match_key FROM {keys_in})"
     columns = "c.match_key, c.local_id" if keys_only else "c.*"
+    select = canonical_columns_sql if by_field else canonical_sql
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
         cursor.execute(
             f"CREATE TEMP TABLE {name} AS SELECT DISTINCT ON (c.match_key) {columns} "
-            f"FROM ({canonical_sql(registry, where)}) c ORDER BY c.match_key, c.local_id",
+            f"FROM ({select(registry, where)}) c ORDER BY c.match_key, c.local_id",
             {"company_id": company_id},
         )
-        if keys_only:
-            cursor.execute(f"ALTER TABLE {name} ADD COLUMN values jsonb")
         cursor.execute(f"CREATE UNIQUE INDEX ON {name} (match_key)")
         # Only the key is ever filtered or joined on; statistics on the jsonb values
         # would cost more than the rest of the preview.
@@ -73,22 +73,32 @@ def _load(name: str, registry: str, company_id: int, *, only_active: bool, keys_
 
 
 def _fill_origin_values(registry: str, origin_id: int) -> None:
-    """Canonical values of the origin rows the current destination also holds, computed
-    once per row however many destinations hold it (the others are only counted)."""
+    """The origin's shared fields (plan_origin_values) for the rows the current destination
+    also holds, computed once per row however many destinations hold it."""
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS plan_need")
         cursor.execute(
             "CREATE TEMP TABLE plan_need AS SELECT o.local_id FROM plan_origin o "
-            "JOIN plan_dest d USING (match_key) WHERE o.values IS NULL"
+            "JOIN plan_dest d USING (match_key) "
+            "WHERE NOT EXISTS (SELECT 1 FROM plan_origin_values v WHERE v.local_id = o.local_id)"
         )
         # Without this the planner guesses a few dozen rows and reruns the reference
         # aggregates once per row (minutes).
         cursor.execute("ANALYZE plan_need")
-        canonical = canonical_sql(registry, "AND p.id IN (SELECT local_id FROM plan_need)")
+        columns = canonical_columns_sql(registry, "AND p.id IN (SELECT local_id FROM plan_need)")
+        cursor.execute(f"INSERT INTO plan_origin_values SELECT * FROM ({columns}) c", {"company_id": origin_id})
+        cursor.execute("ANALYZE plan_origin_values (local_id)")
+
+
+def _create_origin_values(registry: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS plan_origin_values")
         cursor.execute(
-            f"UPDATE plan_origin o SET values = c.values FROM ({canonical}) c WHERE c.local_id = o.local_id",
-            {"company_id": origin_id},
+            f"CREATE TEMP TABLE plan_origin_values AS SELECT * FROM ({canonical_columns_sql(registry)}) c "
+            "WITH NO DATA",
+            {"company_id": 0},
         )
+        cursor.execute("ALTER TABLE plan_origin_values ADD PRIMARY KEY (local_id)")
 
 
 def _session_settings() -> None:
@@ -112,20 +122,21 @@ def _diff_condition(registry: str) -> str:
 
 
 def _count_registry(registry: str, origin_id: int, dest: Company, skipped: int) -> dict[str, int]:
-    # Only the destination rows whose key the origin also has are compared value by value.
-    _load("plan_dest", registry, dest.pk, only_active=False, keys_in="plan_origin")
+    # Only the destination rows whose key the origin also has are compared, field by field.
+    _load("plan_dest", registry, dest.pk, only_active=False, keys_in="plan_origin", by_field=True)
     _fill_origin_values(registry, origin_id)
     params = {"origin": origin_id, "dest": dest.pk}
-    differs = _diff_condition(registry)
+    differs = " OR ".join(
+        f'v."{name}" IS DISTINCT FROM d."{name}"' for name in SHARED_FIELDS[registry] if name != "active"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT count(*) FILTER (WHERE d.match_key IS NULL),
-                   count(*) FILTER (WHERE d.match_key IS NOT NULL
-                                    AND ({differs} OR NOT (d.values->>'active')::boolean)),
-                   count(*) FILTER (WHERE d.match_key IS NOT NULL
-                                    AND NOT ({differs}) AND (d.values->>'active')::boolean)
+                   count(*) FILTER (WHERE d.match_key IS NOT NULL AND ({differs} OR NOT d.active)),
+                   count(*) FILTER (WHERE d.match_key IS NOT NULL AND NOT ({differs}) AND d.active)
             FROM plan_origin o LEFT JOIN plan_dest d USING (match_key)
+            LEFT JOIN plan_origin_values v ON v.local_id = o.local_id
             """,
             params,
         )
@@ -215,8 +226,9 @@ def _plan_registry(origin: Company, destinations: list[Company], registry: str) 
     try:
         with transaction.atomic():
             _session_settings()
-            # The origin's keys now; its values only for keys a destination also holds.
+            # The origin's keys now; its fields only for keys a destination also holds.
             _load("plan_origin", registry, origin.pk, only_active=True, keys_only=True)
+            _create_origin_values(registry)
             skipped = 0
             if registry == "party":
                 _load_origin_names(origin.pk)
