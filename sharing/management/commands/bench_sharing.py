@@ -755,11 +755,42 @@ class Command(BaseCommand):
             self._cleanup()
             self.stdout.write(f"purged {group.name}")
 
+    def _cleanup_queue(self, share_ids: list[int], change_ids: list[int], job_ids: list[int]) -> int:
+        """Queued tasks and task results of this run's share, jobs and changes (django-q2's
+        own tables: the ORM broker's queue and the results of the tasks the worker ran)."""
+        from django_q.models import OrmQ, Task
+
+        owned = {"sharing.tasks.apply_change": set(change_ids), "sharing.tasks.catch_up": set(share_ids),
+                 "sharing.tasks.run_sync_job": set(job_ids)}
+
+        def ours(func: str, args) -> bool:
+            return bool(args) and args[0] in owned.get(func, ())
+
+        removed = 0
+        for queued in OrmQ.objects.all():
+            task = queued.task
+            if ours(str(task.get("func")), task.get("args") or ()):
+                queued.delete()
+                removed += 1
+        for task in Task.objects.filter(func__in=list(owned)):  # at most Q_CLUSTER["save_limit"] rows
+            if ours(task.func, task.args or ()):
+                task.delete()
+                removed += 1
+        return removed
+
     def _cleanup(self) -> None:
         if self.group_id is None:
             return
         self._step("cleanup: deleting the benchmark's companies and everything hanging off them")
         ids = self.company_ids
+        share_ids = [r for (r,) in _rows(
+            "SELECT DISTINCT share_id FROM sharing_sharemember WHERE company_id = ANY(%(ids)s)", {"ids": ids})]
+        change_ids = [r for (r,) in _rows(
+            "SELECT id FROM sharing_change WHERE share_id = ANY(%(s)s)", {"s": share_ids})]
+        job_ids = [r for (r,) in _rows("SELECT id FROM sharing_syncjob WHERE share_id = ANY(%(s)s)", {"s": share_ids})]
+        removed = self._cleanup_queue(share_ids, change_ids, job_ids)
+        if removed:
+            self.stdout.write(f"  {removed} queued tasks / task results of this run removed")
         with transaction.atomic():
             _sql("SET LOCAL synchronous_commit = off")
             shares = "(SELECT DISTINCT share_id FROM sharing_sharemember WHERE company_id = ANY(%(ids)s))"
@@ -856,7 +887,9 @@ class Command(BaseCommand):
                 "The floor copies the origin's product rows only (plain columns; no family, suppliers, "
                 "structure, links, snapshots or audit) into a company with the same overlap as a "
                 "destination; activation's figure counts both registries, every destination, and "
-                "includes shared records, links, snapshots, references and audit."
+                "includes shared records, links, snapshots, references and audit. The floor is one "
+                "statement (PostgreSQL runs it on one core); activation copies destinations on "
+                f"{os.environ.get('OMIESHARE_ACTIVATION_THREADS', '2')} connections at once."
             )
         if w:
             self.stdout.write(
@@ -869,13 +902,24 @@ class Command(BaseCommand):
                 f"Latency = product_update called in a random member → new values visible in every "
                 f"member (polled every 5 ms); min {min(f.latencies):.3f} s, max {max(f.latencies):.3f} s."
             )
-        self.stdout.write(f"Setup (not measured): {f.setup_s:.1f} s.")
+        self.stdout.write(f"Setup (not measured): {f.setup_s:.1f} s. Machine: {_machine()}.")
 
 
 def _rows(statement: str, params: dict[str, Any]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.fetchall()
+
+
+def _machine() -> str:
+    memory = "?"
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/meminfo") as handle:
+        memory = f"{int(handle.readline().split()[1]) / 1024 / 1024:.0f} GB RAM"
+    version = _scalar("SHOW server_version")
+    shared_buffers = _scalar("SHOW shared_buffers")
+    threads = os.environ.get("OMIESHARE_ACTIVATION_THREADS", "2")
+    return (f"{os.cpu_count()} CPUs, {memory}, PostgreSQL {version} (shared_buffers {shared_buffers}), "
+            f"activation threads {threads}")
 
 
 def brazil_dv(body: str) -> str:
