@@ -281,9 +281,20 @@ class Worker:
         return self.process is not None and self.process.poll() is None
 
     def stop(self) -> int | None:
-        """SIGTERM (django-q2 finishes in-flight tasks), SIGKILL to its group after 30 s."""
+        """SIGTERM (django-q2 finishes in-flight tasks), SIGKILL after 30 s. The signals go to
+        the cluster's own process group (it was started in a new session), so workers left
+        behind by a cluster process that died are stopped too."""
         if self.process is None:
             return None
+        group = self.process.pid  # session leader: its pid is the group id
+
+        def group_alive() -> bool:
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return False
+            return True
+
         code = self.process.poll()
         if code is None:
             self.process.send_signal(signal.SIGTERM)
@@ -292,8 +303,18 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.stdout.write("  worker did not stop in 30 s after SIGTERM: SIGKILL")
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)  # our own session only
+                    os.killpg(group, signal.SIGKILL)
                 code = self.process.wait(timeout=10)
+        if group_alive():
+            self.stdout.write("  worker processes left without their cluster process: SIGTERM to its group")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while group_alive() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if group_alive():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(group, signal.SIGKILL)
         self._stop.set()
         if self._sampler is not None:
             self._sampler.join(timeout=2)
