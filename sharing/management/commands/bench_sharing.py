@@ -381,6 +381,11 @@ class Command(BaseCommand):
         self.worker: Worker | None = None
         self.profile = StatementProfile() if options["profile"] else None
         failed: BaseException | None = None
+
+        def terminated(signum, frame):
+            raise SystemExit(f"received signal {signum}")  # runs the cleanup below
+
+        signal.signal(signal.SIGTERM, terminated)
         try:
             self._setup(n, d)
             if options["setup_only"]:
