@@ -406,6 +406,10 @@ class Command(BaseCommand):
                 code = self.worker.stop()
                 self.figures.worker = self.worker.figures()
                 self.stdout.write(f"  worker stopped (exit code {code})")
+                if failed is None:
+                    self.worker.log_path.unlink(missing_ok=True)
+                else:
+                    self.stdout.write(f"  worker log kept: {self.worker.log_path}")
             if options["keep"]:
                 self.stdout.write(f"--keep: companies {self.company_ids} (group {self.group_id}) kept.")
             else:
