@@ -16,14 +16,13 @@ from catalog import selectors, services
 from catalog.exceptions import StaleEdit, WriteRefused
 from catalog.forms import (
     AttachmentForm,
-    ConfirmDeleteForm,
     PartyForm,
     PartyListFilterForm,
     add_service_errors,
     stale_differences,
 )
 from catalog.models import Party
-from catalog.views._common import render_list
+from catalog.views._common import confirm_soft_delete, render_list
 from companies.models import Company
 from companies.selectors import company_for_user
 
@@ -159,39 +158,14 @@ def party_edit(request: HttpRequest, company_id: int, party_id: int) -> HttpResp
 def party_delete(request: HttpRequest, company_id: int, party_id: int) -> HttpResponse:
     company = company_for_user(request.user, company_id)
     party = selectors.party_get(company=company, party_id=party_id)
-    context = {"company": company, "record": party, "registry": "party"}
-    if request.method != "POST":
-        context["form"] = ConfirmDeleteForm(initial={"version": party.version})
-        return render(request, "catalog/confirm_delete.html", context)
-    form = ConfirmDeleteForm(request.POST)
-    context["form"] = form
-    if not form.is_valid():
-        context["error"] = "Recarregue a página e confirme novamente."
-        return render(request, "catalog/confirm_delete.html", context, status=400)
-    try:
-        party = services.party_delete(
-            company=company,
-            party_id=party.pk,
-            expected_version=form.cleaned_data["version"],
-            actor_id=request.user.pk,
-            source="web",
-        )
-    except StaleEdit as stale:
-        context.update(
-            record=stale.current,
-            form=ConfirmDeleteForm(initial={"version": stale.current.version}),
-            error=str(stale),
-        )
-        return render(request, "catalog/confirm_delete.html", context, status=409)
-    except WriteRefused as refusal:
-        context["error"] = refusal.message
-        return render(request, "catalog/confirm_delete.html", context, status=403)
-    except ValidationError as error:
-        context["error"] = " ".join(error.messages)
-        return render(request, "catalog/confirm_delete.html", context, status=400)
-    messages.success(
+    return confirm_soft_delete(
         request,
-        f"Cliente/fornecedor “{party.legal_name}” excluído: ficou inativo e pode ser reativado "
-        "em Editar.",
+        company=company,
+        record=party,
+        registry="party",
+        delete=services.party_delete,
+        success_message=lambda party: (
+            f"Cliente/fornecedor “{party.legal_name}” excluído: ficou inativo e pode ser reativado "
+            "em Editar."
+        ),
     )
-    return redirect("catalog:party_detail", company_id=company.pk, party_id=party.pk)

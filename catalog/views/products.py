@@ -17,14 +17,13 @@ from catalog import selectors, services
 from catalog.exceptions import StaleEdit, WriteRefused
 from catalog.forms import (
     AttachmentForm,
-    ConfirmDeleteForm,
     ProductForm,
     ProductListFilterForm,
     add_service_errors,
     stale_differences,
 )
 from catalog.models import Product
-from catalog.views._common import render_list
+from catalog.views._common import confirm_soft_delete, render_list
 from companies.models import Company
 from companies.selectors import company_for_user
 
@@ -164,42 +163,17 @@ def product_edit(request: HttpRequest, company_id: int, product_id: int) -> Http
 def product_delete(request: HttpRequest, company_id: int, product_id: int) -> HttpResponse:
     company = company_for_user(request.user, company_id)
     product = selectors.product_get(company=company, product_id=product_id)
-    context = {"company": company, "record": product, "registry": "product"}
-    if request.method != "POST":
-        context["form"] = ConfirmDeleteForm(initial={"version": product.version})
-        return render(request, "catalog/confirm_delete.html", context)
-    form = ConfirmDeleteForm(request.POST)
-    context["form"] = form
-    if not form.is_valid():
-        context["error"] = "Recarregue a página e confirme novamente."
-        return render(request, "catalog/confirm_delete.html", context, status=400)
-    try:
-        product = services.product_delete(
-            company=company,
-            product_id=product.pk,
-            expected_version=form.cleaned_data["version"],
-            actor_id=request.user.pk,
-            source="web",
-        )
-    except StaleEdit as stale:
-        context.update(
-            record=stale.current,
-            form=ConfirmDeleteForm(initial={"version": stale.current.version}),
-            error=str(stale),
-        )
-        return render(request, "catalog/confirm_delete.html", context, status=409)
-    except WriteRefused as refusal:
-        context["error"] = refusal.message
-        return render(request, "catalog/confirm_delete.html", context, status=403)
-    except ValidationError as error:
-        context["error"] = " ".join(error.messages)
-        return render(request, "catalog/confirm_delete.html", context, status=400)
-    messages.success(
+    return confirm_soft_delete(
         request,
-        f"Produto {product.code} excluído: ficou inativo e pode ser reativado em Editar. "
-        "O saldo de estoque e as tabelas de preço foram mantidos.",
+        company=company,
+        record=product,
+        registry="product",
+        delete=services.product_delete,
+        success_message=lambda product: (
+            f"Produto {product.code} excluído: ficou inativo e pode ser reativado em Editar. "
+            "O saldo de estoque e as tabelas de preço foram mantidos."
+        ),
     )
-    return redirect("catalog:product_detail", company_id=company.pk, product_id=product.pk)
 
 
 @require_http_methods(["GET", "HEAD"])
