@@ -198,8 +198,8 @@ class _ServiceRefused(Exception):
         self.error = error
 
 
-class EngineRecordAdmin(admin.ModelAdmin):
-    """View-only: rows written by the sharing engine alone."""
+class ViewOnly:
+    """No add, change or delete from the admin: the engine alone writes these rows."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -209,6 +209,10 @@ class EngineRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class EngineRecordAdmin(ViewOnly, admin.ModelAdmin):
+    """View-only: rows written by the sharing engine alone."""
 
     # Who may run the support actions: Django's permissions on the rows they create or
     # update, even though the pages themselves are view-only.
@@ -280,7 +284,7 @@ def _start_resync(modeladmin: admin.ModelAdmin, request, share: Share, member: S
 # --- shares and members ------------------------------------------------------------------
 
 
-class ShareMemberInline(admin.TabularInline):
+class ShareMemberInline(ViewOnly, admin.TabularInline):
     """The share's companies; permissions are changed on each member's own page."""
 
     model = ShareMember
@@ -289,15 +293,6 @@ class ShareMemberInline(admin.TabularInline):
     extra = 0
     show_change_link = True
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("company")
@@ -502,22 +497,13 @@ class ShareMemberAdmin(MaskedSearchMixin, admin.ModelAdmin):
 # --- shared records and links ------------------------------------------------------------
 
 
-class RecordLinkInline(admin.TabularInline):
+class RecordLinkInline(ViewOnly, admin.TabularInline):
     model = RecordLink
     fields = ["company_link", "local_record", "applied_version", "last_error", "updated_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("company")
