@@ -136,7 +136,7 @@ def _with_relations(queryset):
 
 def consultar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
     party = _get(company, param)
-    party = _with_relations(Party.objects.filter(pk=party.pk)).get()
+    party = _with_relations(Party.objects.filter(company=company, pk=party.pk)).get()
     imported = ApiImport.objects.filter(company=company, registry="party", local_id=party.pk).exists()
     return party_to_omie(party, imported=imported, image_url=image_url)
 

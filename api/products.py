@@ -150,7 +150,7 @@ def _with_relations(queryset):
 
 def consultar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
     product = _get(company, param, by_code=True)
-    product = _with_relations(Product.objects.filter(pk=product.pk)).get()
+    product = _with_relations(Product.objects.filter(company=company, pk=product.pk)).get()
     imported = ApiImport.objects.filter(company=company, registry="product", local_id=product.pk).exists()
     return product_to_omie(product, imported=imported, image_url=image_url)
 

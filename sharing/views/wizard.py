@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -438,7 +438,8 @@ def preview_rows(request: HttpRequest, wizard: Wizard, dest_id: int, registry: s
     """The records behind one count of the preview, with their differences, 50 a page."""
     if dest_id not in wizard.destinations or registry not in wizard.registries or category not in LISTED_CATEGORIES:
         raise Http404("Esta lista não faz parte da prévia.")
-    dest = Company.objects.get(pk=dest_id)
+    # Chosen from the user's own companies at step 3; read through their memberships anyway.
+    dest = get_object_or_404(company_selectors.companies_for_user(request.user), pk=dest_id)
     number = page_number(request)
     rows = planner.plan_rows(origin=wizard.origin, dest=dest, registry=registry, category=category,
                              offset=(number - 1) * ROWS_PER_PAGE, limit=ROWS_PER_PAGE + 1)
