@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
@@ -243,3 +244,30 @@ def failing_records(ids: list[int]) -> list[FailingRecord]:
         FailingRecord(record=records[pk], link_errors=errors.get(pk, []), changes=changes.get(pk, []))
         for pk in ids if pk in records
     ]
+
+
+# Rows of the engine's bulk tables whose parent is gone. Those relations are not database
+# foreign keys (see sharing/models.py); only a delete that bypasses Django leaves these.
+_ORPHAN_CHECKS = {
+    "vínculos sem cadastro compartilhado": (
+        "sharing_recordlink x", "sharing_sharedrecord", "x.shared_record_id"),
+    "vínculos sem empresa": ("sharing_recordlink x", "companies_company", "x.company_id"),
+    "cadastros compartilhados sem compartilhamento": (
+        "sharing_sharedrecord x", "sharing_share", "x.share_id"),
+    "cópias anteriores sem compartilhamento": ("sharing_snapshot x", "sharing_share", "x.share_id"),
+    "cópias anteriores sem empresa": ("sharing_snapshot x", "companies_company", "x.company_id"),
+}
+
+
+def orphan_counts() -> dict[str, int]:
+    """How many rows of each engine table point at a parent that no longer exists (one
+    anti-join per relation, over the whole table)."""
+    parts = [
+        f"(SELECT count(*) FROM {child} WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {parent} p WHERE p.id = {column}))"
+        for child, parent, column in _ORPHAN_CHECKS.values()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        counts = cursor.fetchone()
+    return dict(zip(_ORPHAN_CHECKS, counts, strict=True))

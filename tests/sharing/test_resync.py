@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from catalog import services as catalog_services
 from catalog.models import Party, Product
@@ -93,3 +94,24 @@ def test_it_shows_drift_in_the_status_command(drifted):
     assert f"Compartilhamento nº {share.pk}" in text
     dest_line = next(line for line in text.splitlines() if dest.display_name in line)
     assert "divergências: 2" in dest_line and "vínculos:       3" in dest_line
+
+
+@pytest.mark.django_db
+def test_the_status_command_reports_links_left_by_a_delete_behind_djangos_back(drifted):
+    share, _origin, dest = drifted
+    quiet = io.StringIO()
+    call_command("sharing_status", "--share", share.pk, stdout=quiet)
+    assert "órfãos" not in quiet.getvalue()
+    # The engine's links are not database foreign keys: a raw delete of a shared record
+    # goes through, and leaves its links pointing at nothing.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM sharing_sharedrecord WHERE id = (SELECT min(id) FROM sharing_sharedrecord "
+            "WHERE share_id = %s AND registry = 'product')",
+            [share.pk],
+        )
+    out = io.StringIO()
+
+    call_command("sharing_status", "--share", share.pk, stdout=out)
+
+    assert "Registros órfãos (apagados fora do sistema): vínculos sem cadastro compartilhado: 2" in out.getvalue()

@@ -23,6 +23,12 @@ class Command(BaseCommand):
             self.stdout.write("Nenhum compartilhamento ativo.")
         for share in shares:
             self._show(share)
+        orphans = {label: n for label, n in selectors.orphan_counts().items() if n}
+        if orphans:
+            self.stdout.write(self.style.WARNING(
+                "Registros órfãos (apagados fora do sistema): "
+                + ", ".join(f"{label}: {n}" for label, n in orphans.items())
+            ))
 
     def _show(self, share: Share) -> None:
         self.stdout.write(
