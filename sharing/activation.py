@@ -114,8 +114,12 @@ def _fill_match(share: Share, registry: str, dest_id: int, lo: int, hi: int) -> 
         JOIN sharing_recordlink ol ON ol.shared_record_id = sr.id AND ol.company_id = %(origin)s
         WHERE sr.share_id = %(share)s AND sr.registry = %(registry)s
           AND sr.id > %(lo)s AND sr.id <= %(hi)s
+          -- The same range on the links: their (shared record, company) index then reads
+          -- the chunk's links alone, not every link of every share.
+          AND ol.shared_record_id > %(lo)s AND ol.shared_record_id <= %(hi)s
           AND NOT EXISTS (SELECT 1 FROM sharing_recordlink l
-                          WHERE l.shared_record_id = sr.id AND l.company_id = %(dest)s)
+                          WHERE l.shared_record_id = sr.id AND l.company_id = %(dest)s
+                            AND l.shared_record_id > %(lo)s AND l.shared_record_id <= %(hi)s)
         """,
         params,
     )
@@ -397,27 +401,23 @@ def copy_product_relations(share: Share, dest_id: int) -> None:
 # --- the job ------------------------------------------------------------------------------
 
 
-def _chunk_bounds(share: Share, registry: str) -> list[tuple[int, int]]:
+def _chunks(share: Share, registry: str) -> list[tuple[int, int, int]]:
+    """The registry's chunks as (lo, hi, records): the shared records with lo < id <= hi,
+    CHUNK_SIZE of them (fewer in the last). One pass over the registry's ids."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n "
-            "FROM sharing_sharedrecord WHERE share_id = %s AND registry = %s) t "
-            "WHERE n %% %s = 0 OR n = 1 ORDER BY id",
+            "SELECT id, n, total FROM (SELECT id, row_number() OVER (ORDER BY id) AS n, "
+            "count(*) OVER () AS total FROM sharing_sharedrecord WHERE share_id = %s AND registry = %s) t "
+            "WHERE n = 1 OR n %% %s = 0 OR n = total ORDER BY id",
             [share.pk, registry, CHUNK_SIZE],
         )
-        marks = [row[0] for row in cursor.fetchall()]
-        cursor.execute(
-            "SELECT max(id) FROM sharing_sharedrecord WHERE share_id = %s AND registry = %s",
-            [share.pk, registry],
-        )
-        last = cursor.fetchone()[0]
-    if last is None:
+        marks = cursor.fetchall()
+    if not marks:
         return []
-    # (lo, hi]: the first chunk starts just below the first id.
-    edges = [marks[0] - 1] + [m for m in marks[1:] if m != marks[0]]
-    if edges[-1] != last:
-        edges.append(last)
-    return list(zip(edges, edges[1:], strict=False))
+    first_id, _n, total = marks[0]
+    # (id, records up to and including it): the first chunk starts just below the first id.
+    edges = [(first_id - 1, 0)] + [(i, n) for i, n, _t in marks if n % CHUNK_SIZE == 0 or n == total]
+    return [(lo, hi, n_hi - n_lo) for (lo, n_lo), (hi, n_hi) in zip(edges, edges[1:], strict=False)]
 
 
 def _bulk_session_settings() -> None:
@@ -464,6 +464,14 @@ class _Progress:
         self.done = job.done
         self.failed = threading.Event()
         self.parties_done: dict[int, threading.Event] = {}
+        self._chunks: dict[str, list[tuple[int, int, int]]] = {}
+
+    def chunks(self, share: Share, registry: str) -> list[tuple[int, int, int]]:
+        """The registry's chunks, worked out once for every destination."""
+        with self.lock:
+            if registry not in self._chunks:
+                self._chunks[registry] = _chunks(share, registry)
+            return self._chunks[registry]
 
     def _state(self) -> tuple:
         return (copy.deepcopy(self.cursor), dict(self.counts), copy.deepcopy(self.by_company),
@@ -516,7 +524,7 @@ def _copy_step(share: Share, job: SyncJob, dest: ShareMember, registry: str, pro
         return
     t0 = time.monotonic()
     chunks_here = 0
-    for lo, hi in _chunk_bounds(share, registry):
+    for lo, hi, records in progress.chunks(share, registry):
         if hi <= done_up_to:
             continue
         if progress.failed.is_set():
@@ -528,10 +536,12 @@ def _copy_step(share: Share, job: SyncJob, dest: ShareMember, registry: str, pro
             _refresh_statistics("sharing_recordlink")
         chunks_here += 1
         start = max(lo, done_up_to)
+        if start != lo:
+            # Resumed inside a chunk (the chunk size changed since the cursor was saved).
+            records = SharedRecord.objects.filter(share=share, registry=registry, pk__gt=start, pk__lte=hi).count()
 
-        def work(lo=start, hi=hi):
+        def work(lo=start, hi=hi, records=records):
             result = copy_chunk(share, job, registry, dest.company_id, lo, hi)
-            in_range = _count_in_range(share, registry, lo, hi)
 
             def record():
                 mine = progress.by_company.setdefault(str(dest.company_id), dict.fromkeys(progress.counts, 0))
@@ -545,7 +555,7 @@ def _copy_step(share: Share, job: SyncJob, dest: ShareMember, registry: str, pro
                             "já existe nesta empresa em outro código (validação de unicidade ativada)."
                         )
                 progress.cursor[step] = hi
-                progress.done += in_range
+                progress.done += records
 
             return record
 
@@ -712,7 +722,3 @@ def run_activation(job: SyncJob) -> None:
 
     for dest in destinations:
         enqueue_catch_up(share.pk, dest.company_id)
-
-
-def _count_in_range(share: Share, registry: str, lo: int, hi: int) -> int:
-    return SharedRecord.objects.filter(share=share, registry=registry, pk__gt=lo, pk__lte=hi).count()
