@@ -463,8 +463,8 @@ class ShareMemberAdmin(MaskedSearchMixin, admin.ModelAdmin):
         if not change or not form.has_changed():
             return
         # Staff act as support (user=None): the service checks that a *web* user is an
-        # admin of the origin, which support staff usually are not. Django's admin log
-        # records who made the change.
+        # admin of the origin, which support staff usually are not. The audit entry still
+        # names them (actor).
         try:
             services.member_set_permissions(
                 member=obj,
@@ -474,6 +474,7 @@ class ShareMemberAdmin(MaskedSearchMixin, admin.ModelAdmin):
                     can_delete=form.cleaned_data["can_delete"],
                 ),
                 user=None,
+                actor=request.user,
             )
         except (ValidationError, PermissionDenied) as error:
             raise _ServiceRefused(error) from error

@@ -141,15 +141,18 @@ def member_add(*, share: Share, company: Company, permissions: Permissions, user
         return member
 
 
-def member_set_permissions(*, member: ShareMember, permissions: Permissions, user=None) -> ShareMember:
+def member_set_permissions(*, member: ShareMember, permissions: Permissions, user=None, actor=None) -> ShareMember:
+    """Change a member's permissions. `user` (a web user) must be an admin of the origin;
+    support staff in the admin pass no `user` but are still recorded as the `actor`."""
     _check_origin_admin(user, member.share.origin)
+    actor = actor if actor is not None else user
     with transaction.atomic():
         member = ShareMember.objects.select_for_update().get(pk=member.pk)
         old = ShareMember(**{k: getattr(member, k) for k in ("can_create", "can_update", "can_delete")})
         for name, value in permissions.as_fields().items():
             setattr(member, name, value)
         member.save(update_fields=["can_create", "can_update", "can_delete"])
-        _audit(member.share, user, AuditEntry.Action.CONFIGURE,
+        _audit(member.share, actor, AuditEntry.Action.CONFIGURE,
                f"Permissões de {member.company.display_name}: {old.permissions_display()} → "
                f"{member.permissions_display()}.", member.company)
         return member
@@ -271,8 +274,19 @@ def record_retry(*, share: Share, shared_record_id: int, user=None) -> SharedRec
     return record
 
 
+def check_resync_scope(share: Share, company: Company | None = None) -> None:
+    """Only an active share can be resynced, and only in a company active in it."""
+    if share.status != Share.Status.ACTIVE:
+        raise ValidationError(
+            f"Só um compartilhamento ativo pode ser ressincronizado (nº {share.pk}: {share.get_status_display()})."
+        )
+    if company is not None and not share.members.filter(company=company, state=ShareMember.State.ACTIVE).exists():
+        raise ValidationError(f"{company.display_name} não é uma empresa ativa do compartilhamento nº {share.pk}.")
+
+
 def resync_start(*, share: Share, company: Company | None = None, user=None) -> SyncJob:
     """Queue a resync: re-apply canonical values where a member's rows drifted."""
+    check_resync_scope(share, company)
     with transaction.atomic():
         try:
             with transaction.atomic():

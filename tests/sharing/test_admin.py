@@ -264,6 +264,8 @@ def test_it_changes_a_members_permissions_through_the_service(staff, sharing):
         "created_at"
     )
     assert entry.detail == "Permissões de Filial: inclusão, edição → inclusão, edição, exclusão."
+    # The support user who made the change is named in the audit trail.
+    assert entry.actor == response.wsgi_request.user
 
 
 def test_it_writes_no_audit_entry_when_permissions_did_not_change(staff, sharing):

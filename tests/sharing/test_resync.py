@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from catalog import services as catalog_services
 from catalog.models import Party, Product
-from sharing.models import AuditEntry
+from sharing import services
+from sharing.models import AuditEntry, Share
 from sharing.resync import find_drift
 from tests.factories import CompanyFactory
 from tests.sharing.conftest import make_party, make_product, party_in, product_in, share_between
@@ -115,3 +117,27 @@ def test_the_status_command_reports_links_left_by_a_delete_behind_djangos_back(d
     call_command("sharing_status", "--share", share.pk, stdout=out)
 
     assert "Registros órfãos (apagados fora do sistema): vínculos sem cadastro compartilhado: 2" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_resync_refuses_a_company_that_is_not_active_in_the_share(drifted):
+    share, _origin, _dest = drifted
+    outsider = CompanyFactory(trade_name="Outra")
+
+    with pytest.raises(ValidationError, match="não é uma empresa ativa do compartilhamento"):
+        services.resync_start(share=share, company=outsider)
+    with pytest.raises(CommandError, match="não é uma empresa ativa do compartilhamento"):
+        call_command("resync", "--share", share.pk, "--company", outsider.cnpj, stdout=io.StringIO())
+    assert not share.jobs.filter(kind="resync").exists()
+
+
+@pytest.mark.django_db
+def test_resync_refuses_a_share_that_is_not_active(drifted):
+    share, _origin, _dest = drifted
+    Share.objects.filter(pk=share.pk).update(status=Share.Status.DISSOLVED)
+    share.refresh_from_db()
+
+    with pytest.raises(ValidationError, match="Só um compartilhamento ativo pode ser ressincronizado"):
+        services.resync_start(share=share)
+    with pytest.raises(CommandError, match="Só um compartilhamento ativo"):
+        call_command("resync", "--share", share.pk, stdout=io.StringIO())

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from sharing import services
 from sharing.management.commands import _common
 from sharing.management.commands.share_activate import follow_job
-from sharing.models import Share, SyncJob
+from sharing.models import SyncJob
 from sharing.resync import find_drift
 
 
@@ -19,9 +20,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         share = _common.share_by_id(options["share"])
-        if share.status != Share.Status.ACTIVE:
-            raise CommandError(f"O compartilhamento nº {share.pk} não está ativo ({share.get_status_display()}).")
         company = _common.company_by_cnpj(options["company"]) if options["company"] else None
+        try:
+            services.check_resync_scope(share, company)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         drift = find_drift(share, company.pk if company else None)
         for item in drift[:200]:
             self.stdout.write(
