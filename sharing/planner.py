@@ -166,12 +166,10 @@ def _count_registry(registry: str, origin_id: int, dest: Company, skipped: int) 
         counts["conflicts"] = 0
     else:
         counts["skipped"] = 0
+        # Same EAN under another code; the origin's EANs are listed once, in plan_eans.
         duplicates_sql = """
-            SELECT count(DISTINCT o.match_key) FROM plan_origin o
-            JOIN catalog_product op ON op.id = o.local_id
-            JOIN catalog_product d ON d.company_id = %(dest)s AND d.ean = op.ean
-                                   AND d.code <> o.match_key
-            WHERE op.ean <> ''
+            SELECT count(DISTINCT o.match_key) FROM plan_eans o
+            JOIN catalog_product d ON d.company_id = %(dest)s AND d.ean = o.ean AND d.code <> o.match_key
         """
         counts["duplicates"] = _one(duplicates_sql, params)
         counts["conflicts"] = counts["duplicates"] if dest.enforce_unique_records else 0
@@ -190,6 +188,18 @@ def _load_origin_names(origin_id: int) -> None:
             {"origin": origin_id},
         )
         cursor.execute("ANALYZE plan_names")
+
+
+def _load_origin_eans() -> None:
+    """The origin's EANs by key (from plan_origin), joined with each destination's by hash:
+    through the origin rows, PostgreSQL probed the destination's index once per product."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS plan_eans")
+        cursor.execute(
+            "CREATE TEMP TABLE plan_eans AS SELECT o.match_key, op.ean FROM plan_origin o "
+            "JOIN catalog_product op ON op.id = o.local_id WHERE op.ean <> ''"
+        )
+        cursor.execute("ANALYZE plan_eans")
 
 
 def plan(*, origin: Company, destinations: list[Company], registries: list[str]) -> list[DestinationPlan]:
@@ -237,6 +247,8 @@ def _plan_registry(origin: Company, destinations: list[Company], registry: str) 
                     "AND cnpj_cpf = ''",
                     {"origin": origin.pk},
                 )
+            else:
+                _load_origin_eans()
             for dest in destinations:
                 plans.append(DestinationPlan(dest, registry, _count_registry(registry, origin.pk, dest, skipped)))
             raise _Rollback
