@@ -24,7 +24,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from sharing.canonical import canonical_sql
+from sharing.canonical import canonical_sql, refresh_stale_statistics
 from sharing.models import AuditEntry, Share, SharedRecord, ShareMember, SyncJob
 
 # Shared records per chunk (one transaction each, a few seconds at 50,000): each chunk
@@ -437,31 +437,6 @@ def _refresh_statistics(*tables: str) -> None:
         _execute(f"ANALYZE {table}")
 
 
-# The tables each registry's canonical query reads.
-_SOURCE_TABLES = {
-    "party": ("catalog_party", "catalog_party_salespeople", "catalog_salesperson", "catalog_attachment"),
-    "product": ("catalog_product", "catalog_product_suppliers", "catalog_billofmaterialsitem",
-                "catalog_productfamily", "catalog_attachment"),
-}
-
-
-def _refresh_stale_statistics(registries: list[str]) -> None:
-    """ANALYZE the catalog tables whose statistics lag behind their rows, as after a bulk
-    import made just before the activation and before autovacuum got to it. Planned from
-    such statistics, the canonical query took 43 s for 3,000 products (and each snapshot
-    step 2 s) instead of a fraction of a second. Fresh tables are left alone."""
-    tables = sorted({table for registry in registries for table in _SOURCE_TABLES[registry]})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) "
-            "AND (coalesce(last_analyze, last_autoanalyze) IS NULL "
-            "     OR n_mod_since_analyze > 0.1 * n_live_tup + 50)",
-            [tables],
-        )
-        stale = [row[0] for row in cursor.fetchall()]
-    _refresh_statistics(*stale)
-
-
 def _renew(job: SyncJob, *, release: bool = False, **fields: Any) -> None:
     """Save progress and keep holding the job (or let it go when it is finished)."""
     fields["lease_until"] = None if release else timezone.now() + LEASE
@@ -689,7 +664,7 @@ def run_activation(job: SyncJob) -> None:
     timings = dict(job.counts.get("timings", {}))
 
     started = time.monotonic()
-    _refresh_stale_statistics(registries)
+    refresh_stale_statistics(registries)
     parallel = ACTIVATION_THREADS > 1 and not connection.in_atomic_block
     if parallel and len(registries) > 1:
         # One registry per thread and transaction (each is idempotent on its own).

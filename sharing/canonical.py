@@ -175,6 +175,33 @@ def diff_fields(registry: str, old: dict[str, Any] | None, new: dict[str, Any]) 
             if _comparable(name, old.get(name)) != _comparable(name, new.get(name))]
 
 
+# The tables each registry's canonical query reads.
+_SOURCE_TABLES = {
+    "party": ("catalog_party", "catalog_party_salespeople", "catalog_salesperson", "catalog_attachment"),
+    "product": ("catalog_product", "catalog_product_suppliers", "catalog_billofmaterialsitem",
+                "catalog_productfamily", "catalog_attachment"),
+}
+
+
+def refresh_stale_statistics(registries: list[str]) -> None:
+    """ANALYZE the catalog tables whose statistics lag behind their rows, as after a bulk
+    import made just before an activation or preview and before autovacuum got to it.
+    Planned from such statistics, the canonical query took 43 s for 3,000 products (and
+    each snapshot step 2 s) instead of a fraction of a second. Fresh tables are left alone.
+    Call it outside a transaction that is rolled back (the preview's), or it is undone."""
+    tables = sorted({table for registry in registries for table in _SOURCE_TABLES[registry]})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) "
+            "AND (coalesce(last_analyze, last_autoanalyze) IS NULL "
+            "     OR n_mod_since_analyze > 0.1 * n_live_tup + 50)",
+            [tables],
+        )
+        stale = [row[0] for row in cursor.fetchall()]
+        for table in stale:
+            cursor.execute(f"ANALYZE {table}")
+
+
 def require_postgresql() -> None:
     """Activation and preview are set-based PostgreSQL (jsonb, temp tables, ON CONFLICT)."""
     if connection.vendor != "postgresql":

@@ -17,7 +17,13 @@ from typing import Any
 from django.db import connection, transaction
 
 from companies.models import Company
-from sharing.canonical import SHARED_FIELDS, canonical_columns_sql, canonical_sql, require_postgresql
+from sharing.canonical import (
+    SHARED_FIELDS,
+    canonical_columns_sql,
+    canonical_sql,
+    refresh_stale_statistics,
+    require_postgresql,
+)
 
 # Registries previewed side by side (threads with their own connections); 1 turns it off.
 PREVIEW_THREADS = int(os.environ.get("OMIESHARE_PREVIEW_THREADS", "2"))
@@ -205,6 +211,7 @@ def _load_origin_eans() -> None:
 def plan(*, origin: Company, destinations: list[Company], registries: list[str]) -> list[DestinationPlan]:
     """Counts per destination and registry. Writes nothing."""
     require_postgresql()
+    refresh_stale_statistics(registries)
     if PREVIEW_THREADS > 1 and len(registries) > 1 and not connection.in_atomic_block:
         # The registries are independent: each in its own thread, connection and (rolled
         # back) transaction, so the preview uses two cores. Inside a caller's transaction
