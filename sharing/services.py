@@ -20,7 +20,7 @@ from companies.models import Company, Membership
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors
 from sharing.canonical import require_postgresql
-from sharing.models import AuditEntry, RecordLink, Share, SharedRecord, ShareMember, Snapshot, SyncJob
+from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, ShareMember, Snapshot, SyncJob
 
 REGISTRY_LABEL = {"party": "clientes e fornecedores", "product": "produtos"}
 
@@ -213,6 +213,14 @@ def member_remove(*, share: Share, company: Company, user=None) -> ShareMember:
             raise ValidationError(f"{company.display_name} não participa deste compartilhamento.")
         if share.jobs.filter(status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).exists():
             raise ValidationError("Aguarde a conclusão da sincronização em andamento antes de remover empresas.")
+        # An accepted edit still on its way to the other members would be dropped by the
+        # removal (or by the dissolution): it is applied first, a matter of seconds.
+        unapplied = share.changes.filter(status=Change.Status.PENDING).count()
+        if unapplied:
+            raise ValidationError(
+                f"Há {unapplied} alteração(ões) de cadastros compartilhados ainda sendo aplicada(s) nas "
+                "empresas. Aguarde alguns segundos e tente de novo, para que nenhuma se perca."
+            )
         destinations = share.members.filter(is_origin=False).exclude(state=ShareMember.State.REMOVED)
         if member.is_origin and destinations.exists():
             raise ValidationError("A empresa origem não pode sair enquanto houver empresas destino.")

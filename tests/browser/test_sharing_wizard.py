@@ -15,8 +15,8 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from catalog.models import Product
-from sharing.models import Share, ShareMember
-from tests.sharing.conftest import make_party, make_product
+from sharing.models import Change, Share, ShareMember
+from tests.sharing.conftest import make_party, make_product, wait_for
 
 # reset_sequences: the screenshots show "Compartilhamento nº 1" whatever ran before.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, reset_sequences=True)]
@@ -172,7 +172,10 @@ def test_it_runs_the_whole_sharing_flow_with_a_real_worker(page: Page, group_com
     _reload_until_heading_has(page, "Notebook 14 polegadas Core i7")
     shot("14-produto-atualizado-no-destino")
 
-    # Editar → Remover Filial Norte → Salvar Alterações.
+    # Editar → Remover Filial Norte → Salvar Alterações. (Removal waits for accepted changes
+    # still on their way: the worker marks the edit applied once every member has it.)
+    wait_for(lambda: not Change.objects.filter(status=Change.Status.PENDING).exists(), timeout=30,
+             what="the edit to be applied in every member")
     page.goto(share_url)
     page.get_by_role("link", name="Editar", exact=True).click()
     expect(page.get_by_role("note").filter(has_text="os cadastros previamente sincronizados serão mantidos")) \

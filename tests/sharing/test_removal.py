@@ -143,3 +143,20 @@ def test_it_lets_a_company_of_a_dissolved_share_join_a_new_one(trio):
                                     data={"description": "Da nova origem"})
     apply_pending()
     assert product_in(origin, "A1").description == "Da nova origem"
+
+
+def test_it_does_not_remove_a_company_while_an_accepted_change_is_still_on_its_way(trio):
+    share, _origin, leaving, staying = trio
+    # The leaving branch's edit is accepted; the worker has not applied it yet.
+    catalog_services.product_update(company=leaving, product_id=product_in(leaving, "A1").pk,
+                                    data={"description": "Água editada na filial"})
+
+    with pytest.raises(ValidationError, match="ainda sendo aplicada"):
+        services.member_remove(share=share, company=leaving)
+    with pytest.raises(CommandError, match="Aguarde alguns segundos"):
+        call_command("share_remove", "--share", share.pk, "--company", leaving.cnpj, stdout=io.StringIO())
+    assert ShareMember.objects.get(share=share, company=leaving).state == ShareMember.State.ACTIVE
+
+    apply_pending()
+    services.member_remove(share=share, company=leaving)
+    assert product_in(staying, "A1").description == "Água editada na filial"  # nothing was lost
