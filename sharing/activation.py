@@ -24,6 +24,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from omieshare.lib.threads import run_in_threads
 from sharing.canonical import canonical_sql, refresh_stale_statistics
 from sharing.models import AuditEntry, Share, SharedRecord, ShareMember, SyncJob
 
@@ -588,28 +589,6 @@ def _create_shared_records_now(share: Share, registry: str) -> None:
         create_shared_records(share, registry)
 
 
-def _in_threads(job: SyncJob, tasks: list[Callable[[], None]]) -> None:
-    """Run independent tasks at once, each in its own thread and database connection."""
-    errors: list[BaseException] = []
-
-    def run(task: Callable[[], None]) -> None:
-        try:
-            task()
-        except BaseException as error:  # noqa: BLE001 — re-raised in the job's own thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=run, args=(task,), name=f"activation-{job.pk}-{n}")
-               for n, task in enumerate(tasks)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    if errors:
-        raise errors[0]
-
-
 class _Aborted(Exception):
     """Another thread of the same activation failed; this one stops between chunks."""
 
@@ -625,10 +604,9 @@ def _run_steps_in_threads(share: Share, job: SyncJob, steps: list[tuple[ShareMem
         if "party" not in registries:
             event.set()
     pending = list(steps)
-    errors: list[BaseException] = []
     take = threading.Lock()
 
-    def run() -> None:
+    def drain() -> None:
         try:
             while not progress.failed.is_set():
                 with take:
@@ -638,19 +616,11 @@ def _run_steps_in_threads(share: Share, job: SyncJob, steps: list[tuple[ShareMem
                 _copy_step(share, job, dest, registry, progress)
         except _Aborted:
             pass
-        except BaseException as error:  # noqa: BLE001 — re-raised in the job's own thread
-            errors.append(error)
-            progress.failed.set()
-        finally:
-            connection.close()
+        except BaseException:
+            progress.failed.set()  # the other threads stop between chunks
+            raise
 
-    workers = [threading.Thread(target=run, name=f"activation-{job.pk}-{n}") for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    if errors:
-        raise errors[0]
+    run_in_threads([drain] * threads, name=f"activation-{job.pk}")
 
 
 def run_activation(job: SyncJob) -> None:
@@ -668,8 +638,8 @@ def run_activation(job: SyncJob) -> None:
     parallel = ACTIVATION_THREADS > 1 and not connection.in_atomic_block
     if parallel and len(registries) > 1:
         # One registry per thread and transaction (each is idempotent on its own).
-        _in_threads(job, [lambda registry=registry: _create_shared_records_now(share, registry)
-                          for registry in registries])
+        run_in_threads([lambda registry=registry: _create_shared_records_now(share, registry)
+                        for registry in registries], name=f"activation-{job.pk}")
     with transaction.atomic():
         _bulk_session_settings()
         if not parallel or len(registries) == 1:

@@ -61,7 +61,8 @@ _EXPRESSIONS = {
         ("attachments", "COALESCE(attachments.value, '[]'::jsonb)"),
     ),
 }
-_KEY = {"party": "p.cnpj_cpf", "product": "p.code"}
+# The match key of a row `p`: CNPJ/CPF for parties, code for products.
+KEY_SQL = {"party": "p.cnpj_cpf", "product": "p.code"}
 
 # References are aggregated per row in grouped subqueries joined to the rows (not one
 # correlated subquery per row and reference): the same SQL serves one row (the hook) and a
@@ -123,7 +124,7 @@ def canonical_sql(registry: str, where: str = "") -> str:
     """The SELECT (local_id, match_key, values) for a company; `where` adds conditions on p
     (named parameters only: it appears more than once)."""
     pairs = ", ".join(f"'{name}', {expression}" for name, expression in _EXPRESSIONS[registry])
-    return (f"SELECT p.id AS local_id, {_KEY[registry]} AS match_key, jsonb_build_object({pairs}) AS values"
+    return (f"SELECT p.id AS local_id, {KEY_SQL[registry]} AS match_key, jsonb_build_object({pairs}) AS values"
             + _FROM[registry].format(where=where))
 
 
@@ -133,7 +134,7 @@ def canonical_columns_sql(registry: str, where: str = "") -> str:
     counts 100,000 rows that way in half the time). For these types a field equals another
     exactly when its jsonb value does."""
     columns = ", ".join(f'{expression} AS "{name}"' for name, expression in _EXPRESSIONS[registry])
-    return (f"SELECT p.id AS local_id, {_KEY[registry]} AS match_key, {columns}"
+    return (f"SELECT p.id AS local_id, {KEY_SQL[registry]} AS match_key, {columns}"
             + _FROM[registry].format(where=where))
 
 

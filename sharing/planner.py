@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
 
 from companies.models import Company
+from omieshare.lib.threads import run_in_threads
 from sharing.canonical import (
+    KEY_SQL,
     SHARED_FIELDS,
     canonical_columns_sql,
     canonical_sql,
@@ -61,8 +62,7 @@ def _load(name: str, registry: str, company_id: int, *, only_active: bool, keys_
     """
     where = "AND p.active" if only_active else ""
     if keys_in:
-        key = "p.cnpj_cpf" if registry == "party" else "p.code"
-        where += f" AND {key} IN (SELECT match_key FROM {keys_in})"
+        where += f" AND {KEY_SQL[registry]} IN (SELECT match_key FROM {keys_in})"
     columns = "c.match_key, c.local_id" if keys_only else "c.*"
     select = canonical_columns_sql if by_field else canonical_sql
     with connection.cursor() as cursor:
@@ -217,23 +217,11 @@ def plan(*, origin: Company, destinations: list[Company], registries: list[str])
         # back) transaction, so the preview uses two cores. Inside a caller's transaction
         # (the tests) other connections would not see it: one after the other.
         results: dict[str, list[DestinationPlan]] = {}
-        errors: list[BaseException] = []
 
-        def run(registry: str) -> None:
-            try:
-                results[registry] = _plan_registry(origin, destinations, registry)
-            except BaseException as error:  # noqa: BLE001 — re-raised in the caller's thread
-                errors.append(error)
-            finally:
-                connection.close()
+        def preview(registry: str) -> None:
+            results[registry] = _plan_registry(origin, destinations, registry)
 
-        threads = [threading.Thread(target=run, args=(registry,)) for registry in registries]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
+        run_in_threads([lambda registry=registry: preview(registry) for registry in registries], name="preview")
         return [item for registry in registries for item in results[registry]]
     return [item for registry in registries for item in _plan_registry(origin, destinations, registry)]
 
