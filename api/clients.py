@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from api import references
 from api import services as api_services
-from api.faults import INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
+from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_change_date, paginate
 from api.models import ApiImport
 from api.translate import party_data_from_omie, party_to_omie, party_to_omie_summary
@@ -34,6 +34,10 @@ def _omie_id(value: Any) -> int:
         raise ApiFault(INVALID_VALUE, f"codigo_cliente_omie inválido: [{value}].") from None
 
 
+def _by_integration_code(company: Company, code: Any) -> Party | None:
+    return Party.objects.filter(company=company, code=str(code).strip()).first()
+
+
 def _find(company: Company, param: dict[str, Any]) -> Party | None:
     """By codigo_cliente_omie, else by codigo_cliente_integracao; None if neither matches."""
     omie_id = param.get("codigo_cliente_omie")
@@ -41,7 +45,7 @@ def _find(company: Company, param: dict[str, Any]) -> Party | None:
         return Party.objects.filter(company=company, pk=_omie_id(omie_id)).first()
     code = str(param.get("codigo_cliente_integracao") or "").strip()
     if code:
-        return Party.objects.filter(company=company, code=code).first()
+        return _by_integration_code(company, code)
     raise ApiFault(
         MISSING_FIELD,
         "Informe o codigo_cliente_omie ou o codigo_cliente_integracao do cliente.",
@@ -87,6 +91,13 @@ def _data(company: Company, param: dict[str, Any], party: Party | None = None) -
 
 def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     _required(param, "codigo_cliente_integracao", "razao_social")
+    existing = _by_integration_code(company, param["codigo_cliente_integracao"])
+    if existing is not None:
+        # Omie's wording, with the record's id: integrations read it to switch to AlterarCliente.
+        raise ApiFault(
+            DUPLICATE,
+            f"Cliente já cadastrado para o Código de Integração [{existing.code}] com o nCod [{existing.pk}] !",
+        )
     party = _create(company, _data(company, param))
     return _status(party, "Cliente cadastrado com sucesso!")
 
@@ -102,7 +113,7 @@ def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 
 def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     _required(param, "codigo_cliente_integracao")
-    party = Party.objects.filter(company=company, code=str(param["codigo_cliente_integracao"]).strip()).first()
+    party = _by_integration_code(company, param["codigo_cliente_integracao"])
     data = _data(company, param, party)
     if party is None:
         _required(param, "razao_social")

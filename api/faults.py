@@ -2,6 +2,13 @@
 
 Each kind of error has its own code, so an integration can tell them apart; the text is
 for the person reading the integration's log, in Portuguese.
+
+Where Omie's own code for a condition is known (as seen in the fault handling of public
+integrations written against Omie), the same code and wording are used, so that those
+integrations classify our faults the way they classify Omie's: 5113 ends a listing, 6 means
+"wait and call again", 102 "already registered", 103 "not registered", 105 "invalid value".
+The other numbers are ours and avoid the codes Omie is known to use for something else
+(an integration must never retry an invalid payload because it took it for Omie's 6).
 """
 
 from __future__ import annotations
@@ -13,14 +20,14 @@ TOO_LARGE = 2
 UNKNOWN_CALL = 3
 BAD_CREDENTIALS = 4
 MISSING_FIELD = 5
-INVALID_VALUE = 6  # CNPJ/CPF, NCM, EAN, CEST, UF, price, …
-NOT_FOUND = 7
-DUPLICATE = 8  # refused by uniqueness (código, código de integração, CNPJ/CPF, EAN)
+TOO_MANY_REQUESTS = 6  # Omie's "Consumo redundante … Aguarde N segundos": retried after the wait
 REFUSED = 9  # sharing permission, activation in progress, change not yet applied here
 STALE = 10
-TOO_MANY_REQUESTS = 11
 METHOD_NOT_ALLOWED = 12
-NO_RECORDS = 5113  # Omie's own code for "Não existem registros para a página [n]!"
+DUPLICATE = 102  # "… já cadastrado para o Código de Integração [x] com o nCod [n] !"; also CNPJ/CPF, EAN
+NOT_FOUND = 103  # "… não cadastrado para o Código [x] !"
+INVALID_VALUE = 105  # CNPJ/CPF, NCM, EAN, CEST, UF, price, a value outside its list, …
+NO_RECORDS = 5113  # "Não existem registros para a página [n]!"
 
 HTTP_STATUS = {TOO_LARGE: 413, TOO_MANY_REQUESTS: 429, METHOD_NOT_ALLOWED: 405}
 

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from api import references
 from api import services as api_services
-from api.faults import INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
+from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_change_date, paginate
 from api.models import ApiImport
 from api.translate import product_data_from_omie, product_to_omie, product_to_omie_summary
@@ -36,6 +36,10 @@ def _given(value: Any) -> bool:
     return value not in (None, "", 0, "0")
 
 
+def _by_integration_code(company: Company, integration: Any) -> Product | None:
+    return Product.objects.filter(company=company, integration_code=str(integration).strip()).first()
+
+
 def _find(company: Company, param: dict[str, Any], *, by_code: bool) -> tuple[Product | None, str]:
     """By codigo_produto, codigo_produto_integracao or (for reads) codigo."""
     products = Product.objects.filter(company=company)
@@ -44,7 +48,7 @@ def _find(company: Company, param: dict[str, Any], *, by_code: bool) -> tuple[Pr
         return products.filter(pk=_int(key, "codigo_produto")).first(), str(key)
     integration = str(param.get("codigo_produto_integracao") or "").strip()
     if integration:
-        return products.filter(integration_code=integration).first(), integration
+        return _by_integration_code(company, integration), integration
     code = str(param.get("codigo") or "").strip()
     if by_code and code:
         return products.filter(code=code.upper()).first(), code
@@ -112,6 +116,14 @@ def _update(company: Company, product: Product, data: dict[str, Any]) -> Product
 
 def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     _required(param, "codigo_produto_integracao", "descricao", "unidade", "ncm")
+    existing = _by_integration_code(company, param["codigo_produto_integracao"])
+    if existing is not None:
+        # Omie's wording, with the record's id: integrations read it to switch to AlterarProduto.
+        raise ApiFault(
+            DUPLICATE,
+            f"Produto já cadastrado para o Código de Integração [{existing.integration_code}] com o nCod "
+            f"[{existing.pk}] !",
+        )
     return _status(_create(company, _data(company, param)), "Produto cadastrado com sucesso!")
 
 
@@ -125,8 +137,7 @@ def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 
 def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     _required(param, "codigo_produto_integracao")
-    integration = str(param["codigo_produto_integracao"]).strip()
-    product = Product.objects.filter(company=company, integration_code=integration).first()
+    product = _by_integration_code(company, param["codigo_produto_integracao"])
     if product is None:
         _required(param, "descricao", "unidade", "ncm")
         return _status(_create(company, _data(company, param)), "Produto cadastrado com sucesso!")

@@ -30,7 +30,9 @@ from companies import selectors
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
-RETRY_AFTER_SECONDS = 1
+# Whole seconds, said as Omie says it ("Aguarde N segundos"), which Omie integrations parse
+# to know how long to wait before calling again.
+RETRY_AFTER_SECONDS = 2
 
 SERVICES = {
     # endpoint → (registry, Omie's service name, calls)
@@ -97,7 +99,8 @@ def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
     )
     if company is None:
         raise ApiFault(
-            faults.BAD_CREDENTIALS, "A chave de acesso (app_key/app_secret) não está preenchida ou não é válida!"
+            faults.BAD_CREDENTIALS, "A chave de acesso não está preenchida ou não é válida. Confira o app_key e o "
+                                    "app_secret (Resumo do App → API compatível com o Omie)."
         )
     registry, service_name, calls = SERVICES[endpoint]
     call = envelope.get("call")
@@ -120,8 +123,8 @@ def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
         if not acquired:
             raise ApiFault(
                 faults.TOO_MANY_REQUESTS,
-                f"Muitas requisições simultâneas: no máximo {MAX_CONCURRENT} ao mesmo tempo para o "
-                f"método {call} por app_key. Aguarde {RETRY_AFTER_SECONDS} segundo(s) e tente novamente.",
+                f"Consumo redundante detectado: no máximo {MAX_CONCURRENT} requisições simultâneas do "
+                f"método {call} por app_key. Aguarde {RETRY_AFTER_SECONDS} segundos e tente novamente.",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         try:

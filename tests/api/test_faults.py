@@ -102,19 +102,32 @@ def test_it_refuses_invalid_documents_and_codes(omie, credentials, endpoint, cal
         else dict(PRODUCT)
     )
 
-    message = _fault(omie(credentials, endpoint, call, {**base, **param}), 6)
+    message = _fault(omie(credentials, endpoint, call, {**base, **param}), 105)
 
     assert text in message
     assert not Product.objects.exists() and not Party.objects.exists()
 
 
 def test_it_answers_not_found(omie, credentials, company):
-    _fault(omie(credentials, "clientes", "ConsultarCliente", {"codigo_cliente_omie": 987654}), 7)
-    _fault(omie(credentials, "clientes", "AlterarCliente", {"codigo_cliente_integracao": "nada"}), 7)
-    _fault(omie(credentials, "clientes", "ExcluirCliente", {"codigo_cliente_omie": 987654}), 7)
-    _fault(omie(credentials, "produtos", "ConsultarProduto", {"codigo": "NADA"}), 7)
-    _fault(omie(credentials, "produtos", "AlterarProduto", {"codigo_produto": 987654}), 7)
-    _fault(omie(credentials, "produtos", "ExcluirProduto", {"codigo_produto_integracao": "nada"}), 7)
+    _fault(omie(credentials, "clientes", "ConsultarCliente", {"codigo_cliente_omie": 987654}), 103)
+    _fault(omie(credentials, "clientes", "AlterarCliente", {"codigo_cliente_integracao": "nada"}), 103)
+    _fault(omie(credentials, "clientes", "ExcluirCliente", {"codigo_cliente_omie": 987654}), 103)
+    _fault(omie(credentials, "produtos", "ConsultarProduto", {"codigo": "NADA"}), 103)
+    _fault(omie(credentials, "produtos", "AlterarProduto", {"codigo_produto": 987654}), 103)
+    _fault(omie(credentials, "produtos", "ExcluirProduto", {"codigo_produto_integracao": "nada"}), 103)
+
+
+def test_a_repeated_integration_code_answers_like_omie_so_an_integration_can_switch_to_alterar(omie, credentials):
+    """The idiom of Omie integrations: IncluirCliente, and on "já cadastrado … com o nCod [n]" AlterarCliente(n)."""
+    first = omie(credentials, "clientes", "IncluirCliente", {"codigo_cliente_integracao": "CLI-7", "razao_social": "A"})
+    again = omie(credentials, "clientes", "IncluirCliente", {"codigo_cliente_integracao": "CLI-7", "razao_social": "B"})
+
+    message = _fault(again, 102)
+    ncod = first.json()["codigo_cliente_omie"]
+    assert message == f"ERROR: Cliente já cadastrado para o Código de Integração [CLI-7] com o nCod [{ncod}] !"
+    switched = omie(credentials, "clientes", "AlterarCliente", {"codigo_cliente_omie": ncod, "razao_social": "B"})
+    assert switched.status_code == 200
+    assert Party.objects.get().legal_name == "B"
 
 
 def test_it_refuses_duplicates_by_uniqueness_validation(omie, credentials, company):
@@ -130,11 +143,14 @@ def test_it_refuses_duplicates_by_uniqueness_validation(omie, credentials, compa
     integration = omie(credentials, "produtos", "IncluirProduto", PRODUCT)
     integration_again = omie(credentials, "produtos", "IncluirProduto", {**PRODUCT, "codigo": "OUTRO"})
 
-    assert "unicidade" in _fault(party, 8)
-    assert "DUP" in _fault(code, 8)
-    assert "EAN" in _fault(ean, 8)
+    assert "unicidade" in _fault(party, 102)
+    assert "DUP" in _fault(code, 102)
+    assert "EAN" in _fault(ean, 102)
     assert integration.status_code == 200
-    assert "código de integração" in _fault(integration_again, 8)
+    first = Product.objects.get(company=company, integration_code="I1")
+    assert _fault(integration_again, 102) == (
+        f"ERROR: Produto já cadastrado para o Código de Integração [I1] com o nCod [{first.pk}] !"
+    )
     assert Party.objects.filter(company=company).count() == 1
     assert Product.objects.filter(company=company).count() == 2
 
@@ -142,7 +158,7 @@ def test_it_refuses_duplicates_by_uniqueness_validation(omie, credentials, compa
 def test_a_failing_request_writes_nothing(omie, credentials, company):
     # The family would be created before the product's NCM is found invalid.
     _fault(omie(credentials, "produtos", "IncluirProduto",
-                {**PRODUCT, "ncm": "1", "descricao_familia": "Nova família"}), 6)
+                {**PRODUCT, "ncm": "1", "descricao_familia": "Nova família"}), 105)
 
     assert not company.product_families.exists()
 
@@ -163,7 +179,9 @@ def test_it_refuses_beyond_four_concurrent_requests(omie, credentials):
     finally:
         other.close()
 
-    assert "Muitas requisições" in _fault(busy, 11, status=429)
-    assert busy["Retry-After"] == "1"
+    # Omie's "wait and call again" fault, worded so integrations can read how long to wait.
+    message = _fault(busy, 6, status=429)
+    assert "Consumo redundante" in message and "Aguarde 2 segundos" in message
+    assert busy["Retry-After"] == "2"
     _fault(other_call, 5113)  # another call has its own four slots
     _fault(freed, 5113)

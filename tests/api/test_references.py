@@ -109,7 +109,7 @@ def test_it_refuses_a_bad_image_address_and_writes_nothing(omie, credentials, co
 
     assert response.status_code == 500
     body = response.json()
-    assert body["faultcode"] == "SOAP-ENV:Client-6"
+    assert body["faultcode"] == "SOAP-ENV:Client-105"
     assert "imagens[].url_imagem" in body["faultstring"]
     assert not Product.objects.filter(company=company).exists()
     assert not Blob.objects.exists()
@@ -159,7 +159,7 @@ def test_it_refuses_an_unknown_supplier_and_writes_nothing(omie, credentials, co
     response = omie(credentials, "produtos", "IncluirProduto", param)
 
     assert response.status_code == 500
-    assert response.json()["faultcode"] == "SOAP-ENV:Client-7"
+    assert response.json()["faultcode"] == "SOAP-ENV:Client-103"
     assert "11222333000181" in response.json()["faultstring"] and "999999" in response.json()["faultstring"]
     assert not Product.objects.filter(company=company).exists()
 
@@ -172,7 +172,7 @@ def test_another_companys_supplier_is_refused(omie, credentials, company, other_
     by_document = omie(credentials, "produtos", "AlterarProduto",
                        {"codigo_produto": product.pk, "fornecedores": [{"cnpj_cpf": "11222333000181"}]})
 
-    assert by_id.json()["faultcode"] == by_document.json()["faultcode"] == "SOAP-ENV:Client-7"
+    assert by_id.json()["faultcode"] == by_document.json()["faultcode"] == "SOAP-ENV:Client-103"
     assert not product.suppliers.exists()
 
 
@@ -181,7 +181,7 @@ def test_an_invalid_supplier_document_is_a_clear_fault(omie, credentials, compan
 
     response = omie(credentials, "produtos", "IncluirProduto", param)
 
-    assert response.json()["faultcode"] == "SOAP-ENV:Client-6"
+    assert response.json()["faultcode"] == "SOAP-ENV:Client-105"
     assert "fornecedores" in response.json()["faultstring"]
 
 
@@ -214,7 +214,7 @@ def test_it_refuses_an_unknown_or_foreign_salesperson(omie, credentials, company
 
     for response in (unknown, foreign_id, foreign_email):
         assert response.status_code == 500
-        assert response.json()["faultcode"] == "SOAP-ENV:Client-7"
+        assert response.json()["faultcode"] == "SOAP-ENV:Client-103"
         assert "Vendedor não cadastrado" in response.json()["faultstring"]
     assert not Party.objects.filter(company=company).exists()
 
@@ -253,7 +253,7 @@ def test_it_refuses_an_unknown_or_foreign_component(omie, credentials, company, 
                    {**PRODUCT, "estrutura": [{"idProdMalha": theirs.pk, "quantProdMalha": 1}]})
     no_quantity = omie(credentials, "produtos", "IncluirProduto", {**PRODUCT, "estrutura": [{"codProdMalha": "X"}]})
 
-    assert unknown.json()["faultcode"] == foreign.json()["faultcode"] == "SOAP-ENV:Client-7"
+    assert unknown.json()["faultcode"] == foreign.json()["faultcode"] == "SOAP-ENV:Client-103"
     assert "NAOEXISTE" in unknown.json()["faultstring"]
     assert no_quantity.json()["faultcode"] == "SOAP-ENV:Client-5"
     assert not Product.objects.filter(company=company).exists()
@@ -265,7 +265,7 @@ def test_a_bad_structure_quantity_is_refused_naming_the_field(omie, credentials,
     response = omie(credentials, "produtos", "IncluirProduto",
                     {**PRODUCT, "estrutura": [{"idProdMalha": component.pk, "quantProdMalha": -1}]})
 
-    assert response.json()["faultcode"] == "SOAP-ENV:Client-6"
+    assert response.json()["faultcode"] == "SOAP-ENV:Client-105"
     assert "(campo estrutura)" in response.json()["faultstring"]
 
 

@@ -27,8 +27,8 @@ def test_a_companys_keys_never_read_another_companys_records(omie, credentials, 
     party = omie(credentials, "clientes", "ConsultarCliente", {"codigo_cliente_omie": their_party.pk})
 
     assert listing.json()["faultcode"] == "SOAP-ENV:Client-5113"
-    assert by_id.json()["faultcode"] == by_code.json()["faultcode"] == "SOAP-ENV:Client-7"
-    assert party.json()["faultcode"] == "SOAP-ENV:Client-7"
+    assert by_id.json()["faultcode"] == by_code.json()["faultcode"] == "SOAP-ENV:Client-103"
+    assert party.json()["faultcode"] == "SOAP-ENV:Client-103"
 
 
 def test_a_companys_keys_never_write_another_companys_records(omie, credentials, company, other_company):
