@@ -368,7 +368,15 @@ def copy_product_relations(share: Share, dest_id: int) -> None:
         {"origin": share.origin_id, "dest": dest_id, "share": share.pk},
     )
     _execute("CREATE INDEX ON act_pairs (origin_product)")
-    _execute("DELETE FROM catalog_product_suppliers WHERE product_id IN (SELECT dest_product FROM act_pairs)")
+    # Suppliers without CNPJ/CPF are never shared, so the origin's list cannot replace them:
+    # the destination's own links to them stay (as every later change keeps them).
+    _execute(
+        """
+        DELETE FROM catalog_product_suppliers ps USING catalog_party s
+        WHERE s.id = ps.party_id AND s.cnpj_cpf <> ''
+          AND ps.product_id IN (SELECT dest_product FROM act_pairs)
+        """
+    )
     _execute(
         """
         INSERT INTO catalog_product_suppliers (product_id, party_id)

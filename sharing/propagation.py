@@ -67,6 +67,16 @@ def on_catalog_write(write: RecordWrite) -> None:
     """The hook catalog/services.py calls inside every party/product write."""
     if write.source == SOURCE:
         return
+    _accept(write)
+    if write.registry == "party" and _gained_document(write):
+        _share_new_supplier_document(write)
+
+
+def _gained_document(write: RecordWrite) -> bool:
+    return write.action == "update" and bool(write.record.cnpj_cpf) and not (write.before or {}).get("cnpj_cpf")
+
+
+def _accept(write: RecordWrite) -> None:
     member = selectors.member_for(write.company_id, write.registry)
     if member is None:
         return
@@ -99,7 +109,7 @@ def _accept_new(write: RecordWrite, member: ShareMember) -> None:
     if not key or write.action == "delete" or not record.active:
         return
     before = write.before or {}
-    gained_key = registry == "party" and write.action == "update" and not before.get("cnpj_cpf")
+    gained_key = registry == "party" and _gained_document(write)
     reactivated = write.action == "update" and before.get("active") is False
     if write.action == "update" and not (gained_key or reactivated):
         return
@@ -186,6 +196,38 @@ def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) ->
     action = "delete" if deactivating else "update"
     _record_change(write, shared, action=action, fields=changed, old=old,
                    new={name: values.get(name) for name in changed})
+
+
+def _share_new_supplier_document(write: RecordWrite) -> None:
+    """A client/supplier without CNPJ/CPF could not be named in the shared products it
+    supplies (nothing identifies it in another company). Once it has one, those products'
+    shared supplier lists gain it, as this company's edit of each product, so the others
+    link their own record with that document and no later change or resync drops the link
+    here. A company that may not edit shared products cannot do that: its link is then a
+    local difference, which the group's next change of the product replaces."""
+    member = selectors.member_for(write.company_id, "product")
+    if member is None or member.state != ShareMember.State.ACTIVE or not member.can_update:
+        return
+    supplied = Product.objects.filter(company_id=write.company_id, suppliers=write.record.pk)
+    # Lock order: local rows → links → shared records (in _accept_change).
+    products = {product.pk: product for product in supplied.select_for_update(of=("self",))}
+    links = RecordLink.objects.select_for_update().filter(
+        company_id=write.company_id, registry="product", local_id__in=list(products)
+    ).order_by("pk")
+    for link in links:
+        product = products[link.local_id]
+        product_write = RecordWrite(
+            registry="product", action="update", company_id=write.company_id, record=product,
+            before=None, after={}, changed_fields=("suppliers",), actor_id=write.actor_id,
+            source=write.source,
+        )
+        try:
+            _accept_change(product_write, member, link)
+        except WriteRefused as refused:
+            raise WriteRefused(
+                f"Este cliente/fornecedor é fornecedor do produto compartilhado {product.code}, "
+                f"que não pôde receber o novo CNPJ/CPF: {refused.message}"
+            ) from refused
 
 
 _RENAME_SQL = {
@@ -325,6 +367,8 @@ def apply_record(shared_record_id: int, company_id: int, *, force: bool = False)
 def _update_local(registry: str, company: Company, local_id: int, data: dict[str, Any]) -> int:
     update = catalog_services.party_update if registry == "party" else catalog_services.product_update
     id_arg = "party_id" if registry == "party" else "product_id"
+    if registry == "product":
+        data = {**data, "suppliers": data["suppliers"] + _suppliers_without_document(local_id)}
     update(company=company, data=data, source=SOURCE, **{id_arg: local_id})
     return local_id
 
@@ -398,6 +442,15 @@ def _party_ids_by_document(company: Company, documents: list[str]) -> list[int]:
         if document not in ids or (pk in linked and ids[document] not in linked):
             ids[document] = pk
     return sorted(ids.values())
+
+
+def _suppliers_without_document(product_id: int) -> list[int]:
+    """A supplier without CNPJ/CPF is never shared (nothing identifies it in another
+    company), so the group's values cannot mention it: a member's own link to one stays
+    when the shared suppliers are written, instead of being dropped by every change."""
+    return list(
+        Party.objects.filter(supplied_products=product_id, cnpj_cpf="").values_list("pk", flat=True)
+    )
 
 
 def _bom_by_code(company: Company, lines: list[list[str]]) -> list[tuple[int, Decimal]]:

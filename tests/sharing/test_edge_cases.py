@@ -205,3 +205,43 @@ def test_it_shares_a_record_made_active_again_after_activation():
     catalog_services.product_update(company=origin, product_id=dormant.pk, data={"active": True})
     apply_pending()
     assert product_in(dest, "OLD1").active
+
+
+def test_a_member_keeps_its_own_suppliers_without_document_through_activation_and_changes():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    shared_supplier = make_party(origin, DOC_A, "Fornecedora", is_supplier=True)
+    make_product(origin, "KIT", "Kit", suppliers=[shared_supplier.pk])
+    foreign = make_party(dest, "", "Supplier Abroad Inc", is_supplier=True)  # no CNPJ/CPF: never shared
+    make_product(dest, "KIT", "Kit antigo", suppliers=[foreign.pk])
+    share = share_between(origin, dest)
+
+    kit = product_in(dest, "KIT")
+    assert kit.description == "Kit"
+    assert set(kit.suppliers.values_list("legal_name", flat=True)) == {"Fornecedora", "Supplier Abroad Inc"}
+
+    catalog_services.product_update(company=origin, product_id=product_in(origin, "KIT").pk,
+                                    data={"description": "Kit revisado"})
+    apply_pending()
+
+    kit = product_in(dest, "KIT")
+    assert kit.description == "Kit revisado"
+    assert set(kit.suppliers.values_list("legal_name", flat=True)) == {"Fornecedora", "Supplier Abroad Inc"}
+    assert find_drift(share) == []
+
+
+def test_a_supplier_that_gains_a_document_joins_the_shared_products_it_supplies():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    supplier = make_party(origin, "", "Fornecedora sem CNPJ", is_supplier=True)
+    make_product(origin, "KIT", "Kit", suppliers=[supplier.pk])
+    share = share_between(origin, dest)
+    assert not product_in(dest, "KIT").suppliers.exists()
+
+    catalog_services.party_update(company=origin, party_id=supplier.pk,
+                                  data={"cnpj_cpf": DOC_A, "person_type": "J"})
+    apply_pending()
+
+    assert list(product_in(dest, "KIT").suppliers.values_list("cnpj_cpf", flat=True)) == [DOC_A]
+    assert list(product_in(origin, "KIT").suppliers.values_list("pk", flat=True)) == [supplier.pk]
+    assert find_drift(share) == []  # so a resync has nothing to undo
