@@ -246,28 +246,43 @@ def failing_records(ids: list[int]) -> list[FailingRecord]:
     ]
 
 
+def _missing_parent(child: str, parent: str, match: str, where: str = "TRUE") -> str:
+    """Count the rows x of `child` (those `where` selects) with no row p of `parent` that
+    `match`es."""
+    return f"SELECT count(*) FROM {child} x WHERE {where} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {match})"
+
+
+def _links_to_deleted_rows(registry: str, table: str) -> str:
+    # A local row moved to another company by hand is as gone for the member as a deleted
+    # one; resync (sharing/resync.py) finds both the same way and recreates them.
+    return _missing_parent(
+        "sharing_recordlink", table, "p.id = x.local_id AND p.company_id = x.company_id", f"x.registry = '{registry}'"
+    )
+
+
 # Rows of the engine's bulk tables whose parent is gone. Those relations are not database
 # foreign keys (see sharing/models.py); only a delete that bypasses Django leaves these.
 _ORPHAN_CHECKS = {
-    "vínculos sem cadastro compartilhado": (
-        "sharing_recordlink x", "sharing_sharedrecord", "x.shared_record_id"),
-    "vínculos sem empresa": ("sharing_recordlink x", "companies_company", "x.company_id"),
-    "cadastros compartilhados sem compartilhamento": (
-        "sharing_sharedrecord x", "sharing_share", "x.share_id"),
-    "cópias anteriores sem compartilhamento": ("sharing_snapshot x", "sharing_share", "x.share_id"),
-    "cópias anteriores sem empresa": ("sharing_snapshot x", "companies_company", "x.company_id"),
+    "vínculos sem cadastro compartilhado": _missing_parent(
+        "sharing_recordlink", "sharing_sharedrecord", "p.id = x.shared_record_id"),
+    "vínculos sem empresa": _missing_parent("sharing_recordlink", "companies_company", "p.id = x.company_id"),
+    # A link's local row is no foreign key at all: it is a row of one of two tables.
+    "vínculos para registros apagados fora do sistema": (
+        f"({_links_to_deleted_rows('party', 'catalog_party')}) + "
+        f"({_links_to_deleted_rows('product', 'catalog_product')})"),
+    "cadastros compartilhados sem compartilhamento": _missing_parent(
+        "sharing_sharedrecord", "sharing_share", "p.id = x.share_id"),
+    "cópias anteriores sem compartilhamento": _missing_parent(
+        "sharing_snapshot", "sharing_share", "p.id = x.share_id"),
+    "cópias anteriores sem empresa": _missing_parent(
+        "sharing_snapshot", "companies_company", "p.id = x.company_id"),
 }
 
 
 def orphan_counts() -> dict[str, int]:
     """How many rows of each engine table point at a parent that no longer exists (one
-    anti-join per relation, over the whole table)."""
-    parts = [
-        f"(SELECT count(*) FROM {child} WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {parent} p WHERE p.id = {column}))"
-        for child, parent, column in _ORPHAN_CHECKS.values()
-    ]
+    anti-join per relation, over the whole table, all in one statement)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts))
+        cursor.execute("SELECT " + ", ".join(f"({sql})" for sql in _ORPHAN_CHECKS.values()))
         counts = cursor.fetchone()
     return dict(zip(_ORPHAN_CHECKS, counts, strict=True))
