@@ -1,20 +1,37 @@
 """Drift detection and repair: a member's row that no longer holds its shared record's
 values (someone edited the database by hand, or an application failed) is found with one
-set-based query per member and registry, and repaired by re-applying the canonical values."""
+set-based query per member and registry, and repaired by re-applying the canonical values.
+
+A row deleted outside the system (the app only ever deactivates) is drift too: resync
+recreates it from the canonical values. Every row resync overwrites, in the origin as in
+any other member, is kept first as a Snapshot that support can restore from the admin.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 
+from catalog.exceptions import WriteRefused
 from catalog.models import Party, Product
+from omieshare.lib.brazil import mask_cpf_cnpj
 from sharing import propagation, selectors
 from sharing.canonical import canonical_sql, diff_fields
-from sharing.models import AuditEntry, Share, SyncJob
+from sharing.models import AuditEntry, RecordLink, Share, Snapshot, SyncJob
+
+logger = logging.getLogger(__name__)
+
+REGISTRY_NOUN = {"party": "cliente", "product": "produto"}
+# Shared fields that are not model fields of their own (labels for the others come from
+# the models' verbose names).
+_FIELD_LABELS = {"bom": "estrutura", "attachments": "anexos"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +41,35 @@ class Drift:
     shared_record_id: int
     local_id: int
     fields: tuple[str, ...]
+    key: str  # the shared record's product code or CNPJ/CPF: what support searches by
+    gone: bool = False  # the local row was deleted outside the system
+    # "Filial (12.345.678/0001-90)", for messages; and the row's values before resync
+    # overwrites them (kept as a Snapshot). Neither is part of what the drift *is*.
+    company: str = field(default="", compare=False)
+    local_values: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def record(self) -> str:
+        key = mask_cpf_cnpj(self.key) if self.registry == "party" else self.key
+        return f"{REGISTRY_NOUN[self.registry]} {key}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.company} · {self.record}"
+
+    @property
+    def summary(self) -> str:
+        """One line for support: which company, which record, what differs."""
+        if self.gone:
+            return f"{self.where}: apagado fora do sistema (será recriado com os valores compartilhados)"
+        return f"{self.where}: {field_labels(self.registry, self.fields)}"
+
+
+def field_labels(registry: str, names: tuple[str, ...]) -> str:
+    model = propagation.MODEL[registry]
+    return ", ".join(
+        _FIELD_LABELS.get(name) or str(model._meta.get_field(name).verbose_name) for name in names
+    )
 
 
 def find_drift(share: Share, company_id: int | None = None) -> list[Drift]:
@@ -32,16 +78,20 @@ def find_drift(share: Share, company_id: int | None = None) -> list[Drift]:
         members = members.filter(company_id=company_id)
     found: list[Drift] = []
     for member in members:
+        company = f"{member.company.display_name} ({member.company.cnpj_masked})"
         for registry in share.registries:
             canonical = canonical_sql(
                 registry,
                 "AND p.id IN (SELECT local_id FROM sharing_recordlink WHERE company_id = %(company_id)s "
                 "AND registry = %(registry)s)",
             )
+            table = propagation.MODEL[registry]._meta.db_table
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"""
-                    SELECT l.shared_record_id, l.local_id, c.values, sr.values
+                    SELECT l.shared_record_id, l.local_id, sr.match_key, c.values, sr.values,
+                           NOT EXISTS (SELECT 1 FROM {table} t
+                                       WHERE t.id = l.local_id AND t.company_id = %(company_id)s) AS gone
                     FROM sharing_recordlink l
                     JOIN sharing_sharedrecord sr ON sr.id = l.shared_record_id
                     LEFT JOIN ({canonical}) c ON c.local_id = l.local_id
@@ -54,19 +104,25 @@ def find_drift(share: Share, company_id: int | None = None) -> list[Drift]:
                 )
                 rows = [
                     # Django's psycopg 3 setup hands jsonb back as text from a raw cursor.
-                    (shared_record_id, local_id, json.loads(local) if isinstance(local, str) else local or {},
-                     json.loads(shared) if isinstance(shared, str) else shared)
-                    for shared_record_id, local_id, local, shared in cursor.fetchall()
+                    (shared_record_id, local_id, key, _json(local) or {}, _json(shared), gone)
+                    for shared_record_id, local_id, key, local, shared, gone in cursor.fetchall()
                 ]
-                present = _present_references(member.company_id, [shared for *_, shared in rows])
-                for shared_record_id, local_id, local_values, shared_values in rows:
+                present = _present_references(member.company_id, [row[4] for row in rows])
+                for shared_record_id, local_id, key, local_values, shared_values, gone in rows:
                     fields = tuple(
                         name for name in diff_fields(registry, shared_values, local_values)
                         if not _only_unmappable(name, shared_values, local_values, present)
                     )
-                    if fields:
-                        found.append(Drift(member.company_id, registry, shared_record_id, local_id, fields))
+                    if fields or gone:
+                        found.append(Drift(
+                            member.company_id, registry, shared_record_id, local_id, () if gone else fields,
+                            key, gone, company=company, local_values=local_values,
+                        ))
     return found
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _present_references(company_id: int, shared: list[dict]) -> tuple[set[str], set[str]]:
@@ -97,20 +153,76 @@ def run_resync(job: SyncJob) -> None:
     company_id = job.params.get("company_id")
     drifts = find_drift(share, company_id)
     SyncJob.objects.filter(pk=job.pk).update(total=len(drifts))
-    fixed, errors = 0, []
+    kept = _keep_snapshots(job, drifts)
+    fixed, recreated, errors = 0, 0, []
     for number, drift in enumerate(drifts, start=1):
         try:
-            propagation.apply_record(drift.shared_record_id, drift.company_id, force=True)
+            if drift.gone:
+                _recreate(drift)
+                recreated += 1
+            else:
+                propagation.apply_record(drift.shared_record_id, drift.company_id, force=True)
             fixed += 1
         except Exception as error:  # noqa: BLE001 — reported in the job, the rest go on
-            errors.append(f"empresa {drift.company_id}, {drift.registry} nº {drift.local_id}: {error}")
+            errors.append(f"{drift.where}: não corrigido. {_error_text(error, drift)}")
         if number % 100 == 0:
             SyncJob.objects.filter(pk=job.pk).update(done=number, lease_until=timezone.now() + timedelta(minutes=3))
+    failed = len(drifts) - fixed
     AuditEntry.objects.create(
         share=share, company_id=company_id, actor_id=job.created_by_id, action=AuditEntry.Action.RESYNC,
-        detail=f"Ressincronização: {len(drifts)} divergências encontradas, {fixed} corrigidas.",
+        detail=f"Ressincronização: {len(drifts)} divergências encontradas, {fixed} corrigidas "
+        f"({recreated} recriadas por terem sido apagadas fora do sistema), {failed} não corrigidas.",
     )
+    # SyncJob has no "done with errors" status: a resync that left drift behind is FAILED,
+    # so the admin's list (and its status filter) and the job page flag it; counts say how
+    # much was fixed, errors say what was not and why.
     SyncJob.objects.filter(pk=job.pk).update(
-        status=SyncJob.Status.DONE, done=len(drifts), finished_at=timezone.now(), lease_until=None,
-        counts={"drift": len(drifts), "fixed": fixed}, errors=errors[:100],
+        status=SyncJob.Status.FAILED if failed else SyncJob.Status.DONE, done=len(drifts),
+        finished_at=timezone.now(), lease_until=None,
+        counts={"drift": len(drifts), "fixed": fixed, "recreated": recreated, "failed": failed, "snapshots": kept},
+        errors=errors[:100],
     )
+
+
+def _keep_snapshots(job: SyncJob, drifts: list[Drift]) -> int:
+    """Keep each row's values before resync overwrites them, as activation does: a hand edit
+    (in the origin as in any member) stays restorable from the admin. One insert for the
+    job; a resumed job finds the same rows still drifted and keeps the first copy."""
+    snapshots = [
+        Snapshot(share_id=job.share_id, job=job, company_id=drift.company_id, registry=drift.registry,
+                 local_id=drift.local_id, values=drift.local_values)
+        # Nothing to keep of a deleted row; nor of a party whose CNPJ/CPF was blanked by
+        # hand: the canonical query only reads parties with one.
+        for drift in drifts if drift.local_values
+    ]
+    Snapshot.objects.bulk_create(snapshots, batch_size=1000, ignore_conflicts=True)
+    return len(snapshots)
+
+
+def _recreate(drift: Drift) -> None:
+    """Write a row deleted outside the system again from the shared values: drop its dead
+    link and apply the record as to a member that never had it (which adopts an unlinked
+    row with the same key, keeping a snapshot of it first, or creates one)."""
+    model = propagation.MODEL[drift.registry]
+    with transaction.atomic():
+        link = (
+            RecordLink.objects.select_for_update()
+            .filter(company_id=drift.company_id, registry=drift.registry, local_id=drift.local_id,
+                    shared_record_id=drift.shared_record_id)
+            .first()
+        )
+        if link is None or model.objects.filter(pk=drift.local_id, company_id=drift.company_id).exists():
+            return  # repaired meanwhile (another resync)
+        link.delete()
+        propagation.apply_record(drift.shared_record_id, drift.company_id)
+
+
+def _error_text(error: Exception, drift: Drift) -> str:
+    """Why a row could not be repaired, in the words the catalog gives a user."""
+    if isinstance(error, ValidationError):
+        # `messages` flattens a per-field dict ({'code': [...]}) into its sentences.
+        return " ".join(message if message.endswith(".") else f"{message}." for message in error.messages)
+    if isinstance(error, WriteRefused):
+        return str(error)
+    logger.exception("resync of %s (local row %s) failed", drift.where, drift.local_id)
+    return "Erro inesperado (detalhes no log do servidor)."

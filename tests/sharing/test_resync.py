@@ -12,8 +12,9 @@ from django.db import connection
 from catalog import services as catalog_services
 from catalog.models import Party, Product
 from sharing import services
-from sharing.models import AuditEntry, Share
+from sharing.models import AuditEntry, RecordLink, Share, Snapshot, SyncJob
 from sharing.resync import find_drift
+from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory
 from tests.sharing.conftest import make_party, make_product, party_in, product_in, share_between
 
@@ -59,8 +60,11 @@ def test_it_lists_drift_in_a_dry_run_without_fixing_it(drifted):
 
     text = out.getvalue()
     assert "2 divergência(s) encontrada(s)" in text
-    assert f"empresa {dest.pk} product nº {product_in(dest, 'A1').pk}: description, price" in text
-    assert f"empresa {dest.pk} party nº {party_in(dest, DOC_A).pk}: city" in text
+    # Support reads company and record as they know them, never internal ids.
+    where = f"Filial ({dest.cnpj_masked})"
+    assert f"{where} · produto A1: descrição, preço unitário de venda" in text
+    assert f"{where} · cliente 11.222.333/0001-81: cidade" in text
+    assert f"empresa {dest.pk}" not in text and f"nº {product_in(dest, 'A1').pk}" not in text
     assert product_in(dest, "A1").description == "Editado à mão"
     assert len(find_drift(share)) == 2
 
@@ -141,3 +145,151 @@ def test_resync_refuses_a_share_that_is_not_active(drifted):
         services.resync_start(share=share)
     with pytest.raises(CommandError, match="Só um compartilhamento ativo"):
         call_command("resync", "--share", share.pk, stdout=io.StringIO())
+
+
+def resync(share: Share) -> SyncJob:
+    """Queue a resync and run it here, as a worker would."""
+    job = services.resync_start(share=share)
+    run_sync_job(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+@pytest.fixture
+def code_taken(drifted):
+    """A hand edit moved the shared product A1's code away in the member, and a local
+    (inactive, so unshared) product took the code: resync cannot give A1 its code back."""
+    share, origin, dest = drifted
+    Product.objects.filter(company=dest, code="A1").update(code="A1-ANTIGO")
+    make_product(dest, "A1", "Água importada à mão", active=False)
+    return share, origin, dest
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_exits_non_zero_and_says_why_when_drift_is_left_unfixed(code_taken):
+    share, _origin, dest = code_taken
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match=r"1 divergência\(s\) não corrigida\(s\)"):
+        call_command("resync", "--share", share.pk, stdout=out)
+
+    text = out.getvalue()
+    assert "Corrigidas: 1 de 2." in text
+    assert (
+        f"Filial ({dest.cnpj_masked}) · produto A1: não corrigido. "
+        "Já existe um produto com o código A1 nesta empresa: Água importada à mão."
+    ) in text
+    assert "{'code'" not in text
+    assert party_in(dest, DOC_A).city == "Campinas"  # the rest was repaired all the same
+
+
+@pytest.mark.django_db
+def test_a_resync_that_leaves_drift_behind_is_recorded_as_failed_with_its_errors(code_taken):
+    share, _origin, dest = code_taken
+
+    job = resync(share)
+
+    assert job.status == SyncJob.Status.FAILED and job.finished_at is not None
+    assert job.counts == {"drift": 2, "fixed": 1, "recreated": 0, "failed": 1, "snapshots": 2}
+    assert job.errors == [
+        f"Filial ({dest.cnpj_masked}) · produto A1: não corrigido. "
+        "Já existe um produto com o código A1 nesta empresa: Água importada à mão."
+    ]
+    assert AuditEntry.objects.filter(share=share, action="resync", detail__contains="1 não corrigidas").exists()
+
+
+@pytest.mark.django_db
+def test_a_resync_that_fixes_everything_is_done(drifted):
+    share, _origin, _dest = drifted
+
+    job = resync(share)
+
+    assert job.status == SyncJob.Status.DONE
+    assert (job.counts["fixed"], job.counts["failed"], job.errors) == (2, 0, [])
+
+
+def delete_behind_djangos_back(company, code: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM catalog_product WHERE company_id = %s AND code = %s", [company.pk, code])
+
+
+@pytest.mark.django_db
+def test_it_reports_a_row_deleted_outside_the_system_and_recreates_it(drifted):
+    share, _origin, dest = drifted
+    delete_behind_djangos_back(dest, "B2")
+    dry = io.StringIO()
+
+    call_command("resync", "--share", share.pk, "--company", dest.cnpj, "--dry-run", stdout=dry)
+
+    assert (
+        f"Filial ({dest.cnpj_masked}) · produto B2: apagado fora do sistema "
+        "(será recriado com os valores compartilhados)"
+    ) in dry.getvalue()
+    assert "does not exist" not in dry.getvalue()
+
+    job = resync(share)
+
+    assert job.status == SyncJob.Status.DONE, job.errors
+    assert (job.counts["recreated"], job.counts["fixed"], job.counts["drift"]) == (1, 3, 3)
+    recreated = product_in(dest, "B2")
+    assert (recreated.description, str(recreated.price)) == ("Bala", "1.00")
+    assert RecordLink.objects.filter(company=dest, registry="product", local_id=recreated.pk).exists()
+    assert find_drift(share) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_says_what_it_recreated(drifted):
+    share, _origin, dest = drifted
+    delete_behind_djangos_back(dest, "B2")
+    out = io.StringIO()
+
+    call_command("resync", "--share", share.pk, stdout=out)
+
+    text = out.getvalue()
+    assert "Corrigidas: 3 de 3." in text
+    assert "Recriados com os valores compartilhados (apagados fora do sistema): 1." in text
+    assert product_in(dest, "B2").description == "Bala"
+
+
+@pytest.mark.django_db
+def test_the_status_command_counts_links_to_rows_deleted_outside_the_system(drifted):
+    share, _origin, dest = drifted
+    delete_behind_djangos_back(dest, "B2")
+    out = io.StringIO()
+
+    call_command("sharing_status", "--share", share.pk, stdout=out)
+
+    assert "vínculos para registros apagados fora do sistema: 1" in out.getvalue()
+    resync(share)
+    assert "apagados fora do sistema" not in _status(share)
+
+
+def _status(share: Share) -> str:
+    out = io.StringIO()
+    call_command("sharing_status", "--share", share.pk, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_it_keeps_what_it_overwrites_restorable_in_the_origin_and_the_members(drifted):
+    share, origin, dest = drifted
+    # The origin drifted too: resync puts the shared values back there as well.
+    Product.objects.filter(company=origin, code="B2").update(description="Bala editada na matriz")
+
+    job = resync(share)
+
+    assert product_in(origin, "B2").description == "Bala"
+    kept = {(s.company_id, s.registry, s.local_id): s for s in Snapshot.objects.filter(share=share, job=job)}
+    assert set(kept) == {
+        (origin.pk, "product", product_in(origin, "B2").pk),
+        (dest.pk, "product", product_in(dest, "A1").pk),
+        (dest.pk, "party", party_in(dest, DOC_A).pk),
+    }
+    assert job.counts["snapshots"] == 3
+
+    services.snapshot_restore(snapshot=kept[(origin.pk, "product", product_in(origin, "B2").pk)])
+    services.snapshot_restore(snapshot=kept[(dest.pk, "product", product_in(dest, "A1").pk)])
+
+    assert product_in(origin, "B2").description == "Bala editada na matriz"
+    restored = product_in(dest, "A1")
+    assert (restored.description, str(restored.price)) == ("Editado à mão", "9.99")

@@ -6,8 +6,10 @@ from django.core.management.base import BaseCommand, CommandError
 from sharing import services
 from sharing.management.commands import _common
 from sharing.management.commands.share_activate import follow_job
-from sharing.models import SyncJob
 from sharing.resync import find_drift
+
+LISTED = 200
+LISTED_ERRORS = 20
 
 
 class Command(BaseCommand):
@@ -26,16 +28,31 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         drift = find_drift(share, company.pk if company else None)
-        for item in drift[:200]:
-            self.stdout.write(
-                f"  empresa {item.company_id} {item.registry} nº {item.local_id}: {', '.join(item.fields)}"
-            )
+        for item in drift[:LISTED]:
+            self.stdout.write(f"  {item.summary}")
+        if len(drift) > LISTED:
+            self.stdout.write(f"  … e mais {len(drift) - LISTED}.")
         self.stdout.write(f"{len(drift)} divergência(s) encontrada(s).")
         if options["dry_run"] or not drift:
             return
         job = follow_job(self.stdout, services.resync_start(share=share, company=company).pk)
-        if job.status != SyncJob.Status.DONE:
+        counts = job.counts
+        if "drift" not in counts:  # the job gave up (or is still being retried) before its end
             raise CommandError("A ressincronização não terminou: " + "; ".join(job.errors[-3:]))
-        self.stdout.write(f"Corrigidas: {job.counts.get('fixed', 0)} de {job.counts.get('drift', 0)}.")
-        for error in job.errors[:20]:
-            self.stdout.write(f"  erro: {error}")
+        self.stdout.write(f"Corrigidas: {counts['fixed']} de {counts['drift']}.")
+        if counts.get("recreated"):
+            self.stdout.write(
+                f"Recriados com os valores compartilhados (apagados fora do sistema): {counts['recreated']}."
+            )
+        if counts.get("snapshots"):
+            self.stdout.write(
+                f"Valores anteriores guardados (restauráveis no admin, Cópias anteriores): {counts['snapshots']}."
+            )
+        for error in job.errors[:LISTED_ERRORS]:
+            self.stdout.write(f"  {error}")
+        if counts.get("failed"):
+            more = f" (listados os primeiros {LISTED_ERRORS})" if counts["failed"] > LISTED_ERRORS else ""
+            raise CommandError(
+                f"{counts['failed']} divergência(s) não corrigida(s){more}: corrija a causa indicada e rode "
+                f"a ressincronização de novo. Detalhes na tarefa nº {job.pk} (admin, Tarefas de sincronismo)."
+            )
