@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from omieshare.lib.threads import run_in_threads
-from sharing.canonical import canonical_sql, refresh_stale_statistics
+from sharing.canonical import canonical_sql, refresh_stale_statistics, same_values_sql
 from sharing.models import AuditEntry, Share, SharedRecord, ShareMember, SyncJob
 
 # Shared records per chunk (one transaction each, a few seconds at 50,000): each chunk
@@ -103,7 +103,9 @@ def _fill_match(share: Share, registry: str, dest_id: int, lo: int, hi: int) -> 
         CREATE TEMP TABLE act_match (
             sr_id bigint PRIMARY KEY, origin_id bigint NOT NULL, dest_id bigint,
             version integer NOT NULL, created boolean NOT NULL DEFAULT false,
-            conflict boolean NOT NULL DEFAULT false, match_key varchar(60) NOT NULL
+            conflict boolean NOT NULL DEFAULT false, match_key varchar(60) NOT NULL,
+            -- matched, and already holding the origin's values: nothing to write or keep
+            identical boolean NOT NULL DEFAULT false
         ) ON COMMIT DROP
         """
     )
@@ -148,12 +150,22 @@ def _fill_match(share: Share, registry: str, dest_id: int, lo: int, hi: int) -> 
 
 
 def _snapshot_matched(share: Share, job: SyncJob, registry: str, dest_id: int) -> None:
+    """Keep the current values of every matched destination row the origin's values will
+    overwrite, and mark the rows that already hold them as identical: those are neither
+    written nor kept (nor counted as overwritten)."""
     canonical = canonical_sql(registry, "AND p.id IN (SELECT dest_id FROM act_match WHERE NOT conflict)")
     _execute(
         f"""
+        WITH before AS (SELECT c.local_id, c.values FROM ({canonical}) c),
+        same AS (
+            UPDATE act_match m SET identical = true
+            FROM before b, sharing_sharedrecord sr
+            WHERE b.local_id = m.dest_id AND sr.id = m.sr_id AND {same_values_sql("b.values", "sr.values")}
+            RETURNING m.dest_id
+        )
         INSERT INTO sharing_snapshot (share_id, job_id, company_id, registry, local_id, values, created_at)
-        SELECT %(share)s, %(job)s, %(dest)s, %(registry)s, c.local_id, c.values, now()
-        FROM ({canonical}) c
+        SELECT %(share)s, %(job)s, %(dest)s, %(registry)s, b.local_id, b.values, now()
+        FROM before b WHERE b.local_id NOT IN (SELECT dest_id FROM same)
         ON CONFLICT (share_id, job_id, company_id, registry, local_id) DO NOTHING
         """,
         {"share": share.pk, "job": job.pk, "dest": dest_id, "registry": registry, "company_id": dest_id},
@@ -166,7 +178,7 @@ def _copy_parties(share_id: int, dest_id: int) -> None:
         f"""
         UPDATE catalog_party d SET {assignments}, version = d.version + 1, updated_at = now()
         FROM act_match m JOIN catalog_party o ON o.id = m.origin_id
-        WHERE m.dest_id = d.id
+        WHERE m.dest_id = d.id AND NOT m.identical
         """
     )
     columns = ", ".join(_PARTY_COPIED)
@@ -200,7 +212,7 @@ def _copy_parties(share_id: int, dest_id: int) -> None:
     )
     _execute(
         "DELETE FROM catalog_party_salespeople WHERE party_id IN "
-        "(SELECT dest_id FROM act_match WHERE NOT created)"
+        "(SELECT dest_id FROM act_match WHERE NOT created AND NOT identical)"
     )
     _execute(
         """
@@ -210,6 +222,7 @@ def _copy_parties(share_id: int, dest_id: int) -> None:
         JOIN catalog_party_salespeople ps ON ps.party_id = m.origin_id
         JOIN catalog_salesperson s ON s.id = ps.salesperson_id
         JOIN catalog_salesperson ds ON ds.company_id = %(dest)s AND lower(ds.email) = lower(s.email)
+        WHERE NOT m.identical
         """,
         {"dest": dest_id},
     )
@@ -267,7 +280,7 @@ def _copy_products(share_id: int, dest_id: int) -> None:
         UPDATE catalog_product d SET {assignments}, family_id = df.id,
                version = d.version + 1, updated_at = now()
         FROM act_match m JOIN catalog_product o ON o.id = m.origin_id {family}
-        WHERE m.dest_id = d.id AND NOT m.conflict
+        WHERE m.dest_id = d.id AND NOT m.conflict AND NOT m.identical
         """,
         {"dest": dest_id},
     )
@@ -294,7 +307,7 @@ def _copy_attachments(registry: str, dest_id: int) -> None:
     column = "party_id" if registry == "party" else "product_id"
     _execute(
         f"DELETE FROM catalog_attachment WHERE {column} IN "
-        "(SELECT dest_id FROM act_match WHERE NOT created AND NOT conflict)"
+        "(SELECT dest_id FROM act_match WHERE NOT created AND NOT conflict AND NOT identical)"
     )
     _execute(
         f"""
@@ -303,13 +316,13 @@ def _copy_attachments(registry: str, dest_id: int) -> None:
         SELECT %(dest)s, {"m.dest_id, NULL" if registry == "party" else "NULL, m.dest_id"},
                a.blob_id, a.filename, a.is_image, now()
         FROM act_match m JOIN catalog_attachment a ON a.{column} = m.origin_id
-        WHERE NOT m.conflict
+        WHERE NOT m.conflict AND NOT m.identical
         """,
         {"dest": dest_id},
     )
 
 
-def _link_matched(registry: str, dest_id: int) -> tuple[int, int, list[str]]:
+def _link_matched(registry: str, dest_id: int) -> tuple[int, int, int, list[str]]:
     _execute(
         """
         INSERT INTO sharing_recordlink (shared_record_id, company_id, registry, local_id,
@@ -319,9 +332,10 @@ def _link_matched(registry: str, dest_id: int) -> tuple[int, int, list[str]]:
         """,
         {"dest": dest_id, "registry": registry},
     )
-    created, overwritten = _fetchone(
-        "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created AND NOT conflict) "
-        "FROM act_match"
+    created, overwritten, identical = _fetchone(
+        "SELECT count(*) FILTER (WHERE created), "
+        "count(*) FILTER (WHERE NOT created AND NOT conflict AND NOT identical), "
+        "count(*) FILTER (WHERE identical) FROM act_match"
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -330,7 +344,7 @@ def _link_matched(registry: str, dest_id: int) -> tuple[int, int, list[str]]:
             [MAX_LISTED_ERRORS],
         )
         conflicts = [row[0] for row in cursor.fetchall()]
-    return created, overwritten, conflicts
+    return created, overwritten, identical, conflicts
 
 
 def copy_chunk(share: Share, job: SyncJob, registry: str, dest_id: int, lo: int, hi: int) -> dict[str, Any]:
@@ -344,10 +358,10 @@ def copy_chunk(share: Share, job: SyncJob, registry: str, dest_id: int, lo: int,
     else:
         _copy_products(share.pk, dest_id)
     _copy_attachments(registry, dest_id)
-    created, overwritten, conflicts = _link_matched(registry, dest_id)
+    created, overwritten, identical, conflicts = _link_matched(registry, dest_id)
     conflict_count = _fetchone("SELECT count(*) FROM act_match WHERE conflict")[0]
     _execute("DROP TABLE act_match")
-    return {"created": created, "overwritten": overwritten, "conflicts": conflict_count,
+    return {"created": created, "overwritten": overwritten, "identical": identical, "conflicts": conflict_count,
             "conflict_keys": conflicts}
 
 
@@ -465,7 +479,7 @@ class _Progress:
         self.lock = threading.Lock()
         self.threaded = False
         self.cursor: dict[str, Any] = dict(job.params.get("cursor", {}))
-        self.counts = {key: job.counts.get(key, 0) for key in ("created", "overwritten", "conflicts")}
+        self.counts = {key: job.counts.get(key, 0) for key in ("created", "overwritten", "identical", "conflicts")}
         # each destination's own figures, for its audit
         self.by_company: dict[str, dict[str, int]] = copy.deepcopy(job.counts.get("by_company", {}))
         self.errors: list[str] = list(job.errors)
@@ -556,7 +570,7 @@ def _copy_step(share: Share, job: SyncJob, dest: ShareMember, registry: str, pro
                 mine = progress.by_company.setdefault(str(dest.company_id), dict.fromkeys(progress.counts, 0))
                 for key in progress.counts:
                     progress.counts[key] += result[key]
-                    mine[key] += result[key]
+                    mine[key] = mine.get(key, 0) + result[key]  # a job resumed from before "identical"
                 for match_key in result["conflict_keys"]:
                     if len(progress.errors) < MAX_LISTED_ERRORS:
                         progress.errors.append(
@@ -692,7 +706,8 @@ def run_activation(job: SyncJob) -> None:
                 detail=(
                     f"Sincronismo ativado ({share.get_registries_display()}): "
                     f"{mine['created']} incluídos, {mine['overwritten']} sobrescritos "
-                    f"(com cópia anterior guardada), {mine['conflicts']} não copiados por conflito."
+                    f"(com cópia anterior guardada), {mine.get('identical', 0)} já iguais (mantidos), "
+                    f"{mine['conflicts']} não copiados por conflito."
                 ),
             )
         _renew(job, status=SyncJob.Status.DONE, done=job.total, finished_at=now,

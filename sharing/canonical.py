@@ -169,6 +169,38 @@ def _comparable(name: str, value: Any) -> Any:
     return value
 
 
+# _comparable in SQL, for the set-based comparisons (preview counts, activation), so that
+# they call "the same" exactly what diff_fields and drift detection do.
+_COMPARABLE_SQL = {
+    "family": "lower({value})",
+    "salespeople": "jsonb_path_query_array({value}, '$[*][0]')",  # the e-mails alone
+}
+
+
+def comparable_sql(name: str, value: str) -> str:
+    """The SQL form in which a shared field's value (`value`, an SQL expression: text for
+    family, jsonb for salespeople) is compared."""
+    return _COMPARABLE_SQL.get(name, "{value}").format(value=value)
+
+
+def comparable_field_sql(name: str, values: str) -> str:
+    """The comparable form of one shared field of a canonical jsonb value set `values`."""
+    return comparable_sql(name, f"{values}->>'{name}'" if name == "family" else f"{values}->'{name}'")
+
+
+def same_values_sql(a: str, b: str) -> str:
+    """SQL: two canonical jsonb value sets (`a`, `b`) are the same record, as _comparable says."""
+
+    def loose(values: str) -> str:  # everything else compared as it is
+        return "(" + " - ".join([values, *(f"'{name}'" for name in _COMPARABLE_SQL)]) + ")"
+
+    return " AND ".join(
+        [f"{loose(a)} = {loose(b)}"]
+        + [f"{comparable_field_sql(name, a)} IS NOT DISTINCT FROM {comparable_field_sql(name, b)}"
+           for name in _COMPARABLE_SQL]
+    )
+
+
 def diff_fields(registry: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
     """The shared fields whose values differ between two canonical value sets."""
     old = old or {}

@@ -22,6 +22,9 @@ from sharing.canonical import (
     SHARED_FIELDS,
     canonical_columns_sql,
     canonical_sql,
+    comparable_field_sql,
+    comparable_sql,
+    diff_fields,
     refresh_stale_statistics,
     require_postgresql,
 )
@@ -122,9 +125,13 @@ def _one(sql: str, params: dict[str, Any]) -> int:
 
 def _diff_condition(registry: str) -> str:
     return " OR ".join(
-        f"o.values->'{name}' IS DISTINCT FROM d.values->'{name}'"
+        f"{comparable_field_sql(name, 'o.values')} IS DISTINCT FROM {comparable_field_sql(name, 'd.values')}"
         for name in SHARED_FIELDS[registry] if name != "active"
     )
+
+
+def _column(table: str, name: str) -> str:
+    return f'{table}."{name}"'
 
 
 def _count_registry(registry: str, origin_id: int, dest: Company, skipped: int) -> dict[str, int]:
@@ -133,7 +140,8 @@ def _count_registry(registry: str, origin_id: int, dest: Company, skipped: int) 
     _fill_origin_values(registry, origin_id)
     params = {"origin": origin_id, "dest": dest.pk}
     differs = " OR ".join(
-        f'v."{name}" IS DISTINCT FROM d."{name}"' for name in SHARED_FIELDS[registry] if name != "active"
+        f"{comparable_sql(name, _column('v', name))} IS DISTINCT FROM {comparable_sql(name, _column('d', name))}"
+        for name in SHARED_FIELDS[registry] if name != "active"
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -287,10 +295,8 @@ def plan_rows(
                     new, old = (json.loads(v) if isinstance(v, str) else v for v in (new, old))
                     differences = []
                     if new is not None and old is not None:
-                        differences = [
-                            (name, old.get(name), new.get(name))
-                            for name in SHARED_FIELDS[registry] if old.get(name) != new.get(name)
-                        ]
+                        differences = [(name, old.get(name), new.get(name))
+                                       for name in diff_fields(registry, old, new)]
                     rows.append({"key": key, "new": new, "old": old, "differences": differences})
             raise _Rollback
     except _Rollback:

@@ -13,14 +13,16 @@ from catalog import services as catalog_services
 from catalog.exceptions import WriteRefused
 from catalog.models import Product
 from sharing import services
-from sharing.models import Change
+from sharing.models import Change, Snapshot
 from sharing.planner import plan, plan_rows
 from sharing.propagation import apply_record
 from sharing.resync import find_drift
 from sharing.services import Permissions
 from tests.factories import CompanyFactory, SalespersonFactory
 from tests.sharing.conftest import (
+    activate,
     apply_pending,
+    configure,
     make_party,
     make_product,
     party_in,
@@ -151,6 +153,41 @@ def test_it_lists_as_identical_only_what_it_counts_as_identical():
 
     assert (counts["identical"], counts["overwrite"], counts["destination_only"]) == (0, 1, 1)
     assert rows == {"identical": [], "overwrite": ["A1"], "destination_only": ["Z8"]}
+
+
+def test_preview_activation_and_drift_agree_on_what_is_already_the_same():
+    """A member's own spelling of a family or name of a salesperson (same e-mail) is the same
+    reference: not previewed as an overwrite, not rewritten, not kept as a snapshot."""
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    family = catalog_services.family_create(company=origin, name="Bebidas")
+    dest_family = catalog_services.family_create(company=dest, name="BEBIDAS")
+    ana = SalespersonFactory(company=origin, name="Ana Souza", email="ana@grupo.com.br")
+    dest_ana = SalespersonFactory(company=dest, name="Ana S.", email="ANA@grupo.com.br")
+    make_product(origin, "A1", "Água", family=family.pk)
+    same_product = make_product(dest, "A1", "Água", family=dest_family.pk)
+    make_product(origin, "B2", "Bolo")
+    make_product(dest, "B2", "Bolo antigo")
+    make_party(origin, DOC_A, "ACME", salespeople=[ana.pk])
+    same_party = make_party(dest, DOC_A, "ACME", salespeople=[dest_ana.pk])
+    share = configure(origin, dest)
+
+    counts = {item.registry: item.counts for item in plan(origin=origin, destinations=[dest],
+                                                          registries=["party", "product"])}
+    overwrite_rows = plan_rows(origin=origin, dest=dest, registry="product", category="overwrite")
+    job = activate(share)
+
+    assert (counts["product"]["identical"], counts["product"]["overwrite"]) == (1, 1)
+    assert (counts["party"]["identical"], counts["party"]["overwrite"]) == (1, 0)
+    assert [row["key"] for row in overwrite_rows] == ["B2"]
+    assert (job.counts["identical"], job.counts["overwritten"]) == (2, 1)
+    assert list(Snapshot.objects.values_list("local_id", flat=True)) == [product_in(dest, "B2").pk]
+    same_product.refresh_from_db()
+    same_party.refresh_from_db()
+    assert (same_product.version, same_product.family_id) == (1, dest_family.pk)
+    assert list(same_party.salespeople.values_list("name", flat=True)) == ["Ana S."]
+    assert product_in(dest, "B2").description == "Bolo"
+    assert find_drift(share) == []
 
 
 def test_it_does_not_report_a_supplier_the_member_lacks_as_drift_but_repairs_it_once_it_exists():

@@ -120,7 +120,8 @@ def test_it_lets_a_removed_company_join_again_in_the_same_share(trio):
     services.member_add(share=share, company=leaving, permissions=services.Permissions())
     job = activate(share)
 
-    assert job.counts["overwritten"] == 2 and job.counts["created"] == 0
+    # A1 changed while it was away; the other product still holds the group's values.
+    assert (job.counts["overwritten"], job.counts["identical"], job.counts["created"]) == (1, 1, 0)
     assert product_in(leaving, "A1").description == "Água nova"
     assert Product.objects.filter(company=leaving, code="A1").count() == 1
     assert RecordLink.objects.filter(company=leaving).count() == 2
