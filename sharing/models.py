@@ -276,7 +276,8 @@ class SyncJob(models.Model):
 
 
 class Snapshot(models.Model):
-    """A destination record as it was before activation overwrote it; restorable."""
+    """A member's record as it was before the engine overwrote it (activation, a local record
+    adopted when a shared one arrives, resync); restorable from the admin."""
 
     share = models.ForeignKey(Share, related_name="snapshots", on_delete=models.CASCADE, **_ENGINE_RELATION)
     # Indexed: deleting a job sets its snapshots' job to NULL, deleting a company removes them.
