@@ -8,8 +8,9 @@ destination they add, as in the original.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -23,6 +24,8 @@ from sharing.canonical import require_postgresql
 from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, ShareMember, Snapshot, SyncJob
 
 REGISTRY_LABEL = {"party": "clientes e fornecedores", "product": "produtos"}
+# A change still pending after this long is not on its way: the worker is likely stopped.
+STUCK_AFTER = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,15 @@ class Permissions:
 
     @classmethod
     def parse(cls, text: str) -> Permissions:
-        """'include,edit,delete' (any subset; also inclusao/edicao/exclusao) → Permissions."""
+        """'include,edit,delete' (any subset; also inclusao/edicao/exclusao), or 'none' → Permissions.
+
+        An empty value is refused: it is more likely a slip (an unset shell variable) than
+        a wish for no permissions, and 'none' says that explicitly."""
         words = {w.strip().lower() for w in (text or "").split(",") if w.strip()}
+        if not words:
+            raise ValidationError(
+                "Informe as permissões: include, edit e/ou delete (ex.: include,edit), ou none para nenhuma."
+            )
         aliases = {"include": "c", "inclusao": "c", "inclusão": "c", "create": "c",
                    "edit": "u", "edicao": "u", "edição": "u", "update": "u",
                    "delete": "d", "exclusao": "d", "exclusão": "d"}
@@ -46,8 +56,15 @@ class Permissions:
         letters = {aliases[w] for w in words if w in aliases}
         return cls("c" in letters, "u" in letters, "d" in letters)
 
+    @classmethod
+    def of(cls, member: ShareMember) -> Permissions:
+        return cls(member.can_create, member.can_update, member.can_delete)
+
     def as_fields(self) -> dict[str, bool]:
         return {"can_create": self.can_create, "can_update": self.can_update, "can_delete": self.can_delete}
+
+    def display(self) -> str:
+        return ShareMember(**self.as_fields()).permissions_display()
 
 
 def _is_admin(user, company: Company) -> bool:
@@ -75,6 +92,35 @@ def _check_free(company: Company, registries: Iterable[str], *, share_id: int | 
         )
 
 
+def _check_destination_list(origin: Company, destinations: Iterable[Company]) -> None:
+    """At least one destination, each once, never the origin: what was typed is refused
+    rather than quietly folded into something else."""
+    destinations = list(destinations)
+    if not destinations:
+        raise ValidationError("Adicione pelo menos uma empresa destino.")
+    if origin in destinations:
+        raise ValidationError("A empresa origem não pode ser também destino.")
+    repeated = sorted({c.display_name for c in destinations if destinations.count(c) > 1})
+    if repeated:
+        raise ValidationError(f"Empresa destino informada mais de uma vez: {', '.join(repeated)}.")
+
+
+def local_time_text(moment: datetime | None) -> str:
+    """dd/mm/aaaa hh:mm in the project's time zone, as support staff read dates."""
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else "-"
+
+
+def age_text(moment: datetime, now: datetime | None = None) -> str:
+    seconds = int(((now or timezone.now()) - moment).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return f"{seconds // 86400} dia(s) {seconds % 86400 // 3600} h"
+
+
 def _audit(share: Share, user, action: str, detail: str, company: Company | None = None) -> None:
     AuditEntry.objects.create(
         share=share, company=company, actor=user if user is not None else None,
@@ -95,10 +141,7 @@ def share_configure(
     registries = sorted(set(registries))
     if not registries or set(registries) - {"party", "product"}:
         raise ValidationError("Escolha o que deseja sincronizar: clientes e fornecedores, produtos ou ambos.")
-    if not destinations:
-        raise ValidationError("Adicione pelo menos uma empresa destino.")
-    if origin in destinations:
-        raise ValidationError("A empresa origem não pode ser também destino.")
+    _check_destination_list(origin, destinations)
     _check_origin_admin(user, origin)
     for company in destinations:
         if user is not None and not _has_access(user, company):
@@ -139,6 +182,88 @@ def member_add(*, share: Share, company: Company, permissions: Permissions, user
         member = ShareMember.objects.create(share=share, company=company, added_by=user, **permissions.as_fields())
         _audit(share, user, AuditEntry.Action.CONFIGURE, f"Destino adicionado: {company.display_name}.", company)
         return member
+
+
+def share_check(*, origin: Company, destinations: Sequence[Company], registries: Iterable[str]) -> Share | None:
+    """Refuse now what activating these destinations would refuse, writing nothing: the
+    preview and the command line run it before anyone is asked to confirm.
+
+    Returns the origin's live share of these registries, which the destinations would join,
+    or None when a new share would be configured.
+    """
+    registries = sorted(set(registries))
+    if not registries or set(registries) - {"party", "product"}:
+        raise ValidationError("Escolha o que deseja sincronizar: clientes e fornecedores, produtos ou ambos.")
+    _check_destination_list(origin, destinations)
+    member = selectors.member_for(origin.pk, registries[0])
+    if member is None:
+        for company in [origin, *destinations]:
+            _check_free(company, registries)
+        return None
+    share = member.share
+    if not member.is_origin or share.registries != registries:
+        raise ValidationError(
+            f"{origin.display_name} já participa do compartilhamento nº {share.pk} "
+            f"({share.get_registries_display()}) e não é a origem dele com esses cadastros."
+        )
+    for company in destinations:
+        _check_free(company, registries, share_id=share.pk)
+    return share
+
+
+def share_prepare(
+    *,
+    origin: Company,
+    destinations: Sequence[Company],
+    registries: Iterable[str],
+    origin_permissions: Permissions,
+    destination_permissions: Permissions,
+    user=None,
+) -> tuple[Share, list[str]]:
+    """The share whose activation the command line confirms, all or nothing: the origin's
+    live share of these registries with the destinations added, or a new one.
+
+    A destination still waiting for activation takes the permissions given now (the last
+    word is the one the user expects to be applied); an active one is left as it is. The
+    notes say so, for the user.
+    """
+    notes: list[str] = []
+    with transaction.atomic():
+        # Two of these at once for one origin: the second waits here, then joins the share
+        # the first configured instead of failing on the unique origin.
+        Company.objects.select_for_update().filter(pk=origin.pk).first()
+        share = share_check(origin=origin, destinations=destinations, registries=registries)
+        if share is None:
+            share = share_configure(
+                origin=origin, registries=registries, origin_permissions=origin_permissions,
+                destinations=dict.fromkeys(destinations, destination_permissions), user=user,
+            )
+            return share, notes
+        present = {m.company_id: m for m in share.members.exclude(state=ShareMember.State.REMOVED)}
+        origin_member = present[origin.pk]
+        if Permissions.of(origin_member) != origin_permissions:
+            notes.append(
+                f"{origin.display_name} já é a origem do compartilhamento nº {share.pk}: as permissões dela "
+                f"continuam {origin_member.permissions_display()} (--origin-permissions vale só para um "
+                "compartilhamento novo)."
+            )
+        for company in destinations:
+            member = present.get(company.pk)
+            if member is None:
+                member_add(share=share, company=company, permissions=destination_permissions, user=user)
+            elif member.state == ShareMember.State.ACTIVE:
+                notes.append(
+                    f"{company.display_name} já está ativa neste compartilhamento: nada muda para ela "
+                    f"(permissões: {member.permissions_display()})."
+                )
+            elif Permissions.of(member) != destination_permissions:
+                before = member.permissions_display()
+                member_set_permissions(member=member, permissions=destination_permissions, user=user)
+                notes.append(
+                    f"{company.display_name} já aguardava ativação: permissões {before} → "
+                    f"{destination_permissions.display()}."
+                )
+        return share, notes
 
 
 def member_set_permissions(*, member: ShareMember, permissions: Permissions, user=None, actor=None) -> ShareMember:
@@ -210,17 +335,32 @@ def member_remove(*, share: Share, company: Company, user=None) -> ShareMember:
         share = Share.objects.select_for_update().get(pk=share.pk)
         member = share.members.filter(company=company).exclude(state=ShareMember.State.REMOVED).first()
         if member is None:
+            removed = share.members.filter(company=company).order_by("-removed_at").first()
+            if removed is not None:
+                raise ValidationError(
+                    f"{company.display_name} já foi removida deste compartilhamento em "
+                    f"{local_time_text(removed.removed_at)}."
+                )
             raise ValidationError(f"{company.display_name} não participa deste compartilhamento.")
         if share.jobs.filter(status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).exists():
             raise ValidationError("Aguarde a conclusão da sincronização em andamento antes de remover empresas.")
         # An accepted edit still on its way to the other members would be dropped by the
         # removal (or by the dissolution): it is applied first, a matter of seconds.
-        unapplied = share.changes.filter(status=Change.Status.PENDING).count()
-        if unapplied:
-            raise ValidationError(
-                f"Há {unapplied} alteração(ões) de cadastros compartilhados ainda sendo aplicada(s) nas "
+        unapplied = share.changes.filter(status=Change.Status.PENDING)
+        count = unapplied.count()
+        if count:
+            message = (
+                f"Há {count} alteração(ões) de cadastros compartilhados ainda sendo aplicada(s) nas "
                 "empresas. Aguarde alguns segundos e tente de novo, para que nenhuma se perca."
             )
+            oldest = unapplied.order_by("created_at").values_list("created_at", flat=True).first()
+            # Applying one takes well under a second: a minute means nobody is applying them.
+            if timezone.now() - oldest > STUCK_AFTER:
+                message += (
+                    f" A mais antiga espera há {age_text(oldest)}: o worker (manage.py qcluster) "
+                    "pode estar parado."
+                )
+            raise ValidationError(message)
         destinations = share.members.filter(is_origin=False).exclude(state=ShareMember.State.REMOVED)
         if member.is_origin and destinations.exists():
             raise ValidationError("A empresa origem não pode sair enquanto houver empresas destino.")

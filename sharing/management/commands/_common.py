@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 
 from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj, normalize_cnpj
+from sharing import services
 from sharing.models import Share
 from sharing.services import Permissions
 
@@ -54,7 +55,29 @@ def share_by_id(share_id: int) -> Share:
     return share
 
 
-def progress_bar(done: int, total: int, width: int = 30) -> str:
-    fraction = done / total if total else 1.0
+REGISTRIES_HELP = "o que compartilhar: parties (clientes e fornecedores) e/ou products (produtos), " \
+    "separados por vírgula (padrão: %(default)s)"
+PERMISSIONS_HELP = "include, edit e/ou delete, separados por vírgula, ou none para nenhuma (padrão: %(default)s)"
+
+
+def add_share_arguments(parser) -> None:
+    """--origin, --to and --registries, the same for the preview and the activation."""
+    parser.add_argument("--origin", required=True, help="CNPJ da empresa origem")
+    parser.add_argument("--to", required=True, help="CNPJs das empresas destino, separados por vírgula")
+    parser.add_argument("--registries", default="parties,products", help=REGISTRIES_HELP)
+
+
+def check_share(origin: Company, destinations: list[Company], registries: list[str]) -> None:
+    """What the activation would refuse, refused now (before a preview or a confirmation)."""
+    try:
+        services.share_check(origin=origin, destinations=destinations, registries=registries)
+    except ValidationError as error:
+        raise CommandError(" ".join(error.messages)) from None
+
+
+def progress_bar(done: int, total: int, *, finished: bool = False, width: int = 30) -> str:
+    if not total:  # no work counted yet (or none at all): a bar would claim a false 100 %
+        return "concluído" if finished else "preparando…"
+    fraction = done / total
     filled = int(width * fraction)
     return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} ({fraction:.0%})"

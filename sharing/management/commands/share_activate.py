@@ -6,9 +6,9 @@ import time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, transaction
 
-from sharing import selectors, services
+from sharing import services
 from sharing.management.commands import _common
 from sharing.management.commands.share_preview import print_plan
 from sharing.models import SyncJob
@@ -26,33 +26,47 @@ def _run_inline(job_id: int) -> None:
 
 
 def follow_job(stdout, job_id: int) -> SyncJob:
-    """Run the job here (a worker may take it first: the lease decides) and draw progress."""
+    """Run the job here (a worker may take it first: the lease decides) and show progress.
+
+    On a terminal the bar is redrawn in place; into a file or a pipe the \\r frames would
+    run together, so there each change of progress is a line of its own.
+    """
     runner = threading.Thread(target=_run_inline, args=(job_id,), daemon=True)
     runner.start()
+    in_place = stdout.isatty()
+    shown = ""
     while True:
         job = SyncJob.objects.get(pk=job_id)
-        stdout.write(f"\r{_common.progress_bar(job.done, job.total)}", ending="")
-        stdout.flush()
-        if job.is_finished or (not runner.is_alive() and job.lease_until is None):
+        finished = job.is_finished or (not runner.is_alive() and job.lease_until is None)
+        line = _common.progress_bar(job.done, job.total, finished=finished)
+        if in_place:
+            stdout.write(f"\r{line:<{len(shown)}}", ending="")  # padded over a longer frame
+            stdout.flush()
+        elif line != shown:
+            stdout.write(f"progresso: {line}")
+        shown = line
+        if finished:
             break
         time.sleep(0.5)
     runner.join(timeout=1)
-    stdout.write("")
+    if in_place:
+        stdout.write("")
     return SyncJob.objects.get(pk=job_id)
 
 
 class Command(BaseCommand):
     help = (
         "Ativa o compartilhamento de cadastros (IRREVERSÍVEL): os cadastros da origem "
-        "sobrescrevem os dos destinos (com cópia anterior guardada) e os que faltam são incluídos."
+        "sobrescrevem os dos destinos (com cópia anterior guardada) e os que faltam são incluídos. "
+        "Se a origem já compartilha esses cadastros, os destinos entram no compartilhamento dela."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--origin", required=True, help="CNPJ da empresa origem")
-        parser.add_argument("--to", required=True, help="CNPJs dos destinos, separados por vírgula")
-        parser.add_argument("--registries", default="parties,products")
-        parser.add_argument("--origin-permissions", default="include,edit,delete")
-        parser.add_argument("--destination-permissions", default="include,edit")
+        _common.add_share_arguments(parser)
+        parser.add_argument("--origin-permissions", default="include,edit,delete",
+                            help="permissões da origem num compartilhamento novo: " + _common.PERMISSIONS_HELP)
+        parser.add_argument("--destination-permissions", default="include,edit",
+                            help="permissões dos destinos: " + _common.PERMISSIONS_HELP)
         parser.add_argument("--yes", action="store_true", help="confirma sem perguntar")
 
     def handle(self, *args, **options):
@@ -61,6 +75,8 @@ class Command(BaseCommand):
         registries = _common.registries(options["registries"])
         origin_permissions = _common.permissions(options["origin_permissions"])
         destination_permissions = _common.permissions(options["destination_permissions"])
+        # Refused now rather than after the user has read the preview and typed "sim".
+        _common.check_share(origin, destinations, registries)
 
         print_plan(self.stdout, origin, destinations, registries)
         if not options["yes"]:
@@ -73,12 +89,19 @@ class Command(BaseCommand):
             if answer != "sim":
                 raise CommandError("Ativação cancelada: nada foi alterado.")
         try:
-            share = self._share_for(origin, destinations, registries, origin_permissions,
-                                    destination_permissions)
-            job = services.share_activate(share=share, confirmed=True)
+            # All or nothing: a refusal (say, one destination busy in another share) leaves
+            # no destination half-added, waiting with permissions nobody meant to keep.
+            with transaction.atomic():
+                share, notes = services.share_prepare(
+                    origin=origin, destinations=destinations, registries=registries,
+                    origin_permissions=origin_permissions, destination_permissions=destination_permissions,
+                )
+                job = services.share_activate(share=share, confirmed=True)
         except (ValidationError, PermissionDenied) as error:
             messages = getattr(error, "messages", [str(error)])
-            raise CommandError(" ".join(messages)) from None
+            raise CommandError(" ".join(messages) + " Nada foi alterado.") from None
+        for note in notes:
+            self.stdout.write(f"Observação: {note}")
         self.stdout.write(f"Compartilhamento nº {share.pk}: ativação nº {job.pk} iniciada.")
         job = follow_job(self.stdout, job.pk)
         if job.status != SyncJob.Status.DONE:
@@ -91,22 +114,3 @@ class Command(BaseCommand):
         )
         for error in job.errors[:20]:
             self.stdout.write(f"  aviso: {error}")
-
-    def _share_for(self, origin, destinations, registries, origin_permissions, destination_permissions):
-        """Join destinations to the origin's live share of these registries, or configure one."""
-        member = selectors.member_for(origin.pk, registries[0])
-        if member is not None:
-            share = member.share
-            if not member.is_origin or sorted(share.registries) != registries:
-                raise CommandError(
-                    f"{origin.display_name} já participa do compartilhamento nº {share.pk} "
-                    f"({share.get_registries_display()}) e não é a origem dele com esses cadastros."
-                )
-            for company in destinations:
-                if not share.members.filter(company=company).exclude(state="removed").exists():
-                    services.member_add(share=share, company=company, permissions=destination_permissions)
-            return share
-        return services.share_configure(
-            origin=origin, registries=registries, origin_permissions=origin_permissions,
-            destinations=dict.fromkeys(destinations, destination_permissions),
-        )

@@ -11,7 +11,8 @@ class Command(BaseCommand):
     help = "Remove uma empresa do compartilhamento; os cadastros ficam nela, sem atualização automática."
 
     def add_arguments(self, parser):
-        parser.add_argument("--share", type=int, required=True)
+        parser.add_argument("--share", type=int, required=True, metavar="ID",
+                            help="número do compartilhamento (veja sharing_status)")
         parser.add_argument("--company", required=True, help="CNPJ da empresa a remover")
 
     def handle(self, *args, **options):

@@ -1,0 +1,240 @@
+"""The support staff's commands: share_preview, share_activate, share_remove, sharing_status.
+
+Each test checks what the person at the terminal notices: the exit code (a CommandError
+ends `manage.py` with 1), the message, and what is (or is not) written.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.core.management.base import OutputWrapper
+from django.utils import timezone
+
+from catalog import services as catalog_services
+from sharing import services
+from sharing.management.commands.share_activate import follow_job
+from sharing.models import Change, Share, ShareMember, SyncJob
+from sharing.services import Permissions
+from tests.factories import CompanyFactory
+from tests.sharing.conftest import make_product, product_in, share_between
+
+pytestmark = pytest.mark.django_db
+
+DOC_A = "11222333000181"
+BUSY = "já participa de outro compartilhamento de produtos"
+
+
+def _run(name: str, *args: str, stdin: str | None = None, monkeypatch=None) -> str:
+    out = io.StringIO()
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    call_command(name, *args, stdout=out)
+    return out.getvalue()
+
+
+def _refused(name: str, *args: str, match: str) -> CommandError:
+    with pytest.raises(CommandError, match=match) as refusal:
+        call_command(name, *args, stdout=io.StringIO())
+    assert refusal.value.returncode == 1  # what `manage.py` exits with
+    return refusal.value
+
+
+@pytest.fixture
+def matriz_sharing_products():
+    """Matriz shares its products with Filial Sul; Filial Norte already shares another
+    group's products; Filial Nova shares nothing yet."""
+    origin = CompanyFactory(trade_name="Matriz")
+    south = CompanyFactory(trade_name="Filial Sul")
+    new = CompanyFactory(trade_name="Filial Nova")
+    busy = CompanyFactory(trade_name="Filial Norte")
+    make_product(origin, "A1", "Água")
+    share = share_between(origin, south, registries=("product",))
+    share_between(CompanyFactory(trade_name="Outro grupo"), busy, registries=("product",))
+    return share, origin, south, new, busy
+
+
+# --- share_activate: all or nothing -----------------------------------------------------
+
+
+def test_it_adds_no_destination_when_another_one_is_refused(matriz_sharing_products):
+    share, origin, _south, new, busy = matriz_sharing_products
+
+    _refused("share_activate", "--origin", origin.cnpj, "--to", f"{new.cnpj},{busy.cnpj}",
+             "--registries", "products", "--destination-permissions", "include", "--yes",
+             match=f"Filial Norte {BUSY}")
+
+    assert not ShareMember.objects.filter(company=new).exists()
+    assert share.members.count() == 2
+    assert share.jobs.count() == 1  # only the first activation
+
+
+def test_it_leaves_nothing_behind_when_the_activation_itself_refuses(matriz_sharing_products, monkeypatch):
+    share, origin, _south, new, _busy = matriz_sharing_products
+
+    def refuse(**kwargs):
+        raise ValidationError("Recusado no último momento.")
+
+    monkeypatch.setattr(services, "share_activate", refuse)
+    _refused("share_activate", "--origin", origin.cnpj, "--to", new.cnpj, "--registries", "products", "--yes",
+             match="Recusado no último momento. Nada foi alterado.")
+
+    assert not ShareMember.objects.filter(company=new).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_gives_a_destination_still_waiting_the_permissions_asked_for_now():
+    origin = CompanyFactory(trade_name="Matriz")
+    south = CompanyFactory(trade_name="Filial Sul")
+    waiting = CompanyFactory(trade_name="Filial Nova")
+    make_product(origin, "A1", "Água")
+    share = share_between(origin, south, registries=("product",))
+    # Left waiting by an earlier attempt (or the web wizard) with "include" only.
+    services.member_add(share=share, company=waiting, permissions=Permissions(True, False, False))
+
+    text = _run("share_activate", "--origin", origin.cnpj, "--to", waiting.cnpj, "--registries", "products",
+                "--destination-permissions", "include,edit,delete", "--yes")
+
+    assert ("Observação: Filial Nova já aguardava ativação: permissões inclusão → "
+            "inclusão, edição, exclusão.") in text
+    member = ShareMember.objects.get(share=share, company=waiting)
+    assert member.state == ShareMember.State.ACTIVE
+    assert Permissions.of(member) == Permissions(True, True, True)
+    assert product_in(waiting, "A1").description == "Água"
+    # Into a file or a pipe: one plain line per step, no \r frames, no 100 % before the totals.
+    assert "\r" not in text and "0/0" not in text
+    assert "progresso: [" + "#" * 30 + "] 1/1 (100%)" in text.splitlines()
+
+
+def test_it_refuses_the_origin_as_a_destination_when_joining_its_share(matriz_sharing_products):
+    share, origin, south, _new, _busy = matriz_sharing_products
+
+    _refused("share_activate", "--origin", origin.cnpj, "--to", f"{south.cnpj},{origin.cnpj}",
+             "--registries", "products", "--yes", match="A empresa origem não pode ser também destino")
+
+    assert share.members.count() == 2
+
+
+def test_it_refuses_before_asking_for_confirmation(matriz_sharing_products, monkeypatch):
+    _share, origin, _south, _new, busy = matriz_sharing_products
+    stdin = io.StringIO("sim\n")
+    monkeypatch.setattr("sys.stdin", stdin)
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match=BUSY):
+        call_command("share_activate", "--origin", origin.cnpj, "--to", busy.cnpj, "--registries", "products",
+                     stdout=out)
+
+    assert "Digite 'sim'" not in out.getvalue()
+    assert stdin.read() == "sim\n"  # never asked
+
+
+# --- permissions on the command line --------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["--destination-permissions", "--origin-permissions"])
+def test_it_refuses_empty_permissions(option):
+    origin = CompanyFactory()
+    dest = CompanyFactory()
+
+    _refused("share_activate", "--origin", origin.cnpj, "--to", dest.cnpj, option, "", "--yes",
+             match="Informe as permissões: include, edit e/ou delete .* ou none para nenhuma")
+
+    assert not Share.objects.exists()
+
+
+def test_none_still_means_no_permissions():
+    assert Permissions.parse("none") == Permissions(False, False, False)
+    with pytest.raises(ValidationError):
+        Permissions.parse(" , ")
+
+
+# --- progress -----------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_no_bar_before_the_totals_are_known(monkeypatch):
+    share = Share.objects.create(origin=CompanyFactory(), shares_products=True, code_key=1)
+    job = SyncJob.objects.create(share=share, kind=SyncJob.Kind.ACTIVATE)
+    frames = iter([])
+
+    def poll_later(seconds):  # each poll finds the job moved on, as a worker would
+        done, total, finished = next(frames)
+        SyncJob.objects.filter(pk=job.pk).update(
+            done=done, total=total, status=SyncJob.Status.DONE if finished else SyncJob.Status.RUNNING)
+
+    # The job is run elsewhere here; the runner only has to look alive until the end.
+    monkeypatch.setattr("sharing.management.commands.share_activate._run_inline",
+                        lambda job_id: threading.Event().wait(2))
+    monkeypatch.setattr("sharing.management.commands.share_activate.time.sleep", poll_later)
+
+    frames = iter([(0, 0, False), (0, 4, False), (4, 4, True)])
+    poll_later(0)
+    plain = io.StringIO()
+    follow_job(OutputWrapper(plain), job.pk)
+    assert plain.getvalue().splitlines() == [
+        "progresso: preparando…",
+        "progresso: [" + "." * 30 + "] 0/4 (0%)",
+        "progresso: [" + "#" * 30 + "] 4/4 (100%)",
+    ]
+
+    frames = iter([(0, 0, False), (4, 4, True)])
+    poll_later(0)
+    terminal = _Terminal()
+    follow_job(OutputWrapper(terminal), job.pk)
+    assert terminal.getvalue() == "\rpreparando…\r[" + "#" * 30 + "] 4/4 (100%)\n"
+
+
+# --- share_remove -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def trio():
+    origin = CompanyFactory(trade_name="Matriz")
+    leaving = CompanyFactory(trade_name="Filial que sai")
+    staying = CompanyFactory(trade_name="Filial que fica")
+    make_product(origin, "A1", "Água")
+    share = share_between(origin, leaving, staying, registries=("product",))
+    return share, origin, leaving, staying
+
+
+def _edit_waiting_since(origin, ago: timedelta) -> None:
+    catalog_services.product_update(company=origin, product_id=product_in(origin, "A1").pk,
+                                    data={"description": "Água editada"})
+    Change.objects.update(created_at=timezone.now() - ago)
+
+
+def test_removal_blocked_by_a_fresh_change_only_asks_to_wait(trio):
+    share, origin, leaving, _staying = trio
+    _edit_waiting_since(origin, timedelta(seconds=5))
+
+    error = _refused("share_remove", "--share", str(share.pk), "--company", leaving.cnpj,
+                     match="Aguarde alguns segundos e tente de novo")
+    assert "qcluster" not in str(error)
+
+
+def test_removal_blocked_by_an_old_change_points_at_the_worker(trio):
+    share, origin, leaving, _staying = trio
+    _edit_waiting_since(origin, timedelta(minutes=7))
+
+    _refused("share_remove", "--share", str(share.pk), "--company", leaving.cnpj,
+             match=r"A mais antiga espera há 7 min: o worker \(manage.py qcluster\) pode estar parado")
+    assert ShareMember.objects.get(share=share, company=leaving).state == ShareMember.State.ACTIVE
+
+
+def test_removing_a_company_again_says_when_it_was_removed(trio):
+    share, _origin, leaving, _staying = trio
+    services.member_remove(share=share, company=leaving)
+    ShareMember.objects.filter(company=leaving).update(removed_at=datetime(2026, 11, 28, 7, 43, tzinfo=UTC))
+
+    _refused("share_remove", "--share", str(share.pk), "--company", leaving.cnpj,
+             match="Filial que sai já foi removida deste compartilhamento em 28/11/2026 04:43")
