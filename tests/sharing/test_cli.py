@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, load_command_class
 from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from sharing.management.commands.share_activate import follow_job
 from sharing.models import Change, Share, ShareMember, SyncJob
 from sharing.services import Permissions
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import make_product, product_in, share_between
+from tests.sharing.conftest import make_party, make_product, product_in, share_between
 
 pytestmark = pytest.mark.django_db
 
@@ -152,6 +152,77 @@ def test_none_still_means_no_permissions():
     assert Permissions.parse("none") == Permissions(False, False, False)
     with pytest.raises(ValidationError):
         Permissions.parse(" , ")
+
+
+# --- share_preview refuses what activation refuses ------------------------------------
+
+
+@pytest.mark.parametrize(("to", "message"), [
+    ("origin", "A empresa origem não pode ser também destino."),
+    ("new,new", "Empresa destino informada mais de uma vez: Filial Nova."),
+    ("busy", f"Filial Norte {BUSY}"),
+])
+def test_the_preview_refuses_what_the_activation_refuses(matriz_sharing_products, to, message):
+    _share, origin, _south, new, busy = matriz_sharing_products
+    companies = {"origin": origin, "new": new, "busy": busy}
+    cnpjs = ",".join(companies[name].cnpj for name in to.split(","))
+
+    preview = _refused("share_preview", "--origin", origin.cnpj, "--to", cnpjs, "--registries", "products",
+                       match=message)
+    activation = _refused("share_activate", "--origin", origin.cnpj, "--to", cnpjs, "--registries", "products",
+                          "--yes", match=message)
+
+    assert str(activation).startswith(str(preview))
+
+
+def test_the_preview_refuses_a_destination_twice_also_for_a_new_share():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+
+    _refused("share_activate", "--origin", origin.cnpj, "--to", f"{dest.cnpj},{dest.cnpj_masked}", "--yes",
+             match="Empresa destino informada mais de uma vez: Filial")
+    assert not Share.objects.exists()
+
+
+# --- share_preview output ---------------------------------------------------------------
+
+
+def test_the_preview_speaks_portuguese_with_headers_that_fit():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial")
+    make_party(origin, DOC_A, "ACME", city="Campinas")
+    make_party(dest, DOC_A, "ACME", city="Santos")
+
+    text = _run("share_preview", "--origin", origin.cnpj, "--to", dest.cnpj, "--registries", "parties",
+                "--details", "5")
+
+    header = text.splitlines()[1]
+    for title in ("incluir", "sobrescrever", "iguais", "só destino", "sem CNPJ/CPF", "duplicidades", "conflitos"):
+        assert title in header
+    assert "destination_" not in text and "overwrite" not in text
+    assert "sobrescrever = a sobrescrever" in text  # the legend
+    assert 'Filial · clientes/fornecedores 11.222.333/0001-81: cidade: "Santos" → "Campinas"' in text
+
+
+def test_the_preview_refuses_a_negative_details():
+    origin = CompanyFactory()
+    dest = CompanyFactory()
+
+    _refused("share_preview", "--origin", origin.cnpj, "--to", dest.cnpj, "--details", "-1",
+             match="--details deve ser 0 ou mais")
+
+
+def test_help_explains_every_option():
+    def help_of(name: str) -> str:
+        return load_command_class("sharing", name).create_parser("manage.py", name).format_help()
+
+    activate = " ".join(help_of("share_activate").split())
+    assert "parties (clientes e fornecedores) e/ou products (produtos)" in activate
+    assert "padrão: parties,products" in activate
+    assert "include, edit e/ou delete, separados por vírgula, ou none para nenhuma (padrão: include,edit)" in activate
+    assert "(padrão: include,edit,delete)" in activate
+    assert "parties (clientes e fornecedores)" in " ".join(help_of("share_preview").split())
+    assert "número do compartilhamento" in help_of("share_remove")
 
 
 # --- progress -----------------------------------------------------------------------------

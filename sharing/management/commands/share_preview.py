@@ -1,33 +1,74 @@
 from __future__ import annotations
 
+import json
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import FieldDoesNotExist
+from django.core.management.base import BaseCommand, CommandError
 
+from catalog.models import Party, Product
+from omieshare.lib.brazil import mask_cpf_cnpj
 from sharing.management.commands import _common
 from sharing.planner import CATEGORIES, CATEGORY_LABELS, plan, plan_rows
+
+REGISTRY_LABELS = {"party": "clientes/fornecedores", "product": "produtos"}
+# Short column headers; the legend under the table spells each one out.
+HEADERS = {
+    "create": "incluir", "overwrite": "sobrescrever", "identical": "iguais", "destination_only": "só destino",
+    "skipped": "sem CNPJ/CPF", "duplicates": "duplicidades", "conflicts": "conflitos",
+}
+
+
+MODELS = {"party": Party, "product": Product}
+
+
+# Shared fields that are not model fields with a verbose name (related rows).
+OTHER_LABELS = {"bom": "estrutura", "attachments": "imagens e anexos"}
+
+
+def _label(registry: str, name: str) -> str:
+    """The field's verbose name, as the catalog pages call it."""
+    try:
+        field = MODELS[registry]._meta.get_field(name)
+    except FieldDoesNotExist:
+        field = None
+    return str(getattr(field, "verbose_name", None) or OTHER_LABELS.get(name, name))
+
+
+def _value(value) -> str:
+    if value in (None, "", [], {}):
+        return "(vazio)"
+    if isinstance(value, bool):
+        return "sim" if value else "não"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return json.dumps(value, ensure_ascii=False)
 
 
 def print_plan(stdout, origin, destinations, registries, *, details: int = 0) -> float:
     started = time.monotonic()
     plans = plan(origin=origin, destinations=destinations, registries=registries)
     elapsed = time.monotonic() - started
-    labels = {"party": "clientes/fornecedores", "product": "produtos"}
-    header = f"{'destino':30} {'cadastro':22} " + " ".join(f"{c[:12]:>12}" for c in CATEGORIES)
+    widths = {c: max(len(HEADERS[c]), 7) for c in CATEGORIES}  # 7 digits: up to 9.999.999
+    header = f"{'destino':30} {'cadastro':22} " + " ".join(f"{HEADERS[c]:>{widths[c]}}" for c in CATEGORIES)
     stdout.write(f"Origem: {origin.display_name} ({origin.cnpj_masked})")
     stdout.write(header)
     stdout.write("-" * len(header))
     for item in plans:
-        row = f"{item.company.display_name[:30]:30} {labels[item.registry]:22} "
-        row += " ".join(f"{item.counts[c]:>12}" for c in CATEGORIES)
+        row = f"{item.company.display_name[:30]:30} {REGISTRY_LABELS[item.registry]:22} "
+        row += " ".join(f"{item.counts[c]:>{widths[c]}}" for c in CATEGORIES)
         stdout.write(row)
-    stdout.write("Legenda: " + "; ".join(f"{c} = {CATEGORY_LABELS[c]}" for c in CATEGORIES))
+    stdout.write("Legenda: " + "; ".join(f"{HEADERS[c]} = {CATEGORY_LABELS[c]}" for c in CATEGORIES))
     if details:
+        stdout.write(f"Diferenças dos cadastros a sobrescrever (até {details} por destino e cadastro):")
         for item in plans:
             for row in plan_rows(origin=origin, dest=item.company, registry=item.registry,
                                  category="overwrite", limit=details):
-                changes = ", ".join(f"{name}: {old!r} → {new!r}" for name, old, new in row["differences"])
-                stdout.write(f"  {item.company.display_name} {row['key']}: {changes}")
+                changes = "; ".join(f"{_label(item.registry, name)}: {_value(old)} → {_value(new)}"
+                                    for name, old, new in row["differences"])
+                key = mask_cpf_cnpj(row["key"]) if item.registry == "party" else row["key"]
+                stdout.write(f"  {item.company.display_name} · {REGISTRY_LABELS[item.registry]} "
+                             f"{key}: {changes or 'reativado'}")
     stdout.write(f"(prévia calculada em {elapsed:.2f} s; nada foi gravado)")
     return elapsed
 
@@ -36,13 +77,16 @@ class Command(BaseCommand):
     help = "Mostra o que a ativação do compartilhamento faria em cada destino, sem gravar nada."
 
     def add_arguments(self, parser):
-        parser.add_argument("--origin", required=True, help="CNPJ da empresa origem")
-        parser.add_argument("--to", required=True, help="CNPJs dos destinos, separados por vírgula")
-        parser.add_argument("--registries", default="parties,products", help="parties,products")
-        parser.add_argument("--details", type=int, default=0, help="listar N diferenças por destino")
+        _common.add_share_arguments(parser)
+        parser.add_argument("--details", type=int, default=0, metavar="N",
+                            help="listar as diferenças de até N cadastros a sobrescrever por destino (padrão: 0)")
 
     def handle(self, *args, **options):
+        if options["details"] < 0:
+            raise CommandError("--details deve ser 0 ou mais (quantos cadastros a sobrescrever listar).")
         origin = _common.company_by_cnpj(options["origin"])
         destinations = _common.companies_by_cnpj(options["to"])
         registries = _common.registries(options["registries"])
+        # A preview of something the activation would refuse would only mislead.
+        _common.check_share(origin, destinations, registries)
         print_plan(self.stdout, origin, destinations, registries, details=options["details"])
