@@ -21,6 +21,7 @@ from sharing import services
 from sharing.management.commands.share_activate import follow_job
 from sharing.models import Change, Share, ShareMember, SyncJob
 from sharing.services import Permissions
+from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory
 from tests.sharing.conftest import make_party, make_product, product_in, share_between
 
@@ -223,6 +224,7 @@ def test_help_explains_every_option():
     assert "(padrão: include,edit,delete)" in activate
     assert "parties (clientes e fornecedores)" in " ".join(help_of("share_preview").split())
     assert "número do compartilhamento" in help_of("share_remove")
+    assert "só este compartilhamento" in help_of("sharing_status")
 
 
 # --- progress -----------------------------------------------------------------------------
@@ -309,3 +311,42 @@ def test_removing_a_company_again_says_when_it_was_removed(trio):
 
     _refused("share_remove", "--share", str(share.pk), "--company", leaving.cnpj,
              match="Filial que sai já foi removida deste compartilhamento em 28/11/2026 04:43")
+
+
+# --- sharing_status -------------------------------------------------------------------
+
+
+def test_status_lists_a_company_that_left_and_came_back_once(trio):
+    share, _origin, leaving, staying = trio
+    services.member_remove(share=share, company=leaving)
+    ShareMember.objects.filter(company=leaving).update(removed_at=datetime(2026, 11, 28, 7, 43, tzinfo=UTC))
+    services.member_add(share=share, company=leaving, permissions=Permissions())
+    job = services.share_activate(share=share, confirmed=True)
+    run_sync_job(job.pk)
+    services.member_remove(share=share, company=staying)
+    ShareMember.objects.filter(company=staying).update(removed_at=datetime(2026, 11, 29, 1, 5, tzinfo=UTC))
+    SyncJob.objects.filter(pk=job.pk).update(started_at=datetime(2026, 11, 28, 7, 43, 3, tzinfo=UTC),
+                                             finished_at=datetime(2026, 11, 28, 7, 44, tzinfo=UTC))
+
+    text = _run("sharing_status", "--share", str(share.pk))
+
+    lines = text.splitlines()
+    back = [line for line in lines if "Filial que sai" in line]
+    assert len(back) == 1
+    assert "Ativo" in back[0] and "vínculos:       1" in back[0]
+    assert "(já saiu em 28/11/2026 04:43)" in back[0]
+    gone = next(line for line in lines if "Filial que fica" in line)
+    assert gone.rstrip().endswith("Removido em 28/11/2026 22:05")
+    assert "vínculos" not in gone
+    assert "iniciada 28/11/2026 04:43 concluída 28/11/2026 04:44" in text
+    assert "+00:00" not in text
+
+
+def test_status_shows_how_long_the_oldest_change_waits(trio):
+    share, origin, _leaving, _staying = trio
+    assert "alterações pendentes: 0, com falha: 0" in _run("sharing_status", "--share", str(share.pk))
+
+    _edit_waiting_since(origin, timedelta(minutes=12))
+
+    assert ("alterações pendentes: 1 (a mais antiga espera há 12 min; o worker (manage.py qcluster) "
+            "pode estar parado), com falha: 0") in _run("sharing_status", "--share", str(share.pk))

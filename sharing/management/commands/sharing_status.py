@@ -2,18 +2,23 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 from django.db.models import Count
+from django.utils import timezone
 
-from sharing import selectors
+from sharing import selectors, services
 from sharing.management.commands import _common
-from sharing.models import RecordLink, Share
+from sharing.models import Change, RecordLink, Share, ShareMember
 from sharing.resync import find_drift
 
 
 class Command(BaseCommand):
-    help = "Situação dos compartilhamentos: empresas, vínculos, alterações pendentes, última tarefa e divergências."
+    help = (
+        "Situação dos compartilhamentos: empresas, vínculos, alterações pendentes (e há quanto tempo "
+        "a mais antiga espera), última tarefa e divergências. Datas no horário local."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--share", type=int)
+        parser.add_argument("--share", type=int, metavar="ID",
+                            help="só este compartilhamento (padrão: todos os não encerrados)")
 
     def handle(self, *args, **options):
         shares = [_common.share_by_id(options["share"])] if options["share"] else list(
@@ -43,22 +48,50 @@ class Command(BaseCommand):
         drift_by_company: dict[int, int] = {}
         for item in drift:
             drift_by_company[item.company_id] = drift_by_company.get(item.company_id, 0) + 1
-        for member in share.members.select_related("company").order_by("-is_origin", "pk"):
+        # One line per company: a company that left and came back has a removed membership
+        # and a present one, and the links and drift (keyed by company) are the present one's.
+        memberships: dict[int, list[ShareMember]] = {}
+        for member in share.members.select_related("company").order_by("pk"):
+            memberships.setdefault(member.company_id, []).append(member)
+        current = []
+        for rows in memberships.values():
+            present = [m for m in rows if m.state != ShareMember.State.REMOVED]
+            member = present[-1] if present else rows[-1]
+            earlier = [m.removed_at for m in rows if m is not member and m.removed_at]
+            current.append((member, earlier))
+        current.sort(key=lambda pair: (not pair[0].is_origin, pair[0].pk))
+        for member, earlier in current:
             role = "origem " if member.is_origin else "destino"
-            self.stdout.write(
-                f"  {role} {member.company.display_name[:32]:32} {member.company.cnpj_masked:20} "
-                f"{member.get_state_display():22} permissões: {member.permissions_display():28} "
-                f"vínculos: {links.get(member.company_id, 0):>7}  divergências: "
-                f"{drift_by_company.get(member.company_id, 0)}"
-            )
-        pending = selectors.pending_changes(share)
+            line = f"  {role} {member.company.display_name[:32]:32} {member.company.cnpj_masked:20} "
+            if member.state == ShareMember.State.REMOVED:
+                line += f"Removido em {services.local_time_text(member.removed_at)}"
+            else:
+                line += (
+                    f"{member.get_state_display():22} permissões: {member.permissions_display():28} "
+                    f"vínculos: {links.get(member.company_id, 0):>7}  divergências: "
+                    f"{drift_by_company.get(member.company_id, 0)}"
+                )
+            if earlier:
+                line += f"  (já saiu em {', '.join(services.local_time_text(moment) for moment in earlier)})"
+            self.stdout.write(line)
+        unapplied = selectors.pending_changes(share)
+        pending = unapplied.filter(status=Change.Status.PENDING)
+        oldest = pending.order_by("created_at").values_list("created_at", flat=True).first()
+        waiting = ""
+        if oldest is not None:
+            # Support tells a busy worker from a stopped one by how long the oldest waits.
+            waiting = f" (a mais antiga espera há {services.age_text(oldest)}"
+            if timezone.now() - oldest > services.STUCK_AFTER:
+                waiting += "; o worker (manage.py qcluster) pode estar parado"
+            waiting += ")"
         self.stdout.write(
-            f"  alterações pendentes: {pending.filter(status='pending').count()}, "
-            f"com falha: {pending.filter(status='failed').count()}"
+            f"  alterações pendentes: {pending.count()}{waiting}, "
+            f"com falha: {unapplied.filter(status=Change.Status.FAILED).count()}"
         )
         job = selectors.last_job(share)
         if job:
             self.stdout.write(
                 f"  última tarefa: {job} {job.done}/{job.total} "
-                f"iniciada {job.started_at or '-'} concluída {job.finished_at or '-'}"
+                f"iniciada {services.local_time_text(job.started_at)} "
+                f"concluída {services.local_time_text(job.finished_at)}"
             )
