@@ -54,6 +54,7 @@ from sharing.models import (
     SyncJob,
 )
 from sharing.services import Permissions
+from sharing.templatetags.shared_values import field_label, shared_value
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,8 @@ def _short(value: Any, length: int = 60) -> str:
 
 
 def _compare(rows: list[tuple[str, Any, Any]], before: str, after: str):
-    """A small table field | before | after, for the fields that differ."""
+    """A small table field | before | after, for the fields that differ, with the fields'
+    pt-BR names and their values as the pages show them (masked CNPJ, "Sim"/"Não", …)."""
     if not rows:
         return "Nenhuma diferença."
     return format_html(
@@ -106,7 +108,8 @@ def _compare(rows: list[tuple[str, Any, Any]], before: str, after: str):
         format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((name, _short(old, 200), _short(new, 200)) for name, old, new in rows),
+            ((field_label(name), _short(shared_value(old, name), 200), _short(shared_value(new, name), 200))
+             for name, old, new in rows),
         ),
     )
 
@@ -868,10 +871,18 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
     ]
     readonly_fields = fields
     actions = ["restore_snapshots"]
+    change_form_template = "sharing/admin/snapshot_change_form.html"
 
     @admin.display(description="nome / descrição")
     def label(self, snapshot: Snapshot) -> str:
         return _short(_record_label(snapshot.values) or f"nº {snapshot.local_id}", 60)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The page's subtitle is str(snapshot), "<name> @ <company id>"; say what the copy is.
+        snapshot = self.get_object(request, object_id)
+        if snapshot is not None:
+            extra_context = {**(extra_context or {}), "subtitle": _snapshot_title(snapshot)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="registro local", ordering="local_id")
     def local_record(self, snapshot: Snapshot):
@@ -958,6 +969,12 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
     company_link = _shown("company", "empresa")
     registry_name = _shown("registry", "cadastro")
     restored_by_link = _shown("restored_by", "restaurado por")
+
+
+def _snapshot_title(snapshot: Snapshot) -> str:
+    label = _record_label(snapshot.values) or f"{snapshot.get_registry_display()} nº {snapshot.local_id}"
+    when = localize(timezone.localtime(snapshot.created_at))
+    return f"{label} em {snapshot.company.display_name}, como era antes da ativação ({when})"
 
 
 def _is_linked(snapshot: Snapshot) -> bool:

@@ -1,0 +1,103 @@
+"""How a shared field's value reads on a page: pt-BR labels, and values as a person writes
+them ("Carla Mendes <carla@…>", "Segmento: Varejo", masked CNPJ/CPF, "Sim"/"Não",
+"PRD00432 × 2") instead of the JSON the engine stores (sharing/canonical.py).
+
+Used by the preview's differences and the audit trail (`{{ value|shared_value:name }}`,
+`{{ name|field_label }}`) and by the admin, which imports the functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import template
+
+from catalog.models import Party, Product
+from catalog.templatetags.catalog_extras import money, quantity
+from omieshare.lib import brazil
+
+register = template.Library()
+
+EMPTY = "—"
+
+FIELD_LABELS = {
+    "cnpj_cpf": "CNPJ/CPF", "person_type": "Tipo de pessoa", "legal_name": "Razão social / nome completo",
+    "trade_name": "Nome fantasia", "street": "Endereço", "number": "Número", "complement": "Complemento",
+    "district": "Bairro", "city": "Cidade", "state": "UF", "cep": "CEP", "country_code": "País",
+    "phone_ddd": "DDD", "phone_number": "Telefone", "email": "E-mail", "characteristics": "Características",
+    "active": "Ativo", "salespeople": "Vendedores", "attachments": "Imagens e anexos",
+    "code": "Código do produto", "description": "Descrição", "unit": "Unidade", "ncm": "NCM", "ean": "EAN",
+    "price": "Preço unitário de venda", "origin": "Origem da mercadoria", "item_type": "Tipo do produto",
+    "cest": "CEST", "family": "Família de produto", "suppliers": "Fornecedores", "bom": "Estrutura",
+}
+
+
+def _salespeople(value: list) -> str:
+    # Stored as [e-mail, name] pairs (matched by e-mail in every member).
+    return ", ".join(f"{name} <{email}>" if name else email for email, name in value)
+
+
+def _characteristics(value: dict) -> str:
+    return "; ".join(f"{name}: {text}" for name, text in value.items())
+
+
+def _structure(value: list) -> str:
+    # Stored as [component code, quantity] pairs.
+    return ", ".join(f"{code} × {quantity(amount)}" for code, amount in value)
+
+
+def _attachments(value: list) -> str:
+    # Stored as [content hash, file name, is image]; the file name is what a person knows.
+    return ", ".join(filename for _blob, filename, _is_image in value)
+
+
+def _choice(choices) -> Callable[[Any], str]:
+    labels = {str(key): label for key, label in choices}
+    return lambda value: labels.get(str(value), str(value))
+
+
+_FORMATTERS: dict[str, Callable[[Any], str]] = {
+    "cnpj_cpf": brazil.mask_cpf_cnpj,
+    "suppliers": lambda documents: ", ".join(brazil.mask_cpf_cnpj(d) for d in documents),
+    "salespeople": _salespeople,
+    "characteristics": _characteristics,
+    "bom": _structure,
+    "attachments": _attachments,
+    "cep": brazil.mask_cep,
+    "ncm": brazil.mask_ncm,
+    "cest": brazil.mask_cest,
+    "price": money,
+    "person_type": _choice(Party.PersonType.choices),
+    "origin": _choice(Product.Origin.choices),
+    "item_type": _choice(Product.ItemType.choices),
+}
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_plain(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(item) for item in value)
+    return str(value)
+
+
+@register.filter
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name, name)
+
+
+@register.filter
+def shared_value(value: Any, name: str = "") -> str:
+    """One shared field's value as text; "—" when empty."""
+    if value is None or value == "" or value == [] or value == {}:
+        return EMPTY
+    if isinstance(value, bool):
+        return "Sim" if value else "Não"
+    formatter = _FORMATTERS.get(name)
+    if formatter is not None:
+        try:
+            return formatter(value) or EMPTY
+        except (TypeError, ValueError, AttributeError):
+            pass  # a shape this formatter does not know (an older record): shown as it is
+    return _plain(value)
