@@ -1,25 +1,15 @@
-"""Helpers shared by the sharing pages: who may see and change a share, durations, labels."""
+"""Helpers shared by the sharing pages: who may see and change a share, durations, paging."""
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from companies import selectors as company_selectors
 from companies.models import Company, Membership
-from sharing.models import Share
-
-# Labels of shared fields, for the preview's field-by-field differences.
-FIELD_LABELS = {
-    "cnpj_cpf": "CNPJ/CPF", "person_type": "Tipo de pessoa", "legal_name": "Razão social / nome completo",
-    "trade_name": "Nome fantasia", "street": "Endereço", "number": "Número", "complement": "Complemento",
-    "district": "Bairro", "city": "Cidade", "state": "UF", "cep": "CEP", "country_code": "País",
-    "phone_ddd": "DDD", "phone_number": "Telefone", "email": "E-mail", "characteristics": "Características",
-    "active": "Ativo", "salespeople": "Vendedores", "attachments": "Imagens e anexos",
-    "code": "Código do produto", "description": "Descrição", "unit": "Unidade", "ncm": "NCM", "ean": "EAN",
-    "price": "Preço unitário de venda", "origin": "Origem da mercadoria", "item_type": "Tipo do produto",
-    "cest": "CEST", "family": "Família de produto", "suppliers": "Fornecedores", "bom": "Estrutura",
-}
+from sharing import selectors
+from sharing.models import Share, ShareMember
 
 
 def forbidden(request: HttpRequest, company: Company, message: str) -> HttpResponse:
@@ -32,18 +22,44 @@ def is_admin(user, company: Company) -> bool:
 
 
 def share_for(request: HttpRequest, company_id: int, share_id: int) -> tuple[Company, Share]:
-    """The company (404 unless the user is a member of it) and a share it takes part in
-    (404 otherwise, drafts included: they are not shown anywhere)."""
+    """The company (404 unless the user is a member of it) and a share it takes part in or
+    took part in (404 otherwise, drafts included: they are not shown anywhere).
+
+    A company that was removed and added back has two member rows (one removed, one
+    present), so membership is tested with EXISTS rather than a join that would find the
+    share twice. A removed company still finds the share: its records came from it, and
+    the pages show it read-only up to its removal (see `removed_at`)."""
     company = company_selectors.company_for_user(request.user, company_id)
+    took_part = ShareMember.objects.filter(share=OuterRef("pk"), company=company)
     share = get_object_or_404(
-        Share.objects.select_related("origin").exclude(status=Share.Status.DRAFT),
-        pk=share_id, members__company=company,
+        Share.objects.select_related("origin").exclude(status=Share.Status.DRAFT).filter(Exists(took_part)),
+        pk=share_id,
     )
     return company, share
 
 
-def origin_admin_message(share_or_company) -> str:
-    origin = getattr(share_or_company, "origin", share_or_company)
+def left_share(share: Share, company: Company) -> ShareMember | None:
+    """The company's last member row if it was removed from a share that goes on without
+    it (and not added back); None while it takes part, or once the share was dissolved
+    (everyone left together, nothing happens after). Such a company sees the share as it
+    was up to its removal: its records stay, but are no longer updated."""
+    if share.status == Share.Status.DISSOLVED or selectors.present_members(share).filter(company=company).exists():
+        return None
+    return share.members.filter(company=company).order_by("-removed_at").first()
+
+
+def configure_admin_message(company: Company) -> str:
+    """Refusal for a new share: it is configured from the company that will be its origin,
+    by an admin of that company (the company need not be an origin yet)."""
+    return (
+        f"Somente administradores de {company.display_name} podem configurar um compartilhamento "
+        "de cadastros a partir desta empresa. Peça a um administrador que faça essa configuração."
+    )
+
+
+def origin_admin_message(share: Share) -> str:
+    """Refusal for changing an existing share: only its origin's admins may."""
+    origin = share.origin
     return (
         f"Somente administradores de {origin.display_name} (empresa origem) podem configurar "
         "o compartilhamento de cadastros. Peça a um administrador que faça essa configuração."

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -15,13 +16,21 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
+from companies.models import Company
 from sharing import selectors, services
 from sharing.forms import AuditFilterForm, PermissionsForm
-from sharing.models import AuditEntry, Change, Share, SyncJob
-from sharing.views._common import FIELD_LABELS, duration, forbidden, is_admin, origin_admin_message, share_for
+from sharing.models import AuditEntry, Change, Share, ShareMember, SyncJob
+from sharing.views._common import duration, forbidden, is_admin, left_share, origin_admin_message, share_for
 
 AUDIT_PER_PAGE = 50
 FAILING_PER_PAGE = 50
+
+# How a change and where it came from read in the audit trail (Change.action / .source).
+CHANGE_ACTIONS = {"create": "inclusão", "update": "alteração", "delete": "exclusão"}
+CHANGE_SOURCES = {
+    "web": "pela web", "api": "pela API", "admin": "pelo admin (suporte)", "command": "pela linha de comando",
+    "restore": "ao restaurar uma cópia anterior",
+}
 
 
 def _job_timing(job: SyncJob) -> dict[str, str]:
@@ -52,15 +61,32 @@ def job(request: HttpRequest, company_id: int, share_id: int, job_id: int) -> Ht
     return render(request, "sharing/job.html", context)
 
 
+def _one_row_per_company(members) -> list[ShareMember]:
+    """A company removed and added back (or removed twice) has several member rows: keep
+    the one that says where it stands now, the present row or else its latest removal."""
+    def standing(member: ShareMember) -> tuple[bool, float]:
+        return member.state != member.State.REMOVED, member.removed_at.timestamp() if member.removed_at else 0
+
+    members = list(members)
+    current: dict[int, ShareMember] = {}
+    for member in members:
+        if member.company_id not in current or standing(member) > standing(current[member.company_id]):
+            current[member.company_id] = member
+    return [m for m in members if current[m.company_id] is m]
+
+
 @require_http_methods(["GET", "HEAD"])
 @login_required
 def share_detail(request: HttpRequest, company_id: int, share_id: int) -> HttpResponse:
     company, share = share_for(request, company_id, share_id)
-    members = list(share.members.select_related("company").order_by("-is_origin", "state", "company__legal_name"))
+    members = _one_row_per_company(
+        share.members.select_related("company").order_by("-is_origin", "state", "company__legal_name")
+    )
     failing_page = Paginator(selectors.failing_record_ids(share), FAILING_PER_PAGE).get_page(request.GET.get("pagina"))
     return render(request, "sharing/share_detail.html", {
         "company": company,
         "share": share,
+        "left": left_share(share, company),
         "origin_member": next((m for m in members if m.is_origin), None),
         "destinations": [m for m in members if not m.is_origin],
         "pending_changes": selectors.pending_changes(share).filter(status=Change.Status.PENDING).count(),
@@ -149,12 +175,22 @@ def share_edit(request: HttpRequest, company_id: int, share_id: int) -> HttpResp
 def audit(request: HttpRequest, company_id: int, share_id: int) -> HttpResponse:
     """The share's audit trail, newest first, filterable by company and action, paged."""
     company, share = share_for(request, company_id, share_id)
-    companies = [m.company for m in share.members.select_related("company").order_by("company__legal_name")]
+    # Each company once, even one that was removed and added back (two member rows).
+    companies = list(Company.objects.filter(share_memberships__share=share).distinct().order_by("legal_name"))
     form = AuditFilterForm(request.GET or None, companies=companies)
+    # A refused write is rolled back with the catalog transaction that tried it, so nothing
+    # ever records a refusal: offering "Recusada" would only ever find nothing.
+    form.fields["acao"].choices = [c for c in form.fields["acao"].choices if c[0] != AuditEntry.Action.REFUSED]
     entries = (
         AuditEntry.objects.filter(share=share)
-        .select_related("company", "actor", "shared_record").order_by("-created_at", "-id")
+        .select_related("company", "actor", "shared_record", "change", "change__company").order_by("-created_at", "-id")
     )
+    left = left_share(share, company)
+    if left is not None:
+        # A company that left sees the trail up to its removal, not what the others do since.
+        entries = entries.filter(
+            Q(created_at__lte=left.removed_at) | Q(action=AuditEntry.Action.REMOVE, company=company)
+        )
     if form.is_valid():
         if form.cleaned_data["empresa"]:
             entries = entries.filter(company_id=form.cleaned_data["empresa"])
@@ -162,13 +198,38 @@ def audit(request: HttpRequest, company_id: int, share_id: int) -> HttpResponse:
             entries = entries.filter(action=form.cleaned_data["acao"])
     page = Paginator(entries, AUDIT_PER_PAGE).get_page(request.GET.get("pagina"))
     for entry in page.object_list:
-        entry.diff = [
-            (FIELD_LABELS.get(name, name), (entry.old_values or {}).get(name), (entry.new_values or {}).get(name))
-            for name in entry.fields or []
-        ]
+        entry.summary = _audit_summary(entry)
+        entry.diff = _audit_diff(entry)
     query = request.GET.copy()
     query.pop("pagina", None)
     return render(request, "sharing/audit.html", {
-        "company": company, "share": share, "form": form, "page": page, "query": query.urlencode(),
+        "company": company, "share": share, "left": left, "form": form, "page": page, "query": query.urlencode(),
     })
 
+
+
+def _audit_diff(entry: AuditEntry) -> list[tuple[str, object, object]]:
+    """(field, before, after) of a change. Only a change carries values: applying it, or
+    failing to, repeats its field names with none, which would read "Campo: — → —"."""
+    old, new = entry.old_values or {}, entry.new_values or {}
+    if entry.action != AuditEntry.Action.CHANGE or not (old or new):
+        return []
+    return [(name, old.get(name), new.get(name)) for name in entry.fields or []]
+
+
+def _audit_summary(entry: AuditEntry) -> str:
+    """One line for an audit entry. Changes and their application are told from the
+    Change row (what, which version, made where and how); other entries carry their text."""
+    change = entry.change
+    if change is None:
+        return entry.detail
+    what = f"{CHANGE_ACTIONS.get(change.action, change.action)} (versão {change.version})"
+    if entry.action == AuditEntry.Action.CHANGE:
+        how = CHANGE_SOURCES.get(change.source, f"por {change.source}" if change.source else "")
+        return f"{what.capitalize()} {how}".strip()
+    made_in = f"feita em {change.company.display_name}"
+    if entry.action == AuditEntry.Action.APPLY:
+        return f"{what.capitalize()} {made_in}, aplicada nesta empresa."
+    if entry.action == AuditEntry.Action.APPLY_FAILED:
+        return f"Falha ao aplicar a {what} {made_in} — {entry.detail}"
+    return entry.detail

@@ -17,6 +17,9 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods
 
 from companies import selectors as company_selectors
@@ -26,9 +29,10 @@ from sharing.forms import AddCompaniesForm, ConfirmActivationForm, PermissionsFo
 from sharing.models import REGISTRY_CHOICES, Share, SyncJob
 from sharing.services import Permissions
 from sharing.views._common import (
-    FIELD_LABELS,
+    configure_admin_message,
     forbidden,
     is_admin,
+    left_share,
     origin_admin_message,
     page_number,
     share_for,
@@ -38,7 +42,19 @@ REGISTRY_LABELS = dict(REGISTRY_CHOICES)
 ROWS_PER_PAGE = 50
 # The preview categories whose records planner.plan_rows can list.
 LISTED_CATEGORIES = ("create", "overwrite", "identical", "destination_only")
+ORIGIN_READ_ONLY_WARNING = (
+    "Nenhuma permissão marcada para a origem: ninguém em {origin} poderá incluir, alterar nem excluir "
+    "os cadastros compartilhados a partir dela; só as empresas destino com permissão poderão."
+)
 PREVIEW_CATEGORIES = ("create", "overwrite", "identical", "destination_only", "skipped", "duplicates", "conflicts")
+
+
+def registries_text(registries: list[str]) -> str:
+    """What is shared, as a phrase: both labels joined with "e" would read "Clientes e
+    fornecedores e Produtos"."""
+    if set(registries) == {"party", "product"}:
+        return "Clientes, fornecedores e produtos"
+    return ", ".join(REGISTRY_LABELS[r] for r in registries)
 
 
 class Wizard:
@@ -73,8 +89,26 @@ class Wizard:
                 data["origin"] = self.origin_permissions.as_fields()
         self.request.session[self.key] = data
 
-    def clear(self) -> None:
+    def finish(self, job: SyncJob) -> None:
+        """Forget the choices, but remember the job they started: Back, a reload or a second
+        tab on the preview then learns that the share was activated instead of being sent
+        to step 1 as if nothing had been chosen."""
         self.request.session.pop(self.key, None)
+        self.request.session[f"{self.key}:activated"] = job.pk
+
+    def activated_job(self) -> SyncJob | None:
+        """The job this wizard's confirmation started, while no new choices were made since."""
+        job_id = self.request.session.get(f"{self.key}:activated")
+        if job_id is None or self.key in self.request.session:
+            return None
+        return SyncJob.objects.filter(pk=job_id, share__origin=self.origin).select_related("share").first()
+
+    def origin_is_read_only(self) -> bool:
+        """Omie accepts an origin without permissions; then nobody changes shared records there."""
+        permissions = self.origin_permissions
+        return permissions is not None and not (
+            permissions.can_create or permissions.can_update or permissions.can_delete
+        )
 
     # -- urls ------------------------------------------------------------------------
     def url(self, step: str, **kwargs) -> str:
@@ -136,6 +170,7 @@ class Wizard:
             "step": step,
             "steps": self.steps(),
             "registry_labels": [REGISTRY_LABELS[r] for r in self.registries],
+            "registries_text": registries_text(self.registries),
             **extra,
         }
 
@@ -154,7 +189,7 @@ def _load(request: HttpRequest, company_id: int, share_id: int | None) -> Wizard
     if share_id is None:
         company = company_selectors.company_for_user(request.user, company_id)
         if not company.membership.is_admin:
-            return forbidden(request, company, origin_admin_message(company))
+            return forbidden(request, company, configure_admin_message(company))
         return Wizard(request, company)
     company, share = share_for(request, company_id, share_id)
     if not is_admin(request.user, share.origin):
@@ -218,15 +253,26 @@ def wizard(request: HttpRequest, company_id: int) -> HttpResponse:
         Share.objects.filter(members__company=company)
         .exclude(status=Share.Status.DRAFT).select_related("origin").distinct().order_by("-created_at")
     )
-    live = [s for s in shares if s.status != Share.Status.DISSOLVED]
+    ended = []
+    for share in shares:
+        # Dissolved, or this company was removed from it (the others may go on sharing).
+        left = left_share(share, company)
+        if share.status == Share.Status.DISSOLVED:
+            share.ended_note = f"encerrado em {date_format(localtime(share.dissolved_at), 'd/m/Y H:i')}"
+        elif left is not None:
+            share.ended_note = f"esta empresa foi removida em {date_format(localtime(left.removed_at), 'd/m/Y H:i')}"
+        else:
+            continue
+        ended.append(share)
+    live = [s for s in shares if s not in ended]
     admin = company.membership.is_admin
     free = set(REGISTRY_LABELS) - selectors.busy_registries(company.pk)
     if not live and admin:
         return redirect("sharing:step_registries", company_id=company.pk)
     if not shares and not admin:
-        return forbidden(request, company, origin_admin_message(company))
+        return forbidden(request, company, configure_admin_message(company))
     return render(request, "sharing/hub.html", {
-        "company": company, "live_shares": live, "ended_shares": [s for s in shares if s not in live],
+        "company": company, "live_shares": live, "ended_shares": ended,
         "can_configure": admin and bool(free),
     })
 
@@ -261,6 +307,8 @@ def step_origin(request: HttpRequest, wizard: Wizard) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         wizard.origin_permissions = form.permissions()
         wizard.save()
+        if wizard.origin_is_read_only():
+            messages.warning(request, ORIGIN_READ_ONLY_WARNING.format(origin=wizard.origin.display_name))
         if "voltar" in request.POST:
             return _back(wizard, "step_registries")
         return _back(wizard, "step_add" if not wizard.destinations else "step_destinations")
@@ -370,11 +418,19 @@ def _job_url(company: Company, job: SyncJob) -> str:
 def preview(request: HttpRequest, wizard: Wizard) -> HttpResponse:
     """5–7. What activation will do, the irreversible warning, "Confirmar e ativar"."""
     problems = wizard.problems()
+    if problems and (activated := wizard.activated_job()) is not None:
+        # Back, a reload or a second tab after confirming: the choices are gone because
+        # they were used, not because they were never made.
+        share_url = reverse("sharing:share_detail", args=[wizard.company.pk, activated.share_id])
+        messages.info(request, format_html(
+            'Este compartilhamento já foi ativado: nada mais a confirmar. Acompanhe a ativação abaixo ou '
+            '<a href="{}">veja o compartilhamento nº {}</a>.', share_url, activated.share_id))
+        return redirect(_job_url(wizard.company, activated))
     if request.method == "POST" and (problems or not wizard.destinations):
         # A refresh after activating, or a second tab: never a second activation.
         running = _running_activation(wizard.origin, wizard.share)
         if running is not None:
-            wizard.clear()
+            wizard.finish(running)
             messages.info(request, "A ativação já foi iniciada: acompanhe o andamento abaixo.")
             return redirect(_job_url(wizard.company, running))
     if problems:
@@ -392,18 +448,20 @@ def preview(request: HttpRequest, wizard: Wizard) -> HttpResponse:
             except ValidationError as error:
                 running = _running_activation(wizard.origin, wizard.share)
                 if running is not None:
-                    wizard.clear()
+                    wizard.finish(running)
                     messages.info(request, error.messages[0])
                     return redirect(_job_url(wizard.company, running))
                 form.add_error(None, error.messages[0])
             else:
-                wizard.clear()
+                wizard.finish(job)
                 return redirect(_job_url(wizard.company, job))
     companies = wizard.destination_companies()
     return render(request, "sharing/preview.html", wizard.context(
         "preview", form=form, rows=_preview_rows(wizard, companies), destinations=[
             (c, permissions_text(wizard.destinations[c.pk])) for c in companies],
         origin_permissions=permissions_text(wizard.origin_permissions),
+        origin_read_only_warning=ORIGIN_READ_ONLY_WARNING.format(origin=wizard.origin.display_name)
+        if wizard.share is None and wizard.origin_is_read_only() else "",
     ))
 
 
@@ -450,7 +508,7 @@ def preview_rows(request: HttpRequest, wizard: Wizard, dest_id: int, registry: s
         items.append({
             "key": row["key"],
             "name": values.get("legal_name") or values.get("description") or "",
-            "differences": [(FIELD_LABELS.get(name, name), old, new) for name, old, new in row["differences"]
+            "differences": [(name, old, new) for name, old, new in row["differences"]
                             if name != "active" or category == "overwrite"],
         })
     return render(request, "sharing/preview_rows.html", wizard.context(
