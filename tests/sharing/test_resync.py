@@ -293,3 +293,24 @@ def test_it_keeps_what_it_overwrites_restorable_in_the_origin_and_the_members(dr
     assert product_in(origin, "B2").description == "Bala editada na matriz"
     restored = product_in(dest, "A1")
     assert (restored.description, str(restored.price)) == ("Editado à mão", "9.99")
+
+
+@pytest.mark.django_db
+def test_the_job_page_of_a_resync_shows_what_it_fixed_and_what_it_left(code_taken, client):
+    from django.urls import reverse
+
+    from companies.models import Membership
+    from tests.factories import PASSWORD, MembershipFactory
+
+    share, origin, _dest = code_taken
+    job = resync(share)
+    admin = MembershipFactory(company=origin, role=Membership.Role.ADMIN).user
+    assert client.login(username=admin.username, password=PASSWORD)
+
+    html = client.get(reverse("sharing:job", kwargs={"company_id": origin.pk, "share_id": share.pk,
+                                                     "job_id": job.pk})).content.decode()
+
+    assert "Corrigidas</dt><dd>1" in html and "Não corrigidas</dt><dd>1" in html
+    assert "Algumas divergências não foram corrigidas" in html
+    assert "produto A1: não corrigido" in html
+    assert "Incluídos" not in html  # an activation's summary would read all zeros here

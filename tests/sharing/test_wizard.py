@@ -219,7 +219,7 @@ def test_it_activates_and_shows_progress_until_the_summary(login, owner, company
     assert polled.status_code == 286  # htmx stops polling
     html = client.get(job_url).content.decode()
     assert "every 1s" not in html and "100% · 2 de 2 cadastros" in html and "Concluído" in html
-    assert "Incluídos</dt><dd>1" in html and "Sobrescritos</dt><dd>1" in html
+    assert "Incluídos</dt><dd>1" in html and "Sobrescritos</dt><dd>1" in html and "iguais (mantidos)</dt><dd>0" in html
     assert url("audit", company, share_id=share.pk) in html
     assert Product.objects.get(company=dest, code="A1").description == "Água mineral"
     assert Product.objects.filter(company=dest, code="B2").exists()

@@ -724,11 +724,12 @@ class Command(BaseCommand):
             self.worker.start()
 
     def _verify_activation(self, share) -> None:
-        """Every shared record linked in every member; creates/overwrites as previewed."""
-        expected = {"created": 0, "overwritten": 0}
+        """Every shared record linked in every member; creates/overwrites/identical as previewed."""
+        expected = {"created": 0, "overwritten": 0, "identical": 0}
         for item in self.figures.plan:
             expected["created"] += item.counts["create"]
-            expected["overwritten"] += item.counts["overwrite"] + item.counts["identical"]
+            expected["overwritten"] += item.counts["overwrite"]
+            expected["identical"] += item.counts["identical"]
         counts = self.figures.job_counts
         problems = []
         for key, value in expected.items():
@@ -942,6 +943,7 @@ class Command(BaseCommand):
                 f"{f.shared_records.get('product', 0):,} products, × {f.destinations} destinations = "
                 f"{f.record_destinations:,} records×destinations; job counts: "
                 f"created {f.job_counts.get('created')}, overwritten {f.job_counts.get('overwritten')}, "
+                f"identical {f.job_counts.get('identical')}, "
                 f"conflicts {f.job_counts.get('conflicts')}. Configure + activate + job: "
                 f"{f.activation_total_s:.2f} s."
                 + ("" if f.activation_in_worker else

@@ -109,7 +109,8 @@ class Command(BaseCommand):
         counts = job.counts
         self.stdout.write(
             f"Concluído: {counts.get('created', 0)} incluídos, {counts.get('overwritten', 0)} "
-            f"sobrescritos, {counts.get('conflicts', 0)} conflitos, em "
+            f"sobrescritos, {counts.get('identical', 0)} já iguais (mantidos), "
+            f"{counts.get('conflicts', 0)} conflitos, em "
             f"{counts.get('timings', {}).get('total_s', 0):.1f} s."
         )
         for error in job.errors[:20]:
