@@ -169,9 +169,9 @@ def _count_registry(registry: str, origin_id: int, dest: Company, skipped: int) 
         # Same name (case, accents of punctuation and spacing folded) under another document;
         # the origin's folded names are computed once, in plan_names.
         counts["duplicates"] = _one(
-            """
+            f"""
             SELECT count(DISTINCT o.id) FROM plan_names o JOIN (
-                SELECT lower(regexp_replace(d.legal_name, '[^[:alnum:]]', '', 'g')) AS name_key, d.cnpj_cpf
+                SELECT {_NAME_KEY_SQL.format("d")} AS name_key, d.cnpj_cpf
                 FROM catalog_party d WHERE d.company_id = %(dest)s
             ) d ON d.name_key = o.name_key AND d.cnpj_cpf <> o.cnpj_cpf
             """,
@@ -194,9 +194,9 @@ def _load_origin_names(origin_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS plan_names")
         cursor.execute(
-            """
+            f"""
             CREATE TEMP TABLE plan_names AS
-            SELECT o.id, o.cnpj_cpf, lower(regexp_replace(o.legal_name, '[^[:alnum:]]', '', 'g')) AS name_key
+            SELECT o.id, o.cnpj_cpf, {_NAME_KEY_SQL.format("o")} AS name_key
             FROM catalog_party o WHERE o.company_id = %(origin)s AND o.active AND o.cnpj_cpf <> ''
             """,
             {"origin": origin_id},
@@ -260,10 +260,61 @@ def _plan_registry(origin: Company, destinations: list[Company], registry: str) 
     return plans
 
 
+# The folded name that finds likely duplicate parties: case, punctuation and spacing ignored.
+_NAME_KEY_SQL = "lower(regexp_replace({}.legal_name, '[^[:alnum:]]', '', 'g'))"
+
+# The origin's records the preview counts as not synchronised or to be checked, each with
+# the destination records it resembles ([key, name] pairs): the same rows as the counts.
+_LOOKALIKE_SQL = {
+    ("party", "skipped"): """
+        SELECT o.code, o.legal_name, '[]'::jsonb FROM catalog_party o
+        WHERE o.company_id = %(origin)s AND o.active AND o.cnpj_cpf = ''
+        ORDER BY o.legal_name, o.id
+    """,
+    ("party", "duplicates"): f"""
+        SELECT o.cnpj_cpf, o.legal_name,
+               jsonb_agg(jsonb_build_array(d.cnpj_cpf, d.legal_name) ORDER BY d.cnpj_cpf, d.id)
+        FROM catalog_party o
+        JOIN catalog_party d ON d.company_id = %(dest)s AND d.cnpj_cpf <> o.cnpj_cpf
+             AND {_NAME_KEY_SQL.format("d")} = {_NAME_KEY_SQL.format("o")}
+        WHERE o.company_id = %(origin)s AND o.active AND o.cnpj_cpf <> ''
+        GROUP BY o.id ORDER BY o.cnpj_cpf, o.id
+    """,
+    ("product", "duplicates"): """
+        SELECT o.code, o.description || ' · EAN ' || o.ean,
+               jsonb_agg(jsonb_build_array(d.code, d.description) ORDER BY d.code, d.id)
+        FROM catalog_product o
+        JOIN catalog_product d ON d.company_id = %(dest)s AND d.ean = o.ean AND d.code <> o.code
+        WHERE o.company_id = %(origin)s AND o.active AND o.ean <> ''
+        GROUP BY o.id ORDER BY o.code, o.id
+    """,
+}
+_LOOKALIKE_SQL[("product", "conflicts")] = _LOOKALIKE_SQL[("product", "duplicates")]
+LOOKALIKE_CATEGORIES = ("skipped", "duplicates", "conflicts")
+
+
+def _lookalike_rows(origin: Company, dest: Company, registry: str, category: str, offset: int,
+                    limit: int) -> list[dict[str, Any]]:
+    sql = _LOOKALIKE_SQL.get((registry, category))
+    if sql is None or (category == "conflicts" and not dest.enforce_unique_records):
+        return []  # counted as zero by the preview
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT %(limit)s OFFSET %(offset)s",
+                       {"origin": origin.pk, "dest": dest.pk, "limit": limit, "offset": offset})
+        return [
+            {"key": key, "name": name, "new": None, "old": None, "differences": [],
+             "in_destination": json.loads(matches) if isinstance(matches, str) else matches}
+            for key, name, matches in cursor.fetchall()
+        ]
+
+
 def plan_rows(
     *, origin: Company, dest: Company, registry: str, category: str, offset: int = 0, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """The records behind one count, with field-by-field differences for overwrites."""
+    """The records behind one count, with field-by-field differences for overwrites and,
+    for skipped records and likely duplicates, the destination records they resemble."""
+    if category in LOOKALIKE_CATEGORIES:
+        return _lookalike_rows(origin, dest, registry, category, offset, limit)
     rows: list[dict[str, Any]] = []
     try:
         with transaction.atomic():

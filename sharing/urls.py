@@ -18,7 +18,7 @@ class RegistryConverter:
 
 
 class CategoryConverter:
-    regex = "create|overwrite|identical|destination_only"
+    regex = "create|overwrite|identical|destination_only|skipped|duplicates|conflicts"
 
     def to_python(self, value: str) -> str:
         return value

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from companies import selectors as company_selectors
 from companies.models import Company
+from omieshare.lib.brazil import mask_cpf_cnpj
 from sharing import planner, selectors, services
 from sharing.forms import AddCompaniesForm, ConfirmActivationForm, PermissionsForm, RegistriesForm
 from sharing.models import REGISTRY_CHOICES, Share, SyncJob
@@ -40,8 +41,8 @@ from sharing.views._common import (
 
 REGISTRY_LABELS = dict(REGISTRY_CHOICES)
 ROWS_PER_PAGE = 50
-# The preview categories whose records planner.plan_rows can list.
-LISTED_CATEGORIES = ("create", "overwrite", "identical", "destination_only")
+# The preview categories whose records planner.plan_rows can list (all of them).
+LISTED_CATEGORIES = ("create", "overwrite", "identical", "destination_only", *planner.LOOKALIKE_CATEGORIES)
 ORIGIN_READ_ONLY_WARNING = (
     "Nenhuma permissão marcada para a origem: ninguém em {origin} poderá incluir, alterar nem excluir "
     "os cadastros compartilhados a partir dela; só as empresas destino com permissão poderão."
@@ -490,6 +491,12 @@ def _activate(wizard: Wizard) -> SyncJob:
         return services.share_activate(share=share, confirmed=True, user=user)
 
 
+def _shown_key(registry: str, key: str) -> str:
+    if not key:
+        return "—"
+    return mask_cpf_cnpj(key) if registry == "party" else key
+
+
 @require_http_methods(["GET", "HEAD"])
 @_wizard_view
 def preview_rows(request: HttpRequest, wizard: Wizard, dest_id: int, registry: str, category: str) -> HttpResponse:
@@ -506,14 +513,16 @@ def preview_rows(request: HttpRequest, wizard: Wizard, dest_id: int, registry: s
     for row in rows[:ROWS_PER_PAGE]:
         values = row["new"] or row["old"] or {}
         items.append({
-            "key": row["key"],
-            "name": values.get("legal_name") or values.get("description") or "",
+            "key": _shown_key(registry, row["key"]),
+            "name": row.get("name") or values.get("legal_name") or values.get("description") or "",
             "differences": [(name, old, new) for name, old, new in row["differences"]
                             if name != "active" or category == "overwrite"],
+            "in_destination": [(_shown_key(registry, key), name) for key, name in row.get("in_destination", [])],
         })
     return render(request, "sharing/preview_rows.html", wizard.context(
         "preview", dest=dest, registry_label=REGISTRY_LABELS[registry],
         category_label=planner.CATEGORY_LABELS[category], category=category, items=items,
+        registry=registry,
         page=number, has_next=has_next, has_previous=number > 1,
     ))
 

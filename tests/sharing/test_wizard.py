@@ -330,10 +330,41 @@ def test_it_lists_the_audit_trail_filtered(login, owner, company, dest, active_s
     assert "Sincronismo ativado" in html and "Configurado: origem" not in html
 
 
-def test_it_skips_parties_without_document_in_the_preview(login, owner, company, dest):
-    PartyFactory(company=company, cnpj_cpf="", legal_name="Sem documento")
+def test_it_skips_parties_without_document_in_the_preview_and_lists_them(login, owner, company, dest):
+    PartyFactory(company=company, cnpj_cpf="", legal_name="Sem documento", code="CLI-9")
     PartyFactory(company=company)
     client = login(owner)
     walk_to_preview(client, company, [dest], registries=("party",))
     html = client.get(url("preview", company)).content.decode()
-    assert 'data-category="skipped">1<' in html
+    skipped_url = url("preview_rows", company, dest_id=dest.pk, registry="party", category="skipped")
+    assert f'data-category="skipped"><a href="{skipped_url}">1</a><' in html
+
+    listed = client.get(skipped_url).content.decode()
+
+    assert "CLI-9" in listed and "Sem documento" in listed and "não são compartilhados" in listed
+
+
+def test_it_lists_likely_duplicates_and_conflicts_with_what_they_resemble(login, owner, company, dest):
+    ProductFactory(company=company, code="A1", description="Água mineral", ean="7891234567895")
+    ProductFactory(company=dest, code="AGUA-500", description="Água 500 ml", ean="7891234567895")
+    PartyFactory(company=company, cnpj_cpf="11222333000181", legal_name="ACME Comércio Ltda.")
+    PartyFactory(company=dest, cnpj_cpf="45723174000110", legal_name="Acme comércio LTDA")
+    dest.enforce_unique_records = True
+    dest.save()
+    client = login(owner)
+    walk_to_preview(client, company, [dest], registries=("party", "product"))
+    html = client.get(url("preview", company)).content.decode()
+    lists = {
+        (registry, category): url("preview_rows", company, dest_id=dest.pk, registry=registry, category=category)
+        for registry, category in (("product", "duplicates"), ("product", "conflicts"), ("party", "duplicates"))
+    }
+    for listed_url in lists.values():
+        assert f'<a href="{listed_url}">1</a>' in html
+
+    products = client.get(lists["product", "duplicates"]).content.decode()
+    conflicts = client.get(lists["product", "conflicts"]).content.decode()
+    parties = client.get(lists["party", "duplicates"]).content.decode()
+
+    assert "A1" in products and "EAN 7891234567895" in products and "AGUA-500" in products
+    assert "AGUA-500" in conflicts and "não serão copiados" in conflicts
+    assert "11.222.333/0001-81" in parties and "45.723.174/0001-10" in parties and "Acme comércio LTDA" in parties
