@@ -878,7 +878,7 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
         return _short(_record_label(snapshot.values) or f"nº {snapshot.local_id}", 60)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # The page's subtitle is str(snapshot), "<name> @ <company id>"; say what the copy is.
+        # The page's subtitle is str(snapshot); say whose copy it is and when.
         snapshot = self.get_object(request, object_id)
         if snapshot is not None:
             extra_context = {**(extra_context or {}), "subtitle": _snapshot_title(snapshot)}

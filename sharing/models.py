@@ -11,6 +11,20 @@ from companies.models import Company
 
 REGISTRY_CHOICES = [("party", "Clientes e fornecedores"), ("product", "Produtos")]
 
+# How a shared change and where it came from read for people (Change.action / .source).
+CHANGE_ACTIONS = {"create": "inclusão", "update": "alteração", "delete": "exclusão"}
+CHANGE_SOURCES = {
+    "web": "pela web", "api": "pela API", "admin": "pelo admin (suporte)", "command": "pela linha de comando",
+    "restore": "ao restaurar uma cópia anterior",
+}
+
+
+def change_text(action: str, version: int, source: str) -> str:
+    """E.g. "Alteração (versão 2) pela web"."""
+    what = f"{CHANGE_ACTIONS.get(action, action)} (versão {version})"
+    how = CHANGE_SOURCES.get(source, f"por {source}" if source else "")
+    return f"{what.capitalize()} {how}".strip()
+
 
 class Share(models.Model):
     """Compartilhamento de cadastros: one origin, its destinations, and what they share."""
@@ -212,7 +226,7 @@ class Change(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Alteração {self.pk} ({self.action} v{self.version})"
+        return f"{change_text(self.action, self.version, self.source)} (nº {self.pk})"
 
 
 class SyncJob(models.Model):
@@ -307,8 +321,8 @@ class Snapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        label = self.values.get("legal_name") or self.values.get("description") or self.local_id
-        return f"{label} @ {self.company_id}"
+        label = self.values.get("legal_name") or self.values.get("description") or f"nº {self.local_id}"
+        return f"Cópia anterior de {label} ({self.company})"
 
 
 class AuditEntry(models.Model):

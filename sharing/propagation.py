@@ -30,7 +30,17 @@ from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors
 from sharing.canonical import PLAIN_FIELDS, SHARED_FIELDS, canonical_values, diff_fields, match_key_of
-from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, ShareMember, Snapshot, SyncJob
+from sharing.models import (
+    AuditEntry,
+    Change,
+    RecordLink,
+    Share,
+    SharedRecord,
+    ShareMember,
+    Snapshot,
+    SyncJob,
+    change_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -275,7 +285,7 @@ def _record_change(write: RecordWrite, shared: SharedRecord, *, action, fields, 
         share_id=shared.share_id, company_id=write.company_id, actor_id=write.actor_id,
         action=AuditEntry.Action.CHANGE, registry=shared.registry, shared_record=shared,
         change=change, local_id=write.record.pk, fields=fields, old_values=old, new_values=new,
-        detail=f"{action} (v{shared.version}) via {write.source}",
+        detail=change_text(action, shared.version, write.source),
     )
     enqueue_on_commit("sharing.tasks.apply_change", change.pk)
 
@@ -304,7 +314,7 @@ def apply_change(change_id: int) -> None:
                     share_id=change.share_id, company_id=member.company_id,
                     action=AuditEntry.Action.APPLY, registry=change.shared_record.registry,
                     shared_record_id=change.shared_record_id, change=change, local_id=result,
-                    fields=change.changed_fields, detail=f"v{change.version} aplicada",
+                    fields=change.changed_fields, detail=f"versão {change.version} aplicada",
                 )
     Change.objects.filter(pk=change.pk).update(
         attempts=change.attempts + 1,

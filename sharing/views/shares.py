@@ -19,19 +19,11 @@ from django_htmx.http import HttpResponseStopPolling
 from companies.models import Company
 from sharing import selectors, services
 from sharing.forms import AuditFilterForm, PermissionsForm
-from sharing.models import AuditEntry, Change, Share, ShareMember, SyncJob
+from sharing.models import CHANGE_ACTIONS, AuditEntry, Change, Share, ShareMember, SyncJob, change_text
 from sharing.views._common import duration, forbidden, is_admin, left_share, origin_admin_message, share_for
 
 AUDIT_PER_PAGE = 50
 FAILING_PER_PAGE = 50
-
-# How a change and where it came from read in the audit trail (Change.action / .source).
-CHANGE_ACTIONS = {"create": "inclusão", "update": "alteração", "delete": "exclusão"}
-CHANGE_SOURCES = {
-    "web": "pela web", "api": "pela API", "admin": "pelo admin (suporte)", "command": "pela linha de comando",
-    "restore": "ao restaurar uma cópia anterior",
-}
-
 
 def _job_timing(job: SyncJob) -> dict[str, str]:
     if job.started_at is None:
@@ -223,10 +215,9 @@ def _audit_summary(entry: AuditEntry) -> str:
     change = entry.change
     if change is None:
         return entry.detail
-    what = f"{CHANGE_ACTIONS.get(change.action, change.action)} (versão {change.version})"
     if entry.action == AuditEntry.Action.CHANGE:
-        how = CHANGE_SOURCES.get(change.source, f"por {change.source}" if change.source else "")
-        return f"{what.capitalize()} {how}".strip()
+        return change_text(change.action, change.version, change.source)
+    what = f"{CHANGE_ACTIONS.get(change.action, change.action)} (versão {change.version})"
     made_in = f"feita em {change.company.display_name}"
     if entry.action == AuditEntry.Action.APPLY:
         return f"{what.capitalize()} {made_in}, aplicada nesta empresa."
