@@ -47,4 +47,8 @@ class ApiFault(Exception):
         )
         for name, value in self.headers.items():
             response[name] = value
+        # An expected answer, not a server failure: the 500 is only Omie's convention. Marked
+        # as logged so django.request does not report every fault (even the 5113 that ends
+        # each listing) as "Internal Server Error"; api.views logs it at INFO instead.
+        response._has_been_logged = True
         return response

@@ -41,19 +41,28 @@ SERVICES = {
 }
 
 
-def _read_envelope(request: HttpRequest) -> dict[str, Any]:
+def _read_body(request: HttpRequest) -> bytes:
+    """The envelope's bytes: the POST body, or the `JSON` query parameter of a GET, which is
+    how Omie's generated PHP client calls (`endpoint?JSON=<urlencoded envelope>`)."""
+    if request.method == "GET":
+        return request.GET["JSON"].encode("utf-8")
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > MAX_BODY_BYTES:
         raise ApiFault(faults.TOO_LARGE, "A requisição excede o tamanho máximo de 1 MB.")
-    body = request.read(MAX_BODY_BYTES + 1)
+    return request.read(MAX_BODY_BYTES + 1)
+
+
+def _read_envelope(body: bytes) -> dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
         raise ApiFault(faults.TOO_LARGE, "A requisição excede o tamanho máximo de 1 MB.")
     try:
-        envelope = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        # utf-8-sig: some Windows tools start the body with a byte order mark.
+        # RecursionError: deeply nested arrays ('[' * 100000) exhaust the parser's stack.
+        envelope = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiFault(
             faults.MALFORMED,
             "O corpo da requisição não é um JSON válido. Envie {\"call\": ..., \"app_key\": ..., "
@@ -62,7 +71,41 @@ def _read_envelope(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(envelope, dict):
         raise ApiFault(faults.MALFORMED, "O corpo da requisição deve ser um objeto JSON com call, app_key, "
                                          "app_secret e param.")
+    _refuse_nul_characters(envelope)
     return envelope
+
+
+def _field_with_nul_character(envelope: dict[str, Any]) -> str | None:
+    """The path of the first key or string holding U+0000, or None. Walked with a list, not
+    recursion, so no nesting depth can overflow the stack."""
+    pending: list[tuple[str, Any]] = [("", envelope)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return path
+        if isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{path}.{key}" if path else key
+                if "\x00" in key:
+                    return name
+                pending.append((name, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+    return None
+
+
+def _refuse_nul_characters(envelope: dict[str, Any]) -> None:
+    """PostgreSQL text cannot hold U+0000: stored, or even used in a lookup, it fails the
+    query (an HTML error page). Refused once here, for every string of the envelope."""
+    path = _field_with_nul_character(envelope)
+    if path is None:
+        return
+    field = path.removeprefix("param[0].").replace("\x00", "\\u0000")
+    raise ApiFault(
+        faults.INVALID_VALUE,
+        f"O campo [{field}] contém o caractere nulo (\\u0000), que não pode ser gravado. Remova-o e envie "
+        "novamente.",
+    )
 
 
 def _param(envelope: dict[str, Any]) -> dict[str, Any]:
@@ -91,9 +134,9 @@ def _refusal(registry: str, error: Exception) -> ApiFault:
 
 
 def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
-    if request.method != "POST":
+    if request.method != "POST" and not (request.method == "GET" and "JSON" in request.GET):
         raise ApiFault(faults.METHOD_NOT_ALLOWED, "Use o método POST com um corpo JSON.")
-    envelope = _read_envelope(request)
+    envelope = _read_envelope(_read_body(request))
     company = services.credential_authenticate(
         app_key=envelope.get("app_key"), app_secret=envelope.get("app_secret")
     )
@@ -144,6 +187,7 @@ def _endpoint(endpoint: str):
         try:
             return _handle(request, endpoint)
         except ApiFault as fault:
+            logger.info("API fault %s on %s: %s", fault.code, endpoint, fault.message)
             return fault.response()
 
     view.__name__ = f"omie_{endpoint}"
