@@ -10,9 +10,9 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from api import references
 from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
-from api.listing import filter_by_change_date, paginate
+from api.listing import filter_by_date_window, paginate, refuse_unknown_keys
 from api.models import ApiImport
-from api.translate import party_data_from_omie, party_to_omie, party_to_omie_summary
+from api.translate import list_of_dicts, party_data_from_omie, party_to_omie, party_to_omie_summary
 from catalog import services
 from catalog.models import Attachment, Party, Salesperson
 from companies.models import Company
@@ -158,15 +158,43 @@ def excluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     return _status(party, "Cliente excluído com sucesso!")
 
 
+LIST_KEYS = {
+    "pagina", "registros_por_pagina", "apenas_importado_api", "clientesFiltro", "clientesPorCodigo",
+    "filtrar_por_data_de", "filtrar_por_data_ate", "filtrar_por_hora_de", "filtrar_por_hora_ate",
+    "filtrar_apenas_inclusao", "filtrar_apenas_alteracao",
+    # Display options only: we always answer the whole record, so the list is the same.
+    "exibir_caracteristicas", "exibir_obs",
+}
+FILTER_KEYS = {
+    "codigo_cliente_omie", "codigo_cliente_integracao", "cnpj_cpf", "razao_social", "nome_fantasia", "email",
+    "cidade", "estado", "inativo", "nome",
+}
+BY_CODE_KEYS = {"codigo_cliente_omie", "codigo_cliente_integracao"}
+
+
+def _by_codes(items: Any) -> Q:
+    """clientesPorCodigo: [{codigo_cliente_omie | codigo_cliente_integracao}], any of them."""
+    wanted = Q(pk__in=[])
+    for item in list_of_dicts(items, "clientesPorCodigo"):
+        refuse_unknown_keys(item, BY_CODE_KEYS, "clientesPorCodigo")
+        if item.get("codigo_cliente_omie") not in (None, "", 0, "0"):
+            wanted |= Q(pk=_omie_id(item["codigo_cliente_omie"]))
+        if item.get("codigo_cliente_integracao"):
+            wanted |= Q(code=str(item["codigo_cliente_integracao"]).strip())
+    return wanted
+
+
 def _listing(company: Company, param: dict[str, Any]):
+    refuse_unknown_keys(param, LIST_KEYS, "clientes_list_request")
     imported = ApiImport.objects.filter(company=company, registry="party", local_id=OuterRef("pk"))
     queryset = Party.objects.filter(company=company).annotate(importado_api=Exists(imported))
     if str(param.get("apenas_importado_api") or "N").strip().upper() == "S":
         queryset = queryset.filter(importado_api=True)
-    queryset = filter_by_change_date(queryset, param)
+    queryset = filter_by_date_window(queryset, param)
     filters = param.get("clientesFiltro") or {}
     if not isinstance(filters, dict):
         raise ApiFault(INVALID_VALUE, "O campo clientesFiltro deve ser um objeto.")
+    refuse_unknown_keys(filters, FILTER_KEYS, "clientesFiltro")
     if filters.get("codigo_cliente_omie") not in (None, "", 0):
         queryset = queryset.filter(pk=_omie_id(filters["codigo_cliente_omie"]))
     if filters.get("codigo_cliente_integracao"):
@@ -192,6 +220,8 @@ def _listing(company: Company, param: dict[str, Any]):
     if filters.get("nome"):  # either name, as typed in a search box
         name = str(filters["nome"]).strip()
         queryset = queryset.filter(Q(legal_name__icontains=name) | Q(trade_name__icontains=name))
+    if param.get("clientesPorCodigo"):
+        queryset = queryset.filter(_by_codes(param["clientesPorCodigo"]))
     return queryset
 
 

@@ -27,6 +27,7 @@ METHOD_NOT_ALLOWED = 12
 DUPLICATE = 102  # "… já cadastrado para o Código de Integração [x] com o nCod [n] !"; also CNPJ/CPF, EAN
 NOT_FOUND = 103  # "… não cadastrado para o Código [x] !"
 INVALID_VALUE = 105  # CNPJ/CPF, NCM, EAN, CEST, UF, price, a value outside its list, …
+UNKNOWN_TAG = 5001  # "Tag [X] não faz parte da estrutura do tipo complexo [tipo]!": a list filter we lack
 NO_RECORDS = 5113  # "Não existem registros para a página [n]!"
 
 HTTP_STATUS = {TOO_LARGE: 413, TOO_MANY_REQUESTS: 429, METHOD_NOT_ALLOWED: 405}

@@ -1,16 +1,18 @@
-"""Omie's listing parameters: pagina, registros_por_pagina, filtrar_por_data_de/ate."""
+"""Omie's listing parameters: paging, the date/hour window, description patterns, unknown keys."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from api.faults import INVALID_VALUE, NO_RECORDS, ApiFault
+from api.faults import INVALID_VALUE, NO_RECORDS, UNKNOWN_TAG, ApiFault
+from api.translate import flag
 
 MAX_PER_PAGE = 500
 DEFAULT_PER_PAGE = 50
@@ -29,26 +31,92 @@ def _positive_int(param: dict[str, Any], name: str, default: int) -> int:
     return number
 
 
-def _date(param: dict[str, Any], name: str) -> datetime | None:
+def _day(param: dict[str, Any], name: str) -> date | None:
     value = param.get(name)
     if value in (None, ""):
         return None
     try:
-        day = datetime.strptime(str(value).strip(), "%d/%m/%Y").date()
+        return datetime.strptime(str(value).strip(), "%d/%m/%Y").date()
     except ValueError:
         raise ApiFault(INVALID_VALUE, f"Data inválida em {name}: [{value}]; use dd/mm/aaaa.") from None
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def filter_by_change_date(queryset: QuerySet, param: dict[str, Any]) -> QuerySet:
-    """filtrar_por_data_de / filtrar_por_data_ate (dd/mm/yyyy, both days included)."""
-    start = _date(param, "filtrar_por_data_de")
-    end = _date(param, "filtrar_por_data_ate")
+def _hour(param: dict[str, Any], name: str, day_name: str, day: date | None) -> time | None:
+    value = param.get(name)
+    if value in (None, ""):
+        return None
+    if day is None:
+        raise ApiFault(INVALID_VALUE, f"O campo {name} vale junto com {day_name}: informe também a data.")
+    for pattern in ("%H:%M:%S", "%H:%M"):
+        try:
+            return datetime.strptime(str(value).strip(), pattern).time()
+        except ValueError:
+            continue
+    raise ApiFault(INVALID_VALUE, f"Hora inválida em {name}: [{value}]; use hh:mm:ss.")
+
+
+def date_window(param: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """[start, end) from filtrar_por_data_de/ate (dd/mm/aaaa, both days included) and
+    filtrar_por_hora_de/ate (hh:mm:ss, the second of hora_ate included). None = unbounded."""
+    first_day = _day(param, "filtrar_por_data_de")
+    last_day = _day(param, "filtrar_por_data_ate")
+    first_hour = _hour(param, "filtrar_por_hora_de", "filtrar_por_data_de", first_day)
+    last_hour = _hour(param, "filtrar_por_hora_ate", "filtrar_por_data_ate", last_day)
+    start = end = None
+    if first_day:
+        start = timezone.make_aware(datetime.combine(first_day, first_hour or time.min))
+    # The calendar's last day (31/12/9999, a common "no limit") has no day after it: it is
+    # no upper bound, rather than an OverflowError.
+    if last_day and last_day < date.max:
+        if last_hour:
+            end = timezone.make_aware(datetime.combine(last_day, last_hour)) + timedelta(seconds=1)
+        else:
+            end = timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+    return start, end
+
+
+def filter_by_date_window(queryset: QuerySet, param: dict[str, Any]) -> QuerySet:
+    """The date/hour window, on the last change by default. filtrar_apenas_inclusao "S":
+    records created in the window; filtrar_apenas_alteracao "S": records changed in the
+    window after their creation (version > 1: every write bumps the version). Both "S" is
+    the same as neither."""
+    only_created = flag(param.get("filtrar_apenas_inclusao"), "filtrar_apenas_inclusao")
+    only_changed = flag(param.get("filtrar_apenas_alteracao"), "filtrar_apenas_alteracao")
+    field = "updated_at"
+    if only_created and not only_changed:
+        field = "created_at"
+    elif only_changed and not only_created:
+        queryset = queryset.filter(version__gt=1)
+    start, end = date_window(param)
     if start:
-        queryset = queryset.filter(updated_at__gte=start)
+        queryset = queryset.filter(**{f"{field}__gte": start})
     if end:
-        queryset = queryset.filter(updated_at__lt=end + timedelta(days=1))
+        queryset = queryset.filter(**{f"{field}__lt": end})
     return queryset
+
+
+def text_pattern_filter(field: str, value: Any) -> Q:
+    """Omie's % rule for description filters: "Caneta%" starts with, "%azul" ends with,
+    "%x%" (or no % at all) contains; case-insensitive."""
+    text = str(value).strip()
+    starts, ends = text.endswith("%"), text.startswith("%")
+    text = text.strip("%")
+    if starts and not ends:
+        return Q(**{f"{field}__istartswith": text})
+    if ends and not starts:
+        return Q(**{f"{field}__iendswith": text})
+    return Q(**{f"{field}__icontains": text})
+
+
+def refuse_unknown_keys(given: dict[str, Any], known: Iterable[str], type_name: str) -> None:
+    """A list filter we do not implement must not be dropped silently (the whole list would
+    come back as if it matched): Omie's fault 5001, in its wording."""
+    known = set(known)
+    for name in given:
+        if name not in known:
+            raise ApiFault(
+                UNKNOWN_TAG, f"Tag [{str(name).upper()}] não faz parte da estrutura do tipo complexo [{type_name}]!"
+            )
 
 
 @dataclass(frozen=True)

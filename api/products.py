@@ -9,9 +9,9 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from api import references
 from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
-from api.listing import filter_by_change_date, paginate
+from api.listing import filter_by_date_window, paginate, refuse_unknown_keys, text_pattern_filter
 from api.models import ApiImport
-from api.translate import product_data_from_omie, product_to_omie, product_to_omie_summary
+from api.translate import flag, list_of_dicts, product_data_from_omie, product_to_omie, product_to_omie_summary
 from catalog import services
 from catalog.models import Attachment, BillOfMaterialsItem, Party, Product, ProductFamily
 from companies.models import Company
@@ -172,15 +172,43 @@ def excluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     return _status(product, "Produto excluído com sucesso!")
 
 
+LIST_KEYS = {
+    "pagina", "registros_por_pagina", "apenas_importado_api", "inativo", "produtosFiltro", "produtosPorCodigo",
+    "filtrar_por_data_de", "filtrar_por_data_ate", "filtrar_por_hora_de", "filtrar_por_hora_ate",
+    "filtrar_apenas_inclusao", "filtrar_apenas_alteracao", "filtrar_apenas_descricao", "filtrar_apenas_familia",
+    "filtrar_apenas_tipo",
+    # Display options only: we always answer the whole record, so the list is the same.
+    "exibir_caracteristicas", "exibir_obs", "exibir_kit",
+}
+FILTER_KEYS = {"codigo_produto", "codigo_produto_integracao", "codigo", "ean", "ncm", "inativo", "descricao"}
+BY_CODE_KEYS = {"codigo_produto", "codigo_produto_integracao", "codigo"}
+
+
+def _by_codes(items: Any) -> Q:
+    """produtosPorCodigo: [{codigo_produto | codigo_produto_integracao | codigo}], any of them."""
+    wanted = Q(pk__in=[])
+    for item in list_of_dicts(items, "produtosPorCodigo"):
+        refuse_unknown_keys(item, BY_CODE_KEYS, "produtosPorCodigo")
+        if _given(item.get("codigo_produto")):
+            wanted |= Q(pk=_int(item["codigo_produto"], "codigo_produto"))
+        if item.get("codigo_produto_integracao"):
+            wanted |= Q(integration_code=str(item["codigo_produto_integracao"]).strip())
+        if item.get("codigo"):
+            wanted |= Q(code=str(item["codigo"]).strip().upper())
+    return wanted
+
+
 def _listing(company: Company, param: dict[str, Any]):
+    refuse_unknown_keys(param, LIST_KEYS, "produto_servico_list_request")
     imported = ApiImport.objects.filter(company=company, registry="product", local_id=OuterRef("pk"))
     queryset = Product.objects.filter(company=company).annotate(importado_api=Exists(imported))
     if str(param.get("apenas_importado_api") or "N").strip().upper() == "S":
         queryset = queryset.filter(importado_api=True)
-    queryset = filter_by_change_date(queryset, param)
+    queryset = filter_by_date_window(queryset, param)
     filters = param.get("produtosFiltro") or {}
     if not isinstance(filters, dict):
         raise ApiFault(INVALID_VALUE, "O campo produtosFiltro deve ser um objeto.")
+    refuse_unknown_keys(filters, FILTER_KEYS, "produtosFiltro")
     if _given(filters.get("codigo_produto")):
         queryset = queryset.filter(pk=_int(filters["codigo_produto"], "codigo_produto"))
     if filters.get("codigo_produto_integracao"):
@@ -191,20 +219,19 @@ def _listing(company: Company, param: dict[str, Any]):
         queryset = queryset.filter(ean=str(filters["ean"]).strip())
     if filters.get("ncm"):
         queryset = queryset.filter(ncm=str(filters["ncm"]).replace(".", "").strip())
-    if filters.get("inativo"):
-        queryset = queryset.filter(active=str(filters["inativo"]).strip().upper() != "S")
+    for inactive in (filters.get("inativo"), param.get("inativo")):
+        if inactive not in (None, ""):
+            queryset = queryset.filter(active=not flag(inactive, "inativo"))
     description = filters.get("descricao") or param.get("filtrar_apenas_descricao")
     if description:
-        queryset = queryset.filter(description__icontains=str(description).strip().strip("%"))
-    by_code = param.get("produtosPorCodigo")  # Omie's list of {codigo_produto | codigo_produto_integracao}
-    if isinstance(by_code, list) and by_code:
-        wanted = Q(pk__in=[])
-        for item in by_code:
-            if isinstance(item, dict) and _given(item.get("codigo_produto")):
-                wanted |= Q(pk=_int(item["codigo_produto"], "codigo_produto"))
-            if isinstance(item, dict) and item.get("codigo_produto_integracao"):
-                wanted |= Q(integration_code=str(item["codigo_produto_integracao"]).strip())
-        queryset = queryset.filter(wanted)
+        queryset = queryset.filter(text_pattern_filter("description", description))
+    if _given(param.get("filtrar_apenas_familia")):
+        queryset = queryset.filter(family_id=_int(param["filtrar_apenas_familia"], "filtrar_apenas_familia"))
+    if param.get("filtrar_apenas_tipo") not in (None, ""):
+        item_type = str(param["filtrar_apenas_tipo"]).strip()
+        queryset = queryset.filter(item_type=item_type.zfill(2) if item_type.isdigit() else item_type)
+    if param.get("produtosPorCodigo"):
+        queryset = queryset.filter(_by_codes(param["produtosPorCodigo"]))
     return queryset
 
 

@@ -63,7 +63,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _flag(value: Any, name: str) -> bool:
+def flag(value: Any, name: str) -> bool:
     """Omie's 'S'/'N' flags (booleans accepted too)."""
     if isinstance(value, bool):
         return value
@@ -111,7 +111,7 @@ def party_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
     if "caracteristicas" in param:
         data["characteristics"] = _characteristics(param["caracteristicas"], ("campo", "nome_caracteristica"))
     if "inativo" in param:
-        data["active"] = not _flag(param["inativo"], "inativo")
+        data["active"] = not flag(param["inativo"], "inativo")
     return data
 
 
@@ -220,7 +220,7 @@ def product_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
     if "caracteristicas" in param:
         data["characteristics"] = _characteristics(param["caracteristicas"], ("nome_caracteristica", "campo"))
     if "inativo" in param:
-        data["active"] = not _flag(param["inativo"], "inativo")
+        data["active"] = not flag(param["inativo"], "inativo")
     return data
 
 
