@@ -383,6 +383,10 @@ def _write_product(
     if "family" in data:
         product.family = _resolve_family(data["family"], company)
     if not product.code:
+        # MAX+1 read by two transactions at once gives both the same code, and the second
+        # fails on the unique code. One lock per company, held until commit, makes the next
+        # create wait and then read the first one's code. Only code-less creates take it.
+        advisory_xact_lock("product-code-suggestion", company.pk)
         product.code = product_code_suggestion(company=company)
     suppliers = None
     if "suppliers" in data:

@@ -8,11 +8,12 @@ deletes, stale edits, and that a refused write leaves every field and relation a
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 
 from catalog import hooks, services
 from catalog.exceptions import StaleEdit, WriteRefused
@@ -775,6 +776,43 @@ def test_it_uses_the_suggested_code_when_none_is_typed(company):
         "PRD00001",
         "PRD00002",
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_products_created_at_once_without_a_code_get_different_codes():
+    """The second create starts while the first, holding PRD00001, has not committed yet."""
+    company = CompanyFactory()
+    first_written, finish_first = threading.Event(), threading.Event()
+    codes: dict[str, str] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                codes["first"] = services.product_create(company=company, data=_product_data(code="")).code
+                first_written.set()
+                finish_first.wait(timeout=10)
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            codes["second"] = services.product_create(company=company, data=_product_data(code="")).code
+        except ValidationError as error:
+            codes["second"] = _messages(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert first_written.wait(timeout=10)
+    threads[1].start()
+    time.sleep(0.5)  # the second create is now waiting on the first's transaction
+    finish_first.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert codes == {"first": "PRD00001", "second": "PRD00002"}
+    assert sorted(Product.objects.filter(company=company).values_list("code", flat=True)) == ["PRD00001", "PRD00002"]
 
 
 @pytest.mark.django_db
