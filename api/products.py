@@ -85,6 +85,10 @@ def _family(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 
 def _data(company: Company, param: dict[str, Any], product: Product | None = None) -> dict[str, Any]:
     data = {**product_data_from_omie(param), **_family(company, param)}
+    if product is not None and data.get("code") == "":
+        # On an update a blank codigo is "not sent": the service would otherwise replace the
+        # product's code with a newly suggested one (and sharing would spread it).
+        del data["code"]
     if "fornecedores" in param:
         data["suppliers"] = references.supplier_ids(company, param["fornecedores"])
     if "estrutura" in param:

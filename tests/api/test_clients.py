@@ -151,3 +151,17 @@ def test_it_filters_clients(omie, credentials, company):
     assert codes({"clientesFiltro": {"codigo_cliente_integracao": "A"}}) == ["ACME Ltda"]
     assert codes({"clientesFiltro": {"codigo_cliente_omie": acme.pk}}) == ["ACME Ltda"]
     assert codes({"apenas_importado_api": "S"}) == ["Via API"]
+
+
+def test_a_blank_integration_code_on_an_update_by_omie_code_keeps_it(omie, credentials, company):
+    created = omie(credentials, "clientes", "IncluirCliente", ACME).json()
+
+    response = omie(credentials, "clientes", "AlterarCliente", {
+        "codigo_cliente_omie": created["codigo_cliente_omie"], "codigo_cliente_integracao": "",
+        "nome_fantasia": "ACME Nova",
+    })
+
+    assert response.status_code == 200, response.content
+    assert response.json()["codigo_cliente_integracao"] == ACME["codigo_cliente_integracao"]
+    party = Party.objects.get(pk=created["codigo_cliente_omie"])
+    assert (party.code, party.trade_name) == (ACME["codigo_cliente_integracao"], "ACME Nova")

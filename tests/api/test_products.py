@@ -195,3 +195,15 @@ def test_it_lists_without_a_query_per_product(omie, credentials, company, django
         body = omie(credentials, "produtos", "ListarProdutos", {"registros_por_pagina": 500}).json()
 
     assert body["registros"] == 20
+
+
+@pytest.mark.parametrize("call", ["AlterarProduto", "UpsertProduto"])
+def test_a_blank_codigo_on_an_update_keeps_the_products_code(omie, credentials, company, call):
+    omie(credentials, "produtos", "IncluirProduto", CANETA)
+
+    response = omie(credentials, "produtos", call,
+                    {"codigo_produto_integracao": "INT-1", "codigo": "", "descricao": "Caneta preta"})
+
+    assert response.status_code == 200, response.content
+    product = Product.objects.get(company=company, integration_code="INT-1")
+    assert (product.code, product.description) == ("CNT-01", "Caneta preta")
