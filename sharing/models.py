@@ -335,7 +335,6 @@ class AuditEntry(models.Model):
         CHANGE = "change", "Alteração"
         APPLY = "apply", "Aplicação"
         APPLY_FAILED = "apply_failed", "Falha ao aplicar"
-        REFUSED = "refused", "Recusada"
         RESYNC = "resync", "Ressincronização"
         RESTORE = "restore", "Restauração"
 

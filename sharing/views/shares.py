@@ -170,9 +170,6 @@ def audit(request: HttpRequest, company_id: int, share_id: int) -> HttpResponse:
     # Each company once, even one that was removed and added back (two member rows).
     companies = list(Company.objects.filter(share_memberships__share=share).distinct().order_by("legal_name"))
     form = AuditFilterForm(request.GET or None, companies=companies)
-    # A refused write is rolled back with the catalog transaction that tried it, so nothing
-    # ever records a refusal: offering "Recusada" would only ever find nothing.
-    form.fields["acao"].choices = [c for c in form.fields["acao"].choices if c[0] != AuditEntry.Action.REFUSED]
     entries = (
         AuditEntry.objects.filter(share=share)
         .select_related("company", "actor", "shared_record", "change", "change__company").order_by("-created_at", "-id")
