@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from companies.models import Company
+from omieshare.lib.brazil import mask_cpf_cnpj
 
 REGISTRY_CHOICES = [("party", "Clientes e fornecedores"), ("product", "Produtos")]
 
@@ -17,6 +18,14 @@ CHANGE_SOURCES = {
     "web": "pela web", "api": "pela API", "admin": "pelo admin (suporte)", "command": "pela linha de comando",
     "restore": "ao restaurar uma cópia anterior",
 }
+
+
+REGISTRY_NOUN = {"party": "cliente", "product": "produto"}
+
+
+def record_label(registry: str, key: str) -> str:
+    """A shared record as support searches for it: "produto A1", "cliente 11.222.333/0001-81"."""
+    return f"{REGISTRY_NOUN[registry]} {mask_cpf_cnpj(key) if registry == 'party' else key}"
 
 
 def change_text(action: str, version: int, source: str) -> str:

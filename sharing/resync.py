@@ -21,14 +21,12 @@ from django.utils import timezone
 
 from catalog.exceptions import WriteRefused
 from catalog.models import Party, Product
-from omieshare.lib.brazil import mask_cpf_cnpj
 from sharing import propagation, selectors
 from sharing.canonical import canonical_sql, diff_fields
-from sharing.models import AuditEntry, RecordLink, Share, Snapshot, SyncJob
+from sharing.models import AuditEntry, RecordLink, Share, Snapshot, SyncJob, record_label
 
 logger = logging.getLogger(__name__)
 
-REGISTRY_NOUN = {"party": "cliente", "product": "produto"}
 # Shared fields that are not model fields of their own (labels for the others come from
 # the models' verbose names).
 _FIELD_LABELS = {"bom": "estrutura", "attachments": "anexos"}
@@ -50,8 +48,7 @@ class Drift:
 
     @property
     def record(self) -> str:
-        key = mask_cpf_cnpj(self.key) if self.registry == "party" else self.key
-        return f"{REGISTRY_NOUN[self.registry]} {key}"
+        return record_label(self.registry, self.key)
 
     @property
     def where(self) -> str:

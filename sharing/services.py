@@ -21,7 +21,17 @@ from companies.models import Company, Membership
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors
 from sharing.canonical import require_postgresql
-from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, ShareMember, Snapshot, SyncJob
+from sharing.models import (
+    AuditEntry,
+    Change,
+    RecordLink,
+    Share,
+    SharedRecord,
+    ShareMember,
+    Snapshot,
+    SyncJob,
+    record_label,
+)
 
 REGISTRY_LABEL = {"party": "clientes e fornecedores", "product": "produtos"}
 # A change still pending after this long is not on its way: the worker is likely stopped.
@@ -386,6 +396,10 @@ def _remove(member: ShareMember, now) -> None:
     member.save(update_fields=["state", "removed_at"])
 
 
+def _snapshot_key(snapshot: Snapshot) -> str:
+    return snapshot.values.get("cnpj_cpf" if snapshot.registry == "party" else "code") or f"nº {snapshot.local_id}"
+
+
 def snapshot_restore(*, snapshot: Snapshot, user=None) -> None:
     """Put a record's pre-activation values back, through catalog/services.py.
 
@@ -408,7 +422,7 @@ def snapshot_restore(*, snapshot: Snapshot, user=None) -> None:
         snapshot.restored_by = user
         snapshot.save(update_fields=["restored_at", "restored_by"])
         _audit(snapshot.share, user, AuditEntry.Action.RESTORE,
-               f"Cópia anterior restaurada ({snapshot.registry} nº {snapshot.local_id}).", company)
+               f"Cópia anterior restaurada ({record_label(snapshot.registry, _snapshot_key(snapshot))}).", company)
 
 
 def record_retry(*, share: Share, shared_record_id: int, user=None) -> SharedRecord:

@@ -70,7 +70,7 @@ def test_it_restores_a_snapshot_through_the_catalog_services(overwritten):
     assert (restored.description, restored.price, restored.unit) == ("Água da filial", Decimal("2.50"), "CX")
     snapshot.refresh_from_db()
     assert snapshot.restored_at is not None
-    assert AuditEntry.objects.filter(action="restore", company=dest).exists()
+    assert AuditEntry.objects.get(action="restore", company=dest).detail == "Cópia anterior restaurada (produto A1)."
     # Still shared: the restore is an edit like any other and reaches the other members.
     apply_pending()
     assert product_in(origin, "A1").description == "Água da filial"
