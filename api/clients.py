@@ -80,7 +80,7 @@ def _update(company: Company, party: Party, data: dict[str, Any]) -> Party:
 
 
 def _data(company: Company, param: dict[str, Any], party: Party | None = None) -> dict[str, Any]:
-    data = party_data_from_omie(param)
+    data = party_data_from_omie(param, updating=party is not None)
     if party is not None and data.get("code") == "":
         del data["code"]  # on an update a blank codigo_cliente_integracao is "not sent", not "clear it"
     if "codigo_vendedor" in param:

@@ -55,11 +55,14 @@ def omie_field_name(registry: str, field: str) -> str:
     return entry[0] if entry else field
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, name: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "S" if value else "N"
+    if isinstance(value, dict | list):
+        # str() would store Python's repr ("{'a': 1}") as if it were the text sent.
+        raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser um texto, não um objeto ou uma lista.")
     return str(value)
 
 
@@ -67,7 +70,7 @@ def flag(value: Any, name: str) -> bool:
     """Omie's 'S'/'N' flags (booleans accepted too)."""
     if isinstance(value, bool):
         return value
-    text = _text(value).strip().upper()
+    text = _text(value, name).strip().upper()
     if text in {"S", "SIM", "TRUE", "1"}:
         return True
     if text in {"N", "NAO", "NÃO", "FALSE", "0", ""}:
@@ -83,30 +86,56 @@ def list_of_dicts(value: Any, name: str) -> list[dict]:
     return value
 
 
+# Omie's limits for a characteristic: 30 characters for its name, 60 for its content.
+CHARACTERISTIC_NAME_MAX = 30
+CHARACTERISTIC_CONTENT_MAX = 60
+
+
 def _characteristics(value: Any, name_keys: tuple[str, ...]) -> dict[str, str]:
     result: dict[str, str] = {}
     for item in list_of_dicts(value, "caracteristicas"):
-        name = next((_text(item[key]).strip() for key in name_keys if item.get(key) not in (None, "")), "")
+        key = next((key for key in name_keys if item.get(key) not in (None, "")), name_keys[0])
+        name = _text(item.get(key), f"caracteristicas[].{key}").strip()
+        content = _text(item.get("conteudo"), "caracteristicas[].conteudo").strip()
+        if len(name) > CHARACTERISTIC_NAME_MAX:
+            raise ApiFault(INVALID_VALUE, f"O campo caracteristicas[].{key} aceita no máximo "
+                                          f"{CHARACTERISTIC_NAME_MAX} caracteres (recebido [{name}]).")
+        if len(content) > CHARACTERISTIC_CONTENT_MAX:
+            raise ApiFault(INVALID_VALUE, f"O campo caracteristicas[].conteudo aceita no máximo "
+                                          f"{CHARACTERISTIC_CONTENT_MAX} caracteres (característica [{name}]).")
         if name:
-            result[name] = _text(item.get("conteudo")).strip()
+            result[name] = content
     return result
 
 
 # --- clients and suppliers --------------------------------------------------------------
 
 
-def party_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
-    """Omie's client fields → data for catalog/services.py. Unknown fields are ignored."""
+def party_data_from_omie(param: dict[str, Any], *, updating: bool = False) -> dict[str, Any]:
+    """Omie's client fields → data for catalog/services.py. Unknown fields are ignored.
+
+    `tags`: the free tags sent replace the record's. The "Cliente"/"Fornecedor" tags are our
+    is_client/is_supplier flags. A new record is a supplier only when tagged so, and a client
+    when tagged so or when not a supplier. On an update a flag tag present sets its flag and
+    an absent one leaves the flag alone: integrations send tags to add a label ("VIP") and
+    would otherwise turn a supplier into a client without meaning to; Omie does not document
+    the list as replacing these roles, so we do not take it as "no longer a supplier"."""
     data: dict[str, Any] = {}
     for ours, omie in PARTY_PLAIN.items():
         if omie in param:
-            data[ours] = _text(param[omie]).strip()
+            data[ours] = _text(param[omie], omie).strip()
     if "tags" in param:
-        tags = [_text(item.get("tag")).strip() for item in list_of_dicts(param["tags"], "tags")]
+        tags = [_text(item.get("tag"), "tags[].tag").strip() for item in list_of_dicts(param["tags"], "tags")]
         tags = [tag for tag in tags if tag]
         lowered = {tag.lower() for tag in tags}
-        data["is_supplier"] = SUPPLIER_TAG.lower() in lowered
-        data["is_client"] = CLIENT_TAG.lower() in lowered or not data["is_supplier"]
+        is_supplier = SUPPLIER_TAG.lower() in lowered
+        is_client = CLIENT_TAG.lower() in lowered
+        if updating:
+            data.update({"is_supplier": True} if is_supplier else {})
+            data.update({"is_client": True} if is_client else {})
+        else:
+            data["is_supplier"] = is_supplier
+            data["is_client"] = is_client or not is_supplier
         data["tags"] = [tag for tag in tags if tag.lower() not in {CLIENT_TAG.lower(), SUPPLIER_TAG.lower()}]
     if "caracteristicas" in param:
         data["characteristics"] = _characteristics(param["caracteristicas"], ("campo", "nome_caracteristica"))
@@ -180,7 +209,7 @@ def party_to_omie_summary(party: Party) -> dict[str, Any]:
 
 
 def decimal_value(value: Any, name: str) -> Decimal:
-    text = _text(value).strip()
+    text = _text(value, name).strip()
     if "," in text:  # "1.234,56" as typed in Brazil
         text = text.replace(".", "").replace(",", ".")
     try:
@@ -198,22 +227,22 @@ def product_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for ours, omie in PRODUCT_PLAIN.items():
         if omie in param:
-            data[ours] = _text(param[omie]).strip()
+            data[ours] = _text(param[omie], omie).strip()
     if "valor_unitario" in param:
         data["price"] = decimal_value(param["valor_unitario"], "valor_unitario")
     if "tipoItem" in param:
-        item_type = _text(param["tipoItem"]).strip()
+        item_type = _text(param["tipoItem"], "tipoItem").strip()
         data["item_type"] = item_type.zfill(2) if item_type.isdigit() else item_type
     fiscal = param.get("recomendacoes_fiscais")
     if fiscal not in (None, "") and not isinstance(fiscal, dict):
         raise ApiFault(INVALID_VALUE, "O campo recomendacoes_fiscais deve ser um objeto.")
     fiscal = fiscal or {}
     if "cest" in param:
-        data["cest"] = _text(param["cest"]).strip()
+        data["cest"] = _text(param["cest"], "cest").strip()
     if "id_cest" in fiscal:
-        data["cest"] = _text(fiscal["id_cest"]).strip()
+        data["cest"] = _text(fiscal["id_cest"], "recomendacoes_fiscais.id_cest").strip()
     if "origem_mercadoria" in fiscal:
-        origin = _text(fiscal["origem_mercadoria"]).strip()
+        origin = _text(fiscal["origem_mercadoria"], "recomendacoes_fiscais.origem_mercadoria").strip()
         if not origin.isdigit():
             raise ApiFault(INVALID_VALUE, f"Origem da mercadoria inválida: [{origin}]; use de 0 a 8.")
         data["origin"] = int(origin)

@@ -165,3 +165,36 @@ def test_a_blank_integration_code_on_an_update_by_omie_code_keeps_it(omie, crede
     assert response.json()["codigo_cliente_integracao"] == ACME["codigo_cliente_integracao"]
     party = Party.objects.get(pk=created["codigo_cliente_omie"])
     assert (party.code, party.trade_name) == (ACME["codigo_cliente_integracao"], "ACME Nova")
+
+
+def test_tags_sent_on_an_update_never_clear_the_supplier_or_client_role(omie, credentials, company):
+    supplier = PartyFactory(company=company, code="F1", is_supplier=True, is_client=False, tags=["Antigo"])
+
+    response = omie(credentials, "clientes", "AlterarCliente", {"codigo_cliente_integracao": "F1",
+                                                                "tags": [{"tag": "VIP"}]})
+
+    assert response.status_code == 200, response.content
+    supplier.refresh_from_db()
+    assert (supplier.is_supplier, supplier.is_client, supplier.tags) == (True, False, ["VIP"])
+    tags = omie(credentials, "clientes", "ConsultarCliente", {"codigo_cliente_integracao": "F1"}).json()["tags"]
+    assert tags == [{"tag": "Fornecedor"}, {"tag": "VIP"}]
+
+
+def test_a_role_tag_sent_on_an_update_adds_the_role(omie, credentials, company):
+    supplier = PartyFactory(company=company, code="F1", is_supplier=True, is_client=False)
+
+    omie(credentials, "clientes", "AlterarCliente", {"codigo_cliente_integracao": "F1", "tags": [{"tag": "Cliente"}]})
+
+    supplier.refresh_from_db()
+    assert (supplier.is_supplier, supplier.is_client) == (True, True)
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, ["x"]])
+def test_an_object_or_list_where_text_goes_is_refused_naming_the_field(omie, credentials, company, value):
+    response = omie(credentials, "clientes", "IncluirCliente",
+                    {"codigo_cliente_integracao": "C", "razao_social": "A", "nome_fantasia": value})
+
+    assert response.status_code == 500
+    assert response.json()["faultcode"] == "SOAP-ENV:Client-105"
+    assert "nome_fantasia" in response.json()["faultstring"]
+    assert not Party.objects.exists()

@@ -207,3 +207,28 @@ def test_a_blank_codigo_on_an_update_keeps_the_products_code(omie, credentials, 
     assert response.status_code == 200, response.content
     product = Product.objects.get(company=company, integration_code="INT-1")
     assert (product.code, product.description) == ("CNT-01", "Caneta preta")
+
+
+@pytest.mark.parametrize(
+    ("characteristic", "field"),
+    [
+        ({"nome_caracteristica": "N" * 31, "conteudo": "x"}, "caracteristicas[].nome_caracteristica"),
+        ({"nome_caracteristica": "Cor", "conteudo": "x" * 61}, "caracteristicas[].conteudo"),
+        ({"nome_caracteristica": "Cor", "conteudo": {"a": 1}}, "caracteristicas[].conteudo"),
+    ],
+)
+def test_it_refuses_characteristics_omie_would_not_hold(omie, credentials, company, characteristic, field):
+    response = omie(credentials, "produtos", "IncluirProduto", {**CANETA, "caracteristicas": [characteristic]})
+
+    assert response.status_code == 500
+    assert response.json()["faultcode"] == "SOAP-ENV:Client-105"
+    assert field in response.json()["faultstring"]
+    assert not Product.objects.exists()
+
+
+def test_it_keeps_characteristics_at_omies_limits(omie, credentials, company):
+    characteristic = {"nome_caracteristica": "N" * 30, "conteudo": "x" * 60}
+
+    omie(credentials, "produtos", "IncluirProduto", {**CANETA, "caracteristicas": [characteristic]})
+
+    assert Product.objects.get().characteristics == {"N" * 30: "x" * 60}
