@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 
+from catalog import selectors
 from catalog.exceptions import StaleEdit, WriteRefused
 from catalog.forms import ConfirmDeleteForm
 
@@ -41,7 +42,9 @@ def confirm_soft_delete(
 ) -> HttpResponse:
     """The "Excluir" page of a party or product: confirm, then soft delete through the
     service with the version the page was loaded with; a refusal is shown, nothing written."""
-    context = {"company": company, "record": record, "registry": registry}
+    # Shared: deleting inactivates it in every company of the group, and may not be allowed here.
+    share_status = selectors.with_share_status(company=company, registry=registry, records=[record])[0].share_status
+    context = {"company": company, "record": record, "registry": registry, "share_status": share_status}
     if request.method != "POST":
         context["form"] = ConfirmDeleteForm(initial={"version": record.version})
         return render(request, "catalog/confirm_delete.html", context)

@@ -12,6 +12,7 @@ from catalog.models import Product
 from companies.models import Membership
 from sharing import tasks
 from sharing.models import Change, RecordLink, Share, SharedRecord
+from sharing.services import Permissions
 from tests.factories import CompanyFactory, MembershipFactory, valid_ean13
 from tests.sharing.conftest import apply_pending, make_product, product_in, share_between
 
@@ -186,3 +187,26 @@ def test_it_pages_the_failing_records(login, owner, company, share, monkeypatch)
     assert "Produto B3" in first and "Produto B2" in first and "Água mineral" not in first
     second = client.get(share_url(company, share) + "?pagina=2").content.decode()
     assert "Produto B1" in second and "Água mineral" in second and "erro de A1" in second
+
+
+# -- the records' own pages -----------------------------------------------------------------
+
+
+def test_the_delete_page_of_a_shared_record_says_it_inactivates_it_everywhere(login, owner, company, dest, share):
+    client = login(owner)
+    origin_page = client.get(reverse("catalog:product_delete", args=[company.pk, product_in(company, "A1").pk]))
+    local_page = client.get(reverse("catalog:product_delete", args=[dest.pk, product_in(dest, "Z9").pk]))
+
+    assert "ficará inativo também em todas as outras empresas do grupo" in origin_page.content.decode()
+    assert "outras empresas do grupo" not in local_page.content.decode()
+
+
+def test_the_delete_page_disables_deleting_where_the_company_may_not(login, owner, company, dest):
+    make_product(company, "A1", "Água mineral")
+    share_between(company, dest, registries=("product",),
+                  destination_permissions=Permissions(can_create=True, can_update=True, can_delete=False))
+
+    page = reverse("catalog:product_delete", args=[dest.pk, product_in(dest, "A1").pk])
+    html = login(owner).get(page).content.decode()
+
+    assert 'disabled aria-describedby="share-refused"' in html and "exclusão" in html
