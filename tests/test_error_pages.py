@@ -51,3 +51,10 @@ def test_it_shows_a_standalone_500_page_without_touching_the_database():
 def test_it_keeps_the_500_page_free_of_template_tags():
     source = loader.get_template("500.html").template.source
     assert "{%" not in source and "{{" not in source
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_found_from_pages_that_do_not_link_it(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301 and response.headers["Location"].endswith("favicon.svg")
