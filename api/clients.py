@@ -12,7 +12,7 @@ from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys
 from api.models import ApiImport
-from api.translate import list_of_dicts, party_data_from_omie, party_to_omie, party_to_omie_summary
+from api.translate import list_of_dicts, party_data_from_omie, party_to_omie, party_to_omie_summary, whole_number
 from catalog import services
 from catalog.models import Attachment, Party, Salesperson
 from companies.models import Company
@@ -29,7 +29,7 @@ def _required(param: dict[str, Any], *names: str) -> None:
 
 def _omie_id(value: Any) -> int:
     try:
-        return int(str(value).strip())
+        return whole_number(value)
     except ValueError:
         raise ApiFault(INVALID_VALUE, f"codigo_cliente_omie inválido: [{value}].") from None
 

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from api.faults import INVALID_VALUE, NO_RECORDS, UNKNOWN_TAG, ApiFault
-from api.translate import flag
+from api.translate import flag, whole_number
 
 MAX_PER_PAGE = 500
 DEFAULT_PER_PAGE = 50
@@ -23,7 +23,7 @@ def _positive_int(param: dict[str, Any], name: str, default: int) -> int:
     if value in (None, ""):
         return default
     try:
-        number = int(str(value).strip())
+        number = whole_number(value)
     except ValueError:
         raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser um número inteiro (recebido [{value}]).") from None
     if number < 1:

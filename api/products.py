@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from api import references
@@ -11,7 +12,14 @@ from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys, text_pattern_filter
 from api.models import ApiImport
-from api.translate import flag, list_of_dicts, product_data_from_omie, product_to_omie, product_to_omie_summary
+from api.translate import (
+    flag,
+    list_of_dicts,
+    product_data_from_omie,
+    product_to_omie,
+    product_to_omie_summary,
+    whole_number,
+)
 from catalog import services
 from catalog.models import Attachment, BillOfMaterialsItem, Party, Product, ProductFamily
 from companies.models import Company
@@ -27,7 +35,7 @@ def _required(param: dict[str, Any], *names: str) -> None:
 
 def _int(value: Any, name: str) -> int:
     try:
-        return int(str(value).strip())
+        return whole_number(value)
     except ValueError:
         raise ApiFault(INVALID_VALUE, f"{name} inválido: [{value}].") from None
 
@@ -78,7 +86,10 @@ def _family(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     if name:
         family = ProductFamily.objects.filter(company=company, name__iexact=name).first()
         if family is None:
-            family = services.family_create(company=company, name=name)
+            try:
+                family = services.family_create(company=company, name=name)
+            except ValidationError as error:  # its field is "name": say which one Omie calls it
+                raise ApiFault(INVALID_VALUE, f"{' '.join(error.messages)} (campo descricao_familia)") from None
         return {"family": family.pk}
     return {}
 

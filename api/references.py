@@ -21,9 +21,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from api.faults import INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
-from api.translate import decimal_value, list_of_dicts
+from api.translate import decimal_value, list_of_dicts, whole_number
 from catalog import services
-from catalog.models import Party, Product, Salesperson
+from catalog.models import BillOfMaterialsItem, Party, Product, Salesperson
 from companies.models import Company
 from omieshare.lib.brazil import normalize_cpf_cnpj
 
@@ -42,7 +42,7 @@ def _id(value: Any, name: str) -> int:
     if isinstance(value, bool):
         raise ApiFault(INVALID_VALUE, f"{name} inválido: [{value}].")
     try:
-        return int(_text(value))
+        return whole_number(value)
     except ValueError:
         raise ApiFault(INVALID_VALUE, f"{name} inválido: [{value}].") from None
 
@@ -204,6 +204,7 @@ _COMPONENT_ID = ("idProdMalha", "codigo_produto")
 _COMPONENT_CODE = ("codProdMalha", "codigo")
 _COMPONENT_INTEGRATION = ("intProdMalha", "codigo_produto_integracao")
 _QUANTITY = ("quantProdMalha", "quantidade")
+BOM_QUANTITY_PLACES = BillOfMaterialsItem._meta.get_field("quantity").decimal_places
 
 
 def _first(item: dict[str, Any], names: tuple[str, ...]) -> Any:
@@ -215,12 +216,17 @@ def bom_lines(company: Company, value: Any) -> list[tuple[int, Decimal]]:
     components by our id, product code or integration code, of the same company."""
     lines: list[tuple[str, Any, Decimal]] = []
     for item in list_of_dicts(value, "estrutura"):
-        quantity = _first(item, _QUANTITY)
-        if quantity is None:
+        # Not _first: a quantity of 0 was sent, and deserves "greater than zero", not "missing".
+        sent = next((item[name] for name in _QUANTITY if item.get(name) not in (None, "")), None)
+        if sent is None:
             raise ApiFault(
                 MISSING_FIELD, "Preenchimento obrigatório do campo [estrutura.quantProdMalha] não informado!"
             )
-        quantity = decimal_value(quantity, "estrutura.quantProdMalha")
+        quantity = decimal_value(sent, "estrutura.quantProdMalha", places=BOM_QUANTITY_PLACES)
+        if quantity <= 0:
+            raise ApiFault(
+                INVALID_VALUE, f"O campo estrutura.quantProdMalha deve ser maior que zero (recebido [{sent}])."
+            )
         if (key := _first(item, _COMPONENT_ID)) is not None:
             lines.append(("id", _id(key, "estrutura.idProdMalha"), quantity))
         elif (key := _first(item, _COMPONENT_CODE)) is not None:

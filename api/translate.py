@@ -7,8 +7,9 @@ translated here by hand.
 
 from __future__ import annotations
 
+import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -208,16 +209,45 @@ def party_to_omie_summary(party: Party) -> dict[str, Any]:
 # --- products ---------------------------------------------------------------------------
 
 
-def decimal_value(value: Any, name: str) -> Decimal:
+_DECIMAL_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_INTEGER_TEXT = re.compile(r"[+-]?\d+")
+
+
+def whole_number(value: Any) -> int:
+    """An id, page or count as sent. int() alone also takes "1_000" (Python's digit
+    separator), which no integration means; raises ValueError like int()."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not _INTEGER_TEXT.fullmatch(text):
+        raise ValueError(value)
+    return int(text)
+
+
+def decimal_value(value: Any, name: str, places: int = 2) -> Decimal:
+    """A price (2 decimals) or quantity (`places`) as a Decimal.
+
+    A JSON number arrives as a binary float, where 0.1 + 0.2 is 0.30000000000000004: it is
+    rounded to the field's decimals, as the sender meant. Text is taken as written, so
+    more decimals than the field holds is refused rather than silently rounded."""
+    not_a_number = ApiFault(INVALID_VALUE, f"O campo {name} deve ser um número (recebido [{value}]).")
+    if isinstance(value, bool):
+        raise not_a_number
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise not_a_number
+        try:
+            return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # too many digits for the context: beyond any field anyway
+            raise ApiFault(INVALID_VALUE, f"O campo {name} é grande demais (recebido [{value}]).") from None
     text = _text(value, name).strip()
     if "," in text:  # "1.234,56" as typed in Brazil
         text = text.replace(".", "").replace(",", ".")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser um número (recebido [{value}]).") from None
-    if not number.is_finite():
-        raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser um número (recebido [{value}]).")
+    if not _DECIMAL_TEXT.fullmatch(text):
+        raise not_a_number
+    number = Decimal(text)
+    if number.normalize().as_tuple().exponent < -places:
+        raise ApiFault(
+            INVALID_VALUE, f"O campo {name} aceita no máximo {places} casas decimais (recebido [{value}])."
+        )
     return number
 
 

@@ -232,3 +232,58 @@ def test_it_keeps_characteristics_at_omies_limits(omie, credentials, company):
     omie(credentials, "produtos", "IncluirProduto", {**CANETA, "caracteristicas": [characteristic]})
 
     assert Product.objects.get().characteristics == {"N" * 30: "x" * 60}
+
+
+def test_float_noise_in_a_price_is_rounded_to_cents(omie, credentials, company):
+    response = omie(credentials, "produtos", "IncluirProduto", {**CANETA, "valor_unitario": 0.1 + 0.2})
+
+    assert response.status_code == 200, response.content
+    assert Product.objects.get().price == Decimal("0.30")
+
+
+@pytest.mark.parametrize(
+    ("price", "text"),
+    [("1.234", "no máximo 2 casas decimais"), ("1_000", "deve ser um número"), ("1e", "deve ser um número")],
+)
+def test_it_refuses_a_price_written_as_text_it_cannot_store_exactly(omie, credentials, company, price, text):
+    response = omie(credentials, "produtos", "IncluirProduto", {**CANETA, "valor_unitario": price})
+
+    assert response.json()["faultcode"] == "SOAP-ENV:Client-105"
+    assert text in response.json()["faultstring"] and "valor_unitario" in response.json()["faultstring"]
+    assert not Product.objects.exists()
+
+
+def test_an_id_written_with_digit_separators_is_refused(omie, credentials, company):
+    product = ProductFactory(company=company)
+    separated = f"{product.pk // 10}_{product.pk % 10}"
+
+    response = omie(credentials, "produtos", "ConsultarProduto", {"codigo_produto": separated})
+
+    assert response.json()["faultcode"] == "SOAP-ENV:Client-105"
+
+
+def test_a_structure_quantity_of_zero_says_it_must_be_greater_than_zero(omie, credentials, company):
+    component = ProductFactory(company=company, code="PECA")
+
+    response = omie(credentials, "produtos", "IncluirProduto",
+                    {**CANETA, "estrutura": [{"codProdMalha": component.code, "quantProdMalha": 0}]})
+
+    assert response.json()["faultcode"] == "SOAP-ENV:Client-105"
+    assert "quantProdMalha deve ser maior que zero" in response.json()["faultstring"]
+
+
+def test_a_structure_quantity_keeps_four_decimals_and_rounds_float_noise(omie, credentials, company):
+    component = ProductFactory(company=company, code="PECA")
+
+    omie(credentials, "produtos", "IncluirProduto",
+         {**CANETA, "estrutura": [{"codProdMalha": "PECA", "quantProdMalha": 0.1 + 0.2}]})
+
+    product = Product.objects.get(integration_code="INT-1")
+    assert [(i.component_id, i.quantity) for i in product.bom_items.all()] == [(component.pk, Decimal("0.3000"))]
+
+
+def test_an_overlong_family_name_names_omies_field(omie, credentials, company):
+    response = omie(credentials, "produtos", "IncluirProduto", {**CANETA, "descricao_familia": "F" * 61})
+
+    assert response.json()["faultcode"] == "SOAP-ENV:Client-105"
+    assert "(campo descricao_familia)" in response.json()["faultstring"]

@@ -266,7 +266,7 @@ def test_a_bad_structure_quantity_is_refused_naming_the_field(omie, credentials,
                     {**PRODUCT, "estrutura": [{"idProdMalha": component.pk, "quantProdMalha": -1}]})
 
     assert response.json()["faultcode"] == "SOAP-ENV:Client-105"
-    assert "(campo estrutura)" in response.json()["faultstring"]
+    assert "estrutura.quantProdMalha deve ser maior que zero" in response.json()["faultstring"]
 
 
 def test_listing_with_references_takes_a_fixed_number_of_queries(
