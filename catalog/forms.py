@@ -208,6 +208,9 @@ class SalespersonChoiceField(forms.ModelMultipleChoiceField):
 class PartyForm(forms.ModelForm):
     """Cliente/fornecedor. Accepts masked or bare CNPJ/CPF, CEP and phone."""
 
+    # Marks the labels of required fields (the form is novalidate: errors come from the server).
+    required_css_class = "required"
+
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     characteristics = forms.CharField(
         label="Características",
@@ -288,6 +291,9 @@ class PartyForm(forms.ModelForm):
 
 class ProductForm(forms.ModelForm):
     """Produto. Accepts masked or bare NCM, CEST and EAN; price as 1.234,56."""
+
+    # Marks the labels of required fields (the form is novalidate: errors come from the server).
+    required_css_class = "required"
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     characteristics = forms.CharField(

@@ -307,3 +307,10 @@ def test_it_keeps_the_saved_description_in_the_heading_when_an_edit_is_refused(l
     page = response.content.decode()
     assert "Editar CAF1 – Café tradicional" in page
     assert 'value="Café novo"' in page  # what the user typed stays in the form
+
+
+def test_the_form_marks_which_fields_are_required(login, member, company):
+    html = login(member).get(reverse("catalog:product_create", args=[company.pk])).content.decode()
+
+    assert '<label for="id_ncm" class="required">' in html
+    assert '<label for="id_cest">' in html  # optional: unmarked
