@@ -116,11 +116,17 @@ def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     _required(param, "codigo_cliente_integracao")
     party = _by_integration_code(company, param["codigo_cliente_integracao"])
-    data = _data(company, param, party)
     if party is None:
         _required(param, "razao_social")
-        return _status(_create(company, data), "Cliente cadastrado com sucesso!")
-    return _status(_update(company, party, data), "Cliente alterado com sucesso!")
+        try:
+            return _status(_create(company, _data(company, param)), "Cliente cadastrado com sucesso!")
+        except ValidationError:
+            # A parallel Upsert created the same code after our look-up (our insert waited
+            # for it and hit the unique code): the record now exists, so this is an update.
+            party = _by_integration_code(company, param["codigo_cliente_integracao"])
+            if party is None:
+                raise
+    return _status(_update(company, party, _data(company, param, party)), "Cliente alterado com sucesso!")
 
 
 def upsert_cpf_cnpj(company: Company, param: dict[str, Any]) -> dict[str, Any]:

@@ -155,7 +155,13 @@ def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     product = _by_integration_code(company, param["codigo_produto_integracao"])
     if product is None:
         _required(param, "descricao", "unidade", "ncm")
-        return _status(_create(company, _data(company, param)), "Produto cadastrado com sucesso!")
+        try:
+            return _status(_create(company, _data(company, param)), "Produto cadastrado com sucesso!")
+        except ValidationError:
+            # A parallel Upsert created the same code after our look-up: update it instead.
+            product = _by_integration_code(company, param["codigo_produto_integracao"])
+            if product is None:
+                raise
     return _status(_update(company, product, _data(company, param, product)), "Produto alterado com sucesso!")
 
 
