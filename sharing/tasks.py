@@ -64,6 +64,14 @@ def claim_job(job_id: int) -> SyncJob | None:
         return job
 
 
+def _interrupted(attempt: int, error: Exception) -> str:
+    """What support reads in the job's errors; the traceback is in the worker's log."""
+    messages = getattr(error, "messages", None)
+    reason = " ".join(messages) if messages else str(error).strip() or error.__class__.__name__
+    then = "será retomada" if attempt < MAX_JOB_ATTEMPTS else "a tarefa parou; o que já foi gravado continua salvo"
+    return f"Tentativa {attempt} de {MAX_JOB_ATTEMPTS} interrompida ({then}): {reason}"
+
+
 def run_sync_job(job_id: int) -> None:
     job = claim_job(job_id)
     if job is None:
@@ -85,7 +93,7 @@ def run_sync_job(job_id: int) -> None:
             lease_until=None,
             status=SyncJob.Status.FAILED if failed else SyncJob.Status.RUNNING,
             finished_at=timezone.now() if failed else None,
-            errors=[*job.errors, f"tentativa {job.attempts}: {error}"][-100:],
+            errors=[*job.errors, _interrupted(job.attempts, error)][-100:],
         )
         raise
 

@@ -46,3 +46,28 @@ def test_it_activates_and_propagates(django_capture_on_commit_callbacks):
     a1.refresh_from_db()
     assert a1.description == "Água mineral"
     assert SharedRecord.objects.get(match_key="A1").version == 2
+
+
+@pytest.mark.django_db
+def test_an_interrupted_job_says_so_in_words_and_stays_resumable(monkeypatch):
+    from sharing import activation, tasks
+
+    origin, dest = CompanyFactory(), CompanyFactory()
+    ProductFactory(company=origin, code="A1")
+    share = services.share_configure(origin=origin, registries=["product"], origin_permissions=Permissions(),
+                                     destinations={dest: Permissions()})
+    job = services.share_activate(share=share, confirmed=True)
+
+    def lost_connection(job):
+        raise OSError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(activation, "run_activation", lost_connection)
+    with pytest.raises(OSError):
+        run_sync_job(job.pk)
+
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.RUNNING and job.lease_until is None  # the watchdog hands it out again
+    assert job.errors == [
+        f"Tentativa 1 de {tasks.MAX_JOB_ATTEMPTS} interrompida (será retomada): "
+        "server closed the connection unexpectedly"
+    ]
