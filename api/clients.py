@@ -83,8 +83,13 @@ def _data(company: Company, param: dict[str, Any], party: Party | None = None) -
     data = party_data_from_omie(param, updating=party is not None)
     if party is not None and data.get("code") == "":
         del data["code"]  # on an update a blank codigo_cliente_integracao is "not sent", not "clear it"
+    recommendations = param.get("recomendacoes")
+    if recommendations not in (None, "") and not isinstance(recommendations, dict):
+        raise ApiFault(INVALID_VALUE, "O campo recomendacoes deve ser um objeto.")
     if "codigo_vendedor" in param:
         data["salespeople"] = references.salesperson_ids(company, param["codigo_vendedor"])
+    elif recommendations and "codigo_vendedor" in recommendations:  # where Omie has it
+        data["salespeople"] = references.salesperson_ids(company, recommendations["codigo_vendedor"])
     urls = references.image_urls(param)
     if urls is not None:
         data["attachments"] = references.attachments_with_images(party, urls)

@@ -48,8 +48,8 @@ def _by_integration_code(company: Company, integration: Any) -> Product | None:
     return Product.objects.filter(company=company, integration_code=str(integration).strip()).first()
 
 
-def _find(company: Company, param: dict[str, Any], *, by_code: bool) -> tuple[Product | None, str]:
-    """By codigo_produto, codigo_produto_integracao or (for reads) codigo."""
+def _find(company: Company, param: dict[str, Any]) -> tuple[Product | None, str]:
+    """By codigo_produto, codigo_produto_integracao or codigo, in that order."""
     products = Product.objects.filter(company=company)
     if _given(param.get("codigo_produto")):
         key = param["codigo_produto"]
@@ -58,18 +58,13 @@ def _find(company: Company, param: dict[str, Any], *, by_code: bool) -> tuple[Pr
     if integration:
         return _by_integration_code(company, integration), integration
     code = str(param.get("codigo") or "").strip()
-    if by_code and code:
+    if code:
         return products.filter(code=code.upper()).first(), code
-    raise ApiFault(
-        MISSING_FIELD,
-        "Informe o codigo_produto ou o codigo_produto_integracao"
-        + (" ou o codigo" if by_code else "")
-        + " do produto.",
-    )
+    raise ApiFault(MISSING_FIELD, "Informe o codigo_produto, o codigo_produto_integracao ou o codigo do produto.")
 
 
-def _get(company: Company, param: dict[str, Any], *, by_code: bool = False) -> Product:
-    product, key = _find(company, param, by_code=by_code)
+def _get(company: Company, param: dict[str, Any]) -> Product:
+    product, key = _find(company, param)
     if product is None:
         raise ApiFault(NOT_FOUND, f"Produto não cadastrado para o Código [{key}]!")
     return product
@@ -142,11 +137,21 @@ def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     return _status(_create(company, _data(company, param)), "Produto cadastrado com sucesso!")
 
 
+def _identified_by(param: dict[str, Any]) -> str:
+    """Which key _find used: the one that names the record is not a change to it."""
+    if _given(param.get("codigo_produto")):
+        return "id"
+    if str(param.get("codigo_produto_integracao") or "").strip():
+        return "integration_code"
+    return "code"
+
+
 def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     product = _get(company, param)
     data = _data(company, param, product)
-    if not _given(param.get("codigo_produto")):
-        data.pop("integration_code", None)  # it identified the record
+    identified_by = _identified_by(param)
+    if identified_by != "id":
+        data.pop(identified_by, None)  # it identified the record
     return _status(_update(company, product, data), "Produto alterado com sucesso!")
 
 
@@ -181,7 +186,7 @@ def _with_relations(queryset):
 
 
 def consultar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
-    product = _get(company, param, by_code=True)
+    product = _get(company, param)
     product = _with_relations(Product.objects.filter(company=company, pk=product.pk)).get()
     imported = ApiImport.objects.filter(company=company, registry="product", local_id=product.pk).exists()
     return product_to_omie(product, imported=imported, image_url=image_url)

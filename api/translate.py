@@ -148,12 +148,19 @@ def party_data_from_omie(param: dict[str, Any], *, updating: bool = False) -> di
 def _info(record, imported: bool) -> dict[str, str]:
     created = timezone.localtime(record.created_at)
     updated = timezone.localtime(record.updated_at)
+    created_by = "API" if imported else "WEB"
     return {
         "dInc": created.strftime("%d/%m/%Y"),
         "hInc": created.strftime("%H:%M:%S"),
         "dAlt": updated.strftime("%d/%m/%Y"),
         "hAlt": updated.strftime("%H:%M:%S"),
-        "importado_api": "S" if imported else "N",
+        "importado_api": "S" if imported else "N",  # ours, kept for integrations that read it
+        "cImpAPI": "S" if imported else "N",  # Omie's name for the same flag
+        # Omie names the user; we know only whether the record came in through the API.
+        # Who made the last change is not recorded, so uAlt is said only for a record
+        # never changed since its creation.
+        "uInc": created_by,
+        "uAlt": created_by if record.version == 1 else "",
     }
 
 
@@ -187,6 +194,7 @@ def party_to_omie(party: Party, *, imported: bool = False, image_url=None) -> di
     ]
     salespeople = sorted(party.salespeople.all(), key=lambda s: s.pk)
     result["codigo_vendedor"] = salespeople[0].pk if salespeople else 0
+    result["recomendacoes"] = {"codigo_vendedor": result["codigo_vendedor"]}  # where Omie has it
     result["vendedores"] = [
         {"codigo_vendedor": s.pk, "nome": s.name, "email": s.email} for s in salespeople
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Party
-from tests.factories import PartyFactory
+from tests.factories import PartyFactory, SalespersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +198,20 @@ def test_an_object_or_list_where_text_goes_is_refused_naming_the_field(omie, cre
     assert response.json()["faultcode"] == "SOAP-ENV:Client-105"
     assert "nome_fantasia" in response.json()["faultstring"]
     assert not Party.objects.exists()
+
+
+def test_it_takes_and_answers_the_salesperson_under_recomendacoes_as_omie_does(omie, credentials, company):
+    salesperson = SalespersonFactory(company=company)
+
+    response = omie(credentials, "clientes", "IncluirCliente", {
+        "codigo_cliente_integracao": "V1", "razao_social": "Com vendedor",
+        "recomendacoes": {"codigo_vendedor": salesperson.pk},
+    })
+
+    assert response.status_code == 200, response.content
+    assert list(Party.objects.get(code="V1").salespeople.values_list("pk", flat=True)) == [salesperson.pk]
+    record = omie(credentials, "clientes", "ConsultarCliente", {"codigo_cliente_integracao": "V1"}).json()
+    assert record["recomendacoes"] == {"codigo_vendedor": salesperson.pk}
+    assert record["codigo_vendedor"] == salesperson.pk
+    listed = omie(credentials, "clientes", "ListarClientes", {}).json()["clientes_cadastro"][0]
+    assert listed["recomendacoes"] == {"codigo_vendedor": salesperson.pk}

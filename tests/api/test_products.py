@@ -287,3 +287,26 @@ def test_an_overlong_family_name_names_omies_field(omie, credentials, company):
 
     assert response.json()["faultcode"] == "SOAP-ENV:Client-105"
     assert "(campo descricao_familia)" in response.json()["faultstring"]
+
+
+def test_it_alters_and_deletes_by_code_alone(omie, credentials, company):
+    omie(credentials, "produtos", "IncluirProduto", CANETA)
+
+    altered = omie(credentials, "produtos", "AlterarProduto", {"codigo": "cnt-01", "descricao": "Caneta verde"})
+    deleted = omie(credentials, "produtos", "ExcluirProduto", {"codigo": "CNT-01"})
+
+    assert altered.status_code == 200 and deleted.status_code == 200, (altered.content, deleted.content)
+    product = Product.objects.get(company=company, integration_code="INT-1")
+    assert (product.code, product.description, product.active) == ("CNT-01", "Caneta verde", False)
+
+
+def test_info_says_whether_the_record_came_through_the_api_as_omie_does(omie, credentials, company):
+    omie(credentials, "produtos", "IncluirProduto", CANETA)
+    ProductFactory(company=company, code="WEB-1")
+
+    by_api = omie(credentials, "produtos", "ConsultarProduto", {"codigo": "CNT-01"}).json()["info"]
+    by_web = omie(credentials, "produtos", "ConsultarProduto", {"codigo": "WEB-1"}).json()["info"]
+
+    assert (by_api["cImpAPI"], by_api["importado_api"], by_api["uInc"], by_api["uAlt"]) == ("S", "S", "API", "API")
+    assert (by_web["cImpAPI"], by_web["uInc"]) == ("N", "WEB")
+    assert {"dInc", "hInc", "dAlt", "hAlt"} <= set(by_api)
