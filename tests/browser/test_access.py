@@ -76,8 +76,13 @@ def test_it_refuses_an_edit_and_a_delete_in_a_destination_without_those_permissi
     shot("18-destino-sem-permissao-de-edicao")
 
     page.goto(reverse("catalog:product_delete", args=[sul.pk, shared.pk]))
+    delete = page.get_by_role("button", name="Excluir (inativar)")
+    expect(delete).to_be_disabled()
+    expect(page.locator("#share-refused")).to_contain_text("exclusão")
+    # The page only explains; the server refuses anyway (a stale page, a hand-made POST).
+    delete.evaluate("button => button.disabled = false")
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
-        page.get_by_role("button", name="Excluir (inativar)").click()
+        delete.click()
     assert posted.value.status == 403
     expect(page.get_by_role("alert")).to_contain_text("não tem permissão de exclusão de produtos")
 
