@@ -175,8 +175,14 @@ LIST_KEYS = {
     "pagina", "registros_por_pagina", "apenas_importado_api", "clientesFiltro", "clientesPorCodigo",
     "filtrar_por_data_de", "filtrar_por_data_ate", "filtrar_por_hora_de", "filtrar_por_hora_ate",
     "filtrar_apenas_inclusao", "filtrar_apenas_alteracao",
+    "ordenar_por", "ordem_decrescente",
     # Display options only: we always answer the whole record, so the list is the same.
     "exibir_caracteristicas", "exibir_obs",
+}
+# ordenar_por: Omie's names → our fields.
+ORDERINGS = {
+    "CODIGO": "pk", "CODIGO_INTEGRACAO": "code", "RAZAO_SOCIAL": "legal_name", "NOME_FANTASIA": "trade_name",
+    "CNPJ_CPF": "cnpj_cpf", "DATA_INCLUSAO": "created_at", "DATA_ALTERACAO": "updated_at",
 }
 FILTER_KEYS = {
     "codigo_cliente_omie", "codigo_cliente_integracao", "cnpj_cpf", "razao_social", "nome_fantasia", "email",
@@ -239,7 +245,7 @@ def _listing(company: Company, param: dict[str, Any]):
 
 
 def listar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
-    page = paginate(_with_relations(_listing(company, param)), param)
+    page = paginate(_with_relations(_listing(company, param)), param, ORDERINGS)
     items = [party_to_omie(party, imported=party.importado_api, image_url=image_url) for party in page.records]
     return page.envelope("clientes_cadastro", items)
 
@@ -248,7 +254,7 @@ def listar_resumido(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     queryset = _listing(company, param).only(
         "pk", "code", "legal_name", "trade_name", "cnpj_cpf"
     )
-    page = paginate(queryset, param)
+    page = paginate(queryset, param, ORDERINGS)
     return page.envelope("clientes_cadastro_resumido", [party_to_omie_summary(p) for p in page.records])
 
 

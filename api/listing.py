@@ -140,12 +140,30 @@ class Page:
         }
 
 
-def paginate(queryset: QuerySet, param: dict[str, Any]) -> Page:
-    """One page in a stable order (by id). An empty page is Omie's fault 5113."""
+def _ordering(param: dict[str, Any], orderings: dict[str, str]) -> list[str]:
+    """ordenar_por (one of `orderings`, Omie's names → our fields) and ordem_decrescente
+    ("S"/"N"); the id breaks ties, so paging stays stable. Default: by id, as Omie's code."""
+    name = str(param.get("ordenar_por") or "CODIGO").strip().upper()
+    if name not in orderings:
+        raise ApiFault(
+            INVALID_VALUE,
+            f"Valor inválido em ordenar_por: [{param.get('ordenar_por')}]; use {', '.join(sorted(orderings))}.",
+        )
+    descending = param.get("ordem_decrescente") not in (None, "") and flag(param["ordem_decrescente"],
+                                                                            "ordem_decrescente")
+    sign = "-" if descending else ""
+    fields = [orderings[name]] if orderings[name] != "pk" else []
+    return [f"{sign}{field}" for field in [*fields, "pk"]]
+
+
+def paginate(queryset: QuerySet, param: dict[str, Any], orderings: dict[str, str]) -> Page:
+    """One page in a stable order (by id unless ordenar_por says otherwise). An empty page
+    is Omie's fault 5113."""
     number = _positive_int(param, "pagina", 1)
     per_page = _positive_int(param, "registros_por_pagina", DEFAULT_PER_PAGE)
     if per_page > MAX_PER_PAGE:
         raise ApiFault(INVALID_VALUE, f"O campo registros_por_pagina aceita no máximo {MAX_PER_PAGE}.")
+    order = _ordering(param, orderings)
     total = queryset.count()
     offset = (number - 1) * per_page
     records = []
@@ -153,8 +171,8 @@ def paginate(queryset: QuerySet, param: dict[str, Any]) -> Page:
         # The page's ids first, from the (company, id) index alone; then only those rows with
         # their annotations and prefetches. Selecting whole annotated rows with OFFSET would
         # build every skipped row too (and, at 100k rows, the plan's cost turned on JIT).
-        ids = list(queryset.order_by("pk").values_list("pk", flat=True)[offset : offset + per_page])
-        records = list(queryset.filter(pk__in=ids).order_by("pk"))
+        ids = list(queryset.order_by(*order).values_list("pk", flat=True)[offset : offset + per_page])
+        records = list(queryset.filter(pk__in=ids).order_by(*order))
     if not records:
         raise ApiFault(NO_RECORDS, f"Não existem registros para a página [{number}]!")
     return Page(number=number, per_page=per_page, total=total, records=records)

@@ -203,8 +203,14 @@ LIST_KEYS = {
     "filtrar_por_data_de", "filtrar_por_data_ate", "filtrar_por_hora_de", "filtrar_por_hora_ate",
     "filtrar_apenas_inclusao", "filtrar_apenas_alteracao", "filtrar_apenas_descricao", "filtrar_apenas_familia",
     "filtrar_apenas_tipo",
+    "ordenar_por", "ordem_decrescente",
     # Display options only: we always answer the whole record, so the list is the same.
     "exibir_caracteristicas", "exibir_obs", "exibir_kit",
+}
+# ordenar_por: Omie's names → our fields.
+ORDERINGS = {
+    "CODIGO": "pk", "CODIGO_PRODUTO": "code", "CODIGO_INTEGRACAO": "integration_code", "DESCRICAO": "description",
+    "DATA_INCLUSAO": "created_at", "DATA_ALTERACAO": "updated_at",
 }
 FILTER_KEYS = {"codigo_produto", "codigo_produto_integracao", "codigo", "ean", "ncm", "inativo", "descricao"}
 BY_CODE_KEYS = {"codigo_produto", "codigo_produto_integracao", "codigo"}
@@ -262,14 +268,14 @@ def _listing(company: Company, param: dict[str, Any]):
 
 
 def listar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
-    page = paginate(_with_relations(_listing(company, param)), param)
+    page = paginate(_with_relations(_listing(company, param)), param, ORDERINGS)
     items = [product_to_omie(p, imported=p.importado_api, image_url=image_url) for p in page.records]
     return page.envelope("produto_servico_cadastro", items)
 
 
 def listar_resumido(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     queryset = _listing(company, param).only("pk", "integration_code", "code", "description", "price")
-    page = paginate(queryset, param)
+    page = paginate(queryset, param, ORDERINGS)
     return page.envelope("produto_servico_resumido", [product_to_omie_summary(p) for p in page.records])
 
 

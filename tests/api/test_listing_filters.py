@@ -136,3 +136,22 @@ def test_write_calls_still_ignore_unknown_fields(omie, credentials, company):
                     {"codigo_cliente_integracao": "C", "razao_social": "A", "campo_novo": 1})
 
     assert response.status_code == 200
+
+
+def test_it_orders_as_asked_and_refuses_an_order_it_does_not_know(omie, credentials, company):
+    for code, description in (("B", "Caneta"), ("A", "Borracha"), ("C", "Apontador")):
+        ProductFactory(company=company, code=code, description=description)
+
+    by_id = _product_codes(omie, credentials, {})
+    by_description = _product_codes(omie, credentials, {"ordenar_por": "DESCRICAO"})
+    by_code_descending = _product_codes(omie, credentials, {"ordenar_por": "codigo_produto",
+                                                            "ordem_decrescente": "S"})
+    second_page = _product_codes(omie, credentials, {"ordenar_por": "DESCRICAO", "registros_por_pagina": 2,
+                                                     "pagina": 2})
+    unknown = omie(credentials, "produtos", "ListarProdutos", {"ordenar_por": "PRECO"})
+
+    assert by_id == ["B", "A", "C"]
+    assert by_description == ["C", "A", "B"]
+    assert by_code_descending == ["C", "B", "A"]
+    assert second_page == ["B"]
+    assert "ordenar_por" in _fault(unknown, 105) and "DESCRICAO" in _fault(unknown, 105)
