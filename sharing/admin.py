@@ -26,11 +26,13 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import localize
@@ -38,10 +40,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from catalog.exceptions import StaleEdit, WriteRefused
-from companies.admin import MaskedSearchMixin
+from companies.admin import CompanyAdmin, MaskedSearchMixin
+from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.lib.jobs import enqueue_on_commit
-from sharing import services
+from sharing import selectors, services
 from sharing.canonical import SHARED_FIELDS, canonical_values
 from sharing.models import (
     AuditEntry,
@@ -902,7 +905,7 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
             for name in SHARED_FIELDS[snapshot.registry]
             if snapshot.values.get(name) != current.get(name)
         ]
-        return _compare(rows, "na cópia (antes da ativação)", "no registro hoje")
+        return _compare(rows, f"na cópia ({_taken_when(snapshot)})", "no registro hoje")
 
     @admin.display(description="ao restaurar")
     def restore_note(self, snapshot: Snapshot) -> str:
@@ -933,8 +936,30 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
                 messages.ERROR,
             )
             return
+        if request.POST.get("confirmar") != "sim":
+            # A restore overwrites the record, and every company sharing it: say where first.
+            return TemplateResponse(request, "sharing/admin/snapshot_restore_confirm.html", {
+                **self.admin_site.each_context(request),
+                "title": "Restaurar as cópias anteriores selecionadas?",
+                "opts": self.model._meta,
+                "items": [self._restore_preview(snapshot) for snapshot in snapshots],
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            })
         for snapshot in snapshots:
             self._restore(request, snapshot)
+
+    def _restore_preview(self, snapshot: Snapshot) -> dict[str, Any]:
+        link = RecordLink.objects.filter(
+            company_id=snapshot.company_id, registry=snapshot.registry, local_id=snapshot.local_id
+        ).select_related("shared_record__share").first()
+        reaches = []
+        if link is not None:
+            reaches = [
+                member.company.display_name
+                for member in selectors.active_members(link.shared_record.share).exclude(company_id=snapshot.company_id)
+            ]
+        return {"snapshot": snapshot, "title": _snapshot_title(snapshot), "differences": self.differences(snapshot),
+                "reaches": reaches}
 
     def _restore(self, request, snapshot: Snapshot) -> None:
         what = f"{self.label(snapshot)} em {snapshot.company.display_name}"
@@ -965,16 +990,25 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
         self.message_user(request, text, messages.SUCCESS)
 
     share_link = _shown("share", "compartilhamento")
-    job_link = _shown("job", "tarefa de ativação")
+    job_link = _shown("job", "tarefa que sobrescreveu")
     company_link = _shown("company", "empresa")
     registry_name = _shown("registry", "cadastro")
     restored_by_link = _shown("restored_by", "restaurado por")
 
 
+def _taken_when(snapshot: Snapshot) -> str:
+    """Which engine write the copy was kept before (snapshots are taken by three)."""
+    if snapshot.job is None:
+        return "antes de o compartilhamento adotar o cadastro"
+    if snapshot.job.kind == SyncJob.Kind.RESYNC:
+        return f"antes da ressincronização nº {snapshot.job_id}"
+    return "antes da ativação"
+
+
 def _snapshot_title(snapshot: Snapshot) -> str:
     label = _record_label(snapshot.values) or f"{snapshot.get_registry_display()} nº {snapshot.local_id}"
     when = localize(timezone.localtime(snapshot.created_at))
-    return f"{label} em {snapshot.company.display_name}, como era antes da ativação ({when})"
+    return f"{label} em {snapshot.company.display_name}, como era {_taken_when(snapshot)} ({when})"
 
 
 def _is_linked(snapshot: Snapshot) -> bool:
@@ -1065,3 +1099,43 @@ class AuditEntryAdmin(MaskedSearchMixin, EngineRecordAdmin):
     share_link = _shown("share", "compartilhamento")
     record_link = _shown("shared_record", "cadastro compartilhado")
     change_link = _shown("change", "alteração")
+
+
+# --- companies, as sharing needs them ----------------------------------------------------
+
+
+class CompanyInShareAdmin(CompanyAdmin):
+    """A company taking part in a share keeps its CNPJ and group: the share was configured
+    for the group's companies, and a company moved out of its group (or given another
+    company's CNPJ) would go on receiving the group's records. Remove it from the share
+    first (wizard or `share_remove`)."""
+
+    def _share_of(self, company: Company) -> Share | None:
+        member = (
+            ShareMember.objects.filter(company=company)
+            .exclude(state=ShareMember.State.REMOVED).exclude(share__status=Share.Status.DISSOLVED)
+            .select_related("share").first()
+        )
+        return member.share if member else None
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and self._share_of(obj) is not None:
+            fields += ["cnpj", "group"]
+        return fields
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        company = self.get_object(request, object_id)
+        share = self._share_of(company) if company is not None else None
+        if share is not None and request.method == "GET":
+            self.message_user(
+                request,
+                f"{company.display_name} participa do compartilhamento nº {share.pk}: o CNPJ e o grupo não "
+                "podem ser alterados enquanto ela não for removida dele.",
+                messages.INFO,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+admin.site.unregister(Company)
+admin.site.register(Company, CompanyInShareAdmin)

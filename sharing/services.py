@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -131,10 +132,11 @@ def age_text(moment: datetime, now: datetime | None = None) -> str:
     return f"{seconds // 86400} dia(s) {seconds % 86400 // 3600} h"
 
 
-def _audit(share: Share, user, action: str, detail: str, company: Company | None = None) -> None:
+def _audit(share: Share, user, action: str, detail: str, company: Company | None = None, **record: Any) -> None:
+    """`record`: registry, local_id and shared_record_id when the entry is about one record."""
     AuditEntry.objects.create(
         share=share, company=company, actor=user if user is not None else None,
-        action=action, detail=detail,
+        action=action, detail=detail, **record,
     )
 
 
@@ -421,8 +423,12 @@ def snapshot_restore(*, snapshot: Snapshot, user=None) -> None:
         snapshot.restored_at = timezone.now()
         snapshot.restored_by = user
         snapshot.save(update_fields=["restored_at", "restored_by"])
+        link = RecordLink.objects.filter(
+            company=company, registry=snapshot.registry, local_id=snapshot.local_id
+        ).values_list("shared_record_id", flat=True).first()
         _audit(snapshot.share, user, AuditEntry.Action.RESTORE,
-               f"Cópia anterior restaurada ({record_label(snapshot.registry, _snapshot_key(snapshot))}).", company)
+               f"Cópia anterior restaurada ({record_label(snapshot.registry, _snapshot_key(snapshot))}).", company,
+               registry=snapshot.registry, local_id=snapshot.local_id, shared_record_id=link)
 
 
 def record_retry(*, share: Share, shared_record_id: int, user=None) -> SharedRecord:

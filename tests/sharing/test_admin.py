@@ -80,10 +80,10 @@ def _messages(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
-def _run_action(client, model: str, action: str, objects) -> list[str]:
+def _run_action(client, model: str, action: str, objects, **confirmation) -> list[str]:
     response = client.post(
         reverse(f"admin:sharing_{model}_changelist"),
-        {"action": action, "_selected_action": [obj.pk for obj in objects]},
+        {"action": action, "_selected_action": [obj.pk for obj in objects], **confirmation},
     )
     assert response.status_code == 302, response.content[:2000]
     return _messages(response)
@@ -222,7 +222,7 @@ def test_it_restores_a_snapshot_into_the_destination_record(staff, sharing, djan
     product = Product.objects.get(company=sharing["destination"], code="A1")
     assert product.description == "Água"
     with django_capture_on_commit_callbacks(execute=False):
-        shown = _run_action(staff, "snapshot", "restore_snapshots", [sharing["snapshot"]])
+        shown = _run_action(staff, "snapshot", "restore_snapshots", [sharing["snapshot"]], confirmar="sim")
     product.refresh_from_db()
     assert (product.description, product.price) == ("Agua velha", Decimal("1.00"))
     snapshot = Snapshot.objects.get(pk=sharing["snapshot"].pk)
@@ -233,9 +233,21 @@ def test_it_restores_a_snapshot_into_the_destination_record(staff, sharing, djan
     assert any(m.startswith("Restaurado:") and "continua compartilhado" in m for m in shown)
 
 
+def test_it_asks_before_restoring_and_says_which_companies_the_restore_reaches(staff, sharing):
+    response = staff.post(reverse("admin:sharing_snapshot_changelist"),
+                          {"action": "restore_snapshots", "_selected_action": [sharing["snapshot"].pk]})
+
+    html = response.content.decode()
+    assert response.status_code == 200 and "Sim, restaurar" in html
+    assert "Também será aplicada em:" in html and sharing["origin"].display_name in html
+    assert "Agua velha" in html  # the copy's value, next to today's
+    assert Snapshot.objects.get(pk=sharing["snapshot"].pk).restored_at is None
+    assert Product.objects.get(company=sharing["destination"], code="A1").description == "Água"
+
+
 def test_it_says_when_a_snapshot_was_restored_before(staff, sharing):
-    _run_action(staff, "snapshot", "restore_snapshots", [sharing["snapshot"]])
-    shown = _run_action(staff, "snapshot", "restore_snapshots", [sharing["snapshot"]])
+    _run_action(staff, "snapshot", "restore_snapshots", [sharing["snapshot"]], confirmar="sim")
+    shown = _run_action(staff, "snapshot", "restore_snapshots", [sharing["snapshot"]], confirmar="sim")
     assert any("já tinha sido restaurada" in message for message in shown)
 
 
@@ -244,7 +256,7 @@ def test_it_refuses_a_restore_without_edit_permission_and_writes_nothing(client)
     read_only = _activated_share(destination_permissions=Permissions(can_create=True, can_update=False))
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     audit_before = AuditEntry.objects.count()
-    shown = _run_action(client, "snapshot", "restore_snapshots", [read_only["snapshot"]])
+    shown = _run_action(client, "snapshot", "restore_snapshots", [read_only["snapshot"]], confirmar="sim")
     product = Product.objects.get(company=read_only["destination"], code="A1")
     assert product.description == "Água"
     assert Snapshot.objects.get(pk=read_only["snapshot"].pk).restored_at is None
@@ -296,3 +308,22 @@ def test_it_searches_shares_jobs_and_members_by_name_or_number(staff, sharing):
     for name in ("share", "syncjob", "sharemember"):
         for term in ("Matriz", str(share.pk), "11.222.333/0001-81"):
             assert staff.get(reverse(f"admin:sharing_{name}_changelist"), {"q": term}).status_code == 200, (name, term)
+
+
+def test_a_company_in_a_share_keeps_its_cnpj_and_group(staff, sharing):
+    destination = sharing["destination"]
+    page = reverse("admin:companies_company_change", args=[destination.pk])
+
+    html = staff.get(page).content.decode()
+    saved = staff.post(page, {
+        "cnpj": "11.222.333/0001-81", "legal_name": "Novo nome Ltda", "trade_name": "Novo", "group": "",
+        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+    })
+
+    assert "o CNPJ e o grupo não podem ser alterados" in html
+    assert 'name="cnpj"' not in html and 'name="group"' not in html
+    assert saved.status_code == 302  # the rest of the page still saves
+    cnpj, group = destination.cnpj, destination.group_id
+    destination.refresh_from_db()
+    assert destination.legal_name == "Novo nome Ltda"
+    assert (destination.cnpj, destination.group_id) == (cnpj, group)

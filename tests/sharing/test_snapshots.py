@@ -70,7 +70,10 @@ def test_it_restores_a_snapshot_through_the_catalog_services(overwritten):
     assert (restored.description, restored.price, restored.unit) == ("Água da filial", Decimal("2.50"), "CX")
     snapshot.refresh_from_db()
     assert snapshot.restored_at is not None
-    assert AuditEntry.objects.get(action="restore", company=dest).detail == "Cópia anterior restaurada (produto A1)."
+    restore = AuditEntry.objects.get(action="restore", company=dest)
+    assert restore.detail == "Cópia anterior restaurada (produto A1)."
+    # Found by the record's own filters (audit page "por cadastro", admin search).
+    assert (restore.registry, restore.local_id) == ("product", restored.pk) and restore.shared_record_id
     # Still shared: the restore is an edit like any other and reaches the other members.
     apply_pending()
     assert product_in(origin, "A1").description == "Água da filial"
