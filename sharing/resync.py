@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalog.exceptions import WriteRefused
@@ -41,6 +42,9 @@ class Drift:
     fields: tuple[str, ...]
     key: str  # the shared record's product code or CNPJ/CPF: what support searches by
     gone: bool = False  # the local row was deleted outside the system
+    # The member has not received the group's latest version (a change that failed here,
+    # e.g. refused by its uniqueness validation): resync applies it like propagation would.
+    behind: str | None = None  # None, or why the last application failed ("" if it did not)
     # "Filial (12.345.678/0001-90)", for messages; and the row's values before resync
     # overwrites them (kept as a Snapshot). Neither is part of what the drift *is*.
     company: str = field(default="", compare=False)
@@ -59,6 +63,9 @@ class Drift:
         """One line for support: which company, which record, what differs."""
         if self.gone:
             return f"{self.where}: apagado fora do sistema (será recriado com os valores compartilhados)"
+        if self.behind is not None:
+            why = f" (última tentativa: {self.behind})" if self.behind else ""
+            return f"{self.where}: alteração do grupo ainda não aplicada nesta empresa{why}"
         return f"{self.where}: {field_labels(self.registry, self.fields)}"
 
 
@@ -115,7 +122,22 @@ def find_drift(share: Share, company_id: int | None = None) -> list[Drift]:
                             member.company_id, registry, shared_record_id, local_id, () if gone else fields,
                             key, gone, company=company, local_values=local_values,
                         ))
+            found += _behind(share, member, registry, company)
     return found
+
+
+def _behind(share: Share, member, registry: str, company: str) -> list[Drift]:
+    """Links still waiting for the group's latest version: compared above they would not be
+    drift (the change is on its way), but one whose change failed stays behind until
+    someone acts, and a resync that says "nothing to fix" would hide it."""
+    links = (
+        RecordLink.objects.filter(company_id=member.company_id, registry=registry, shared_record__share=share,
+                                  applied_version__lt=F("shared_record__version"))
+        .values_list("shared_record_id", "local_id", "shared_record__match_key", "last_error")
+        .order_by("shared_record_id")
+    )
+    return [Drift(member.company_id, registry, shared_record_id, local_id, (), key, behind=last_error,
+                  company=company) for shared_record_id, local_id, key, last_error in links]
 
 
 def _json(value: Any) -> Any:
@@ -157,6 +179,8 @@ def run_resync(job: SyncJob) -> None:
             if drift.gone:
                 _recreate(drift)
                 recreated += 1
+            elif drift.behind is not None:
+                propagation.apply_record(drift.shared_record_id, drift.company_id)
             else:
                 propagation.apply_record(drift.shared_record_id, drift.company_id, force=True)
             fixed += 1

@@ -314,3 +314,31 @@ def test_the_job_page_of_a_resync_shows_what_it_fixed_and_what_it_left(code_take
     assert "Algumas divergências não foram corrigidas" in html
     assert "produto A1: não corrigido" in html
     assert "Incluídos" not in html  # an activation's summary would read all zeros here
+
+
+@pytest.mark.django_db
+def test_it_reports_and_then_applies_a_change_that_failed_in_a_member():
+    from sharing.tasks import apply_change as apply_now
+    from tests.factories import valid_ean13
+
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial", enforce_unique_records=True)
+    ean = valid_ean13()
+    make_product(origin, "A1", "Água")
+    local = make_product(dest, "Z9", "Só na filial", ean=ean)
+    share = share_between(origin, dest, registries=("product",))
+    catalog_services.product_update(company=origin, product_id=product_in(origin, "A1").pk, data={"ean": ean})
+    for change_id in share.changes.values_list("pk", flat=True):
+        apply_now(change_id)  # refused in the destination: Z9 holds that EAN there
+    out = io.StringIO()
+
+    call_command("resync", "--share", share.pk, "--dry-run", stdout=out)
+    stuck = resync(share)
+    catalog_services.product_update(company=dest, product_id=local.pk, data={"ean": ""})  # the cause, fixed
+    fixed = resync(share)
+
+    assert f"Filial ({dest.cnpj_masked}) · produto A1: alteração do grupo ainda não aplicada" in out.getvalue()
+    assert "EAN" in out.getvalue()  # the last attempt's reason
+    assert stuck.status == SyncJob.Status.FAILED and stuck.counts["failed"] == 1
+    assert fixed.status == SyncJob.Status.DONE and fixed.counts["fixed"] == 1
+    assert product_in(dest, "A1").ean == ean

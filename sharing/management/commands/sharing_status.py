@@ -46,8 +46,10 @@ class Command(BaseCommand):
         )
         drift = find_drift(share) if share.status == Share.Status.ACTIVE else []
         drift_by_company: dict[int, int] = {}
+        behind_by_company: dict[int, int] = {}  # waiting for (or failed to receive) the latest version
         for item in drift:
-            drift_by_company[item.company_id] = drift_by_company.get(item.company_id, 0) + 1
+            counted = behind_by_company if item.behind is not None else drift_by_company
+            counted[item.company_id] = counted.get(item.company_id, 0) + 1
         # One line per company: a company that left and came back has a removed membership
         # and a present one, and the links and drift (keyed by company) are the present one's.
         memberships: dict[int, list[ShareMember]] = {}
@@ -71,6 +73,8 @@ class Command(BaseCommand):
                     f"vínculos: {links.get(member.company_id, 0):>7}  divergências: "
                     f"{drift_by_company.get(member.company_id, 0)}"
                 )
+                if behind_by_company.get(member.company_id):
+                    line += f"  sem a última versão: {behind_by_company[member.company_id]}"
             if earlier:
                 line += f"  (já saiu em {', '.join(services.local_time_text(moment) for moment in earlier)})"
             self.stdout.write(line)
