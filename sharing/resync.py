@@ -23,7 +23,7 @@ from django.utils import timezone
 from catalog.exceptions import WriteRefused
 from catalog.models import Party, Product
 from sharing import propagation, selectors
-from sharing.canonical import canonical_sql, diff_fields
+from sharing.canonical import canonical_sql, diff_fields, refresh_stale_statistics
 from sharing.models import AuditEntry, RecordLink, Share, Snapshot, SyncJob, record_label
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ def field_labels(registry: str, names: tuple[str, ...]) -> str:
 
 
 def find_drift(share: Share, company_id: int | None = None) -> list[Drift]:
+    refresh_stale_statistics(share.registries, engine=True)
     members = selectors.active_members(share)
     if company_id is not None:
         members = members.filter(company_id=company_id)
