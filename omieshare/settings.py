@@ -22,9 +22,18 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = os.environ.get(
-    "SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789"
+# A built-in key only for development (DEBUG on): named "django-insecure-" so that
+# `check --deploy` flags it; with DEBUG off the site refuses to start without a real one.
+SECRET_KEY = os.environ.get("SECRET_KEY") or (
+    "django-insecure-dev-only-key-for-make-run-0123456789" if DEBUG else ""
 )
+if not SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "Defina SECRET_KEY (uma chave longa e aleatória, ex.: python -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))'): com DEBUG desligado não há chave embutida."
+    )
 ALLOWED_HOSTS = [
     host.strip()
     for host in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
@@ -131,7 +140,7 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Uploaded attachments are refused above this size, with a message (see catalog/forms.py).
 MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
 
-# django-q2: see shared NOTES-jobs.md. The ORM broker by default; Redis when Q_REDIS_URL
+# django-q2: the ORM broker by default; Redis when Q_REDIS_URL
 # is set, for several worker machines. retry > (1 + queue_limit / workers) * timeout, so a
 # task waiting in a worker's queue is never handed out a second time while still queued.
 Q_WORKERS = int(os.environ.get("Q_WORKERS", "2"))
