@@ -457,8 +457,13 @@ def preview(request: HttpRequest, wizard: Wizard) -> HttpResponse:
                 wizard.finish(job)
                 return redirect(_job_url(wizard.company, job))
     companies = wizard.destination_companies()
+    rows, preview_error = [], ""
+    try:
+        rows = _preview_rows(wizard, companies)
+    except ValidationError as error:  # no PostgreSQL (the embedded SQLite of a first run)
+        preview_error = error.messages[0]
     return render(request, "sharing/preview.html", wizard.context(
-        "preview", form=form, rows=_preview_rows(wizard, companies), destinations=[
+        "preview", form=form, rows=rows, preview_error=preview_error, destinations=[
             (c, permissions_text(wizard.destinations[c.pk])) for c in companies],
         origin_permissions=permissions_text(wizard.origin_permissions),
         origin_read_only_warning=ORIGIN_READ_ONLY_WARNING.format(origin=wizard.origin.display_name)

@@ -3,7 +3,11 @@ preview, the confirmation, the progress page, editing, removal and the audit tra
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from catalog.models import Product
@@ -368,3 +372,24 @@ def test_it_lists_likely_duplicates_and_conflicts_with_what_they_resemble(login,
     assert "A1" in products and "EAN 7891234567895" in products and "AGUA-500" in products
     assert "AGUA-500" in conflicts and "não serão copiados" in conflicts
     assert "11.222.333/0001-81" in parties and "45.723.174/0001-10" in parties and "Acme comércio LTDA" in parties
+
+
+def test_without_postgresql_the_preview_says_so_instead_of_failing(login, owner, company, dest, catalog, monkeypatch):
+    """The embedded SQLite of a first `make run` runs everything but preview and activation."""
+    from sharing import canonical, planner
+
+    def sqlite():
+        raise ValidationError("O compartilhamento de cadastros precisa do PostgreSQL: defina DATABASE_URL.")
+
+    monkeypatch.setattr(planner, "require_postgresql", sqlite)
+    monkeypatch.setattr(canonical, "require_postgresql", sqlite)
+    client = login(owner)
+    walk_to_preview(client, company, [dest])
+
+    response = client.get(url("preview", company))
+    command = io.StringIO()
+    with pytest.raises(CommandError, match="precisa do PostgreSQL"):
+        call_command("share_preview", "--origin", company.cnpj, "--to", dest.cnpj, "--registries", "products",
+                     stdout=command)
+
+    assert response.status_code == 200 and "precisa do PostgreSQL" in response.content.decode()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import time
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.models import Party, Product
@@ -47,7 +47,10 @@ def _value(value) -> str:
 
 def print_plan(stdout, origin, destinations, registries, *, details: int = 0) -> float:
     started = time.monotonic()
-    plans = plan(origin=origin, destinations=destinations, registries=registries)
+    try:
+        plans = plan(origin=origin, destinations=destinations, registries=registries)
+    except ValidationError as error:  # no PostgreSQL (the embedded SQLite of a first run)
+        raise CommandError(" ".join(error.messages)) from None
     elapsed = time.monotonic() - started
     widths = {c: max(len(HEADERS[c]), 7) for c in CATEGORIES}  # 7 digits: up to 9.999.999
     header = f"{'destino':30} {'cadastro':22} " + " ".join(f"{HEADERS[c]:>{widths[c]}}" for c in CATEGORIES)
