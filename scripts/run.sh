@@ -31,9 +31,24 @@ if [ -d locale ] && command -v msgfmt >/dev/null; then
 fi
 $PY manage.py seed_demo --records "$DEMO_RECORDS" --once
 
-$PY manage.py qcluster &
+# The worker gets its own process group, stopped once and waited for when this script
+# ends, however it ends (Ctrl+C, or a TERM sent to our group by an IDE or supervisor, which
+# used to reach the worker twice and leave it hung): TERM, up to 10 s to finish, then KILL
+# whatever is left of its group.
+setsid $PY manage.py qcluster &
 worker=$!
-trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
+stop_worker() {
+  # TERM to the cluster's parent alone: it stops its own processes in order.
+  kill -TERM "$worker" 2>/dev/null || return 0
+  for _ in $(seq 20); do
+    kill -0 -- "-$worker" 2>/dev/null || return 0
+    sleep 0.5
+  done
+  kill -KILL -- "-$worker" 2>/dev/null || true
+}
+trap stop_worker EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 cat <<TXT
 
