@@ -35,7 +35,9 @@ class Salesperson(NormalizedFieldsMixin, models.Model):
 
     normalizers = {"name": _strip, "email": _lower}
 
-    company = models.ForeignKey(Company, related_name="salespeople", on_delete=models.CASCADE)
+    company = models.ForeignKey(
+        Company, verbose_name="empresa", related_name="salespeople", on_delete=models.CASCADE
+    )
     name = models.CharField("nome", max_length=120)
     email = models.EmailField("e-mail", max_length=254)
     active = models.BooleanField("ativo", default=True)
@@ -60,7 +62,9 @@ class ProductFamily(NormalizedFieldsMixin, models.Model):
 
     normalizers = {"name": _strip}
 
-    company = models.ForeignKey(Company, related_name="product_families", on_delete=models.CASCADE)
+    company = models.ForeignKey(
+        Company, verbose_name="empresa", related_name="product_families", on_delete=models.CASCADE
+    )
     name = models.CharField("nome", max_length=60)
 
     class Meta:
@@ -126,7 +130,9 @@ class Party(NormalizedFieldsMixin, models.Model):
 
     # Not indexed on its own: every index below starts with the company (one index less to
     # maintain on every write, which bulk activation does 100,000s of times).
-    company = models.ForeignKey(Company, related_name="parties", on_delete=models.CASCADE, db_index=False)
+    company = models.ForeignKey(
+        Company, verbose_name="empresa", related_name="parties", on_delete=models.CASCADE, db_index=False
+    )
     code = models.CharField(
         "código de integração",
         max_length=60,
@@ -255,7 +261,9 @@ class Product(NormalizedFieldsMixin, models.Model):
     }
 
     # Not indexed on its own: every index below starts with the company.
-    company = models.ForeignKey(Company, related_name="products", on_delete=models.CASCADE, db_index=False)
+    company = models.ForeignKey(
+        Company, verbose_name="empresa", related_name="products", on_delete=models.CASCADE, db_index=False
+    )
     code = models.CharField(
         "código do produto", max_length=60, help_text="Único na empresa. Ex.: PRD00001."
     )
@@ -388,7 +396,9 @@ class BillOfMaterialsItem(models.Model):
 class Attachment(models.Model):
     """An image or file attached to a party or a product, pointing at a shared Blob."""
 
-    company = models.ForeignKey(Company, related_name="attachments", on_delete=models.CASCADE)
+    company = models.ForeignKey(
+        Company, verbose_name="empresa", related_name="attachments", on_delete=models.CASCADE
+    )
     party = models.ForeignKey(
         Party, related_name="attachments", on_delete=models.CASCADE, null=True, blank=True
     )
@@ -421,7 +431,9 @@ class Attachment(models.Model):
 class StockBalance(models.Model):
     """Saldo de estoque of a product in its own company. Never shared."""
 
-    company = models.ForeignKey(Company, related_name="stock_balances", on_delete=models.CASCADE)
+    company = models.ForeignKey(
+        Company, verbose_name="empresa", related_name="stock_balances", on_delete=models.CASCADE
+    )
     product = models.OneToOneField(
         Product, verbose_name="produto", related_name="stock_balance", on_delete=models.CASCADE
     )
@@ -439,7 +451,9 @@ class StockBalance(models.Model):
 class PriceTable(models.Model):
     """Tabela de preço of one company. Never shared."""
 
-    company = models.ForeignKey(Company, related_name="price_tables", on_delete=models.CASCADE)
+    company = models.ForeignKey(
+        Company, verbose_name="empresa", related_name="price_tables", on_delete=models.CASCADE
+    )
     name = models.CharField("nome", max_length=60)
     active = models.BooleanField("ativa", default=True)
 
