@@ -60,8 +60,3 @@ PRODUCT_FIELDS: dict[str, tuple[str, str]] = {
     "updated_at": ("info.dAlt / info.hAlt", ""),
     "created_at": ("info.dInc / info.hInc", ""),
 }
-
-
-def omie_name(registry: str, field: str) -> str:
-    table = PARTY_FIELDS if registry == "party" else PRODUCT_FIELDS
-    return table[field][0]

@@ -15,12 +15,6 @@ def companies_for_user(user) -> QuerySet[Company]:
     return Company.objects.filter(memberships__user=user).select_related("group").distinct()
 
 
-def membership_for(user, company: Company) -> Membership | None:
-    if not user.is_authenticated:
-        return None
-    return Membership.objects.filter(user=user, company=company).first()
-
-
 def company_for_user(user, company_id: int) -> Company:
     """The company, if the user is a member of it; 404 otherwise (never 403: an outsider
     must not learn that the company exists). The membership is on `company.membership`."""

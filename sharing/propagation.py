@@ -472,16 +472,6 @@ def _bom_by_code(company: Company, lines: list[list[str]]) -> list[tuple[int, De
 # --- member-level catch-up (after adding a member, and for resync) ----------------------
 
 
-def stale_links(share: Share, company_id: int | None = None):
-    """Links holding an older version than their shared record."""
-    from django.db.models import F
-
-    links = RecordLink.objects.filter(shared_record__share=share, applied_version__lt=F("shared_record__version"))
-    if company_id is not None:
-        links = links.filter(company_id=company_id)
-    return links
-
-
 def enqueue_catch_up(share_id: int, company_id: int) -> None:
     enqueue_on_commit("sharing.tasks.catch_up", share_id, company_id)
 

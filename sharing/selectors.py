@@ -31,15 +31,6 @@ def member_for(company_id: int, registry: str) -> ShareMember | None:
     )
 
 
-def shares_for_company(company_id: int) -> QuerySet[Share]:
-    return (
-        Share.objects.filter(members__company_id=company_id)
-        .exclude(status=Share.Status.DISSOLVED)
-        .distinct()
-        .order_by("-created_at")
-    )
-
-
 def busy_registries(company_id: int, *, exclude_share_id: int | None = None) -> set[str]:
     """Registries the company already shares in another live share."""
     members = ShareMember.objects.filter(company_id=company_id, share__status__in=LIVE_SHARE_STATES).exclude(
@@ -62,14 +53,6 @@ def active_members(share: Share) -> QuerySet[ShareMember]:
 
 def present_members(share: Share) -> QuerySet[ShareMember]:
     return share.members.exclude(state=ShareMember.State.REMOVED).select_related("company")
-
-
-def link_for(company_id: int, registry: str, local_id: int) -> RecordLink | None:
-    return (
-        RecordLink.objects.select_related("shared_record")
-        .filter(company_id=company_id, registry=registry, local_id=local_id)
-        .first()
-    )
 
 
 def pending_changes(share: Share) -> QuerySet[Change]:
