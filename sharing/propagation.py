@@ -346,6 +346,8 @@ def apply_record(shared_record_id: int, company_id: int, *, force: bool = False)
     None when that company already holds this version (nothing written). `force` rewrites
     even so: resync uses it to repair a row edited behind the engine's back."""
     with transaction.atomic():
+        if not _still_a_member(shared_record_id, company_id):
+            return None  # removed meanwhile: it no longer receives the group's changes
         company = Company.objects.get(pk=company_id)
         link = RecordLink.objects.filter(shared_record_id=shared_record_id, company_id=company_id).first()
         if link is not None:
@@ -372,6 +374,21 @@ def apply_record(shared_record_id: int, company_id: int, *, force: bool = False)
             applied_version=shared.version,
         )
         return local_id
+
+
+def _still_a_member(shared_record_id: int, company_id: int) -> bool:
+    """Whether the company is an active member of the record's share, held (FOR SHARE) until
+    the application commits: member_remove locks the member row first, so it either waits
+    for this application (and then unlinks what it wrote) or this one sees the removal.
+    Without it, a catch-up or retry racing a removal wrote links into the removed company,
+    and a later activation there duplicated every such record."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM sharing_sharemember m JOIN sharing_sharedrecord sr ON sr.share_id = m.share_id "
+            "WHERE sr.id = %s AND m.company_id = %s AND m.state = %s FOR SHARE OF m",
+            [shared_record_id, company_id, ShareMember.State.ACTIVE],
+        )
+        return cursor.fetchone() is not None
 
 
 def _update_local(registry: str, company: Company, local_id: int, data: dict[str, Any]) -> int:

@@ -345,7 +345,11 @@ def member_remove(*, share: Share, company: Company, user=None) -> ShareMember:
     _check_origin_admin(user, share.origin)
     with transaction.atomic():
         share = Share.objects.select_for_update().get(pk=share.pk)
-        member = share.members.filter(company=company).exclude(state=ShareMember.State.REMOVED).first()
+        # Locked: an application to this company (propagation, catch-up, resync) checks under
+        # the same lock that the company is still active, so none writes after its removal.
+        member = (
+            share.members.select_for_update().filter(company=company).exclude(state=ShareMember.State.REMOVED).first()
+        )
         if member is None:
             removed = share.members.filter(company=company).order_by("-removed_at").first()
             if removed is not None:
@@ -356,10 +360,13 @@ def member_remove(*, share: Share, company: Company, user=None) -> ShareMember:
             raise ValidationError(f"{company.display_name} não participa deste compartilhamento.")
         if share.jobs.filter(status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).exists():
             raise ValidationError("Aguarde a conclusão da sincronização em andamento antes de remover empresas.")
-        # An accepted edit still on its way to the other members would be dropped by the
-        # removal (or by the dissolution): it is applied first, a matter of seconds.
+        destinations = share.members.filter(is_origin=False).exclude(state=ShareMember.State.REMOVED)
+        dissolves = not destinations.exclude(pk=member.pk).exists()
+        # An accepted edit on its way still reaches the members that stay (the leaving
+        # company's own edits too). Ending the share would drop it: that waits for it, a
+        # matter of seconds. (Waiting on every removal refused it under steady editing.)
         unapplied = share.changes.filter(status=Change.Status.PENDING)
-        count = unapplied.count()
+        count = unapplied.count() if dissolves else 0
         if count:
             message = (
                 f"Há {count} alteração(ões) de cadastros compartilhados ainda sendo aplicada(s) nas "
@@ -373,7 +380,6 @@ def member_remove(*, share: Share, company: Company, user=None) -> ShareMember:
                     "pode estar parado."
                 )
             raise ValidationError(message)
-        destinations = share.members.filter(is_origin=False).exclude(state=ShareMember.State.REMOVED)
         if member.is_origin and destinations.exists():
             raise ValidationError("A empresa origem não pode sair enquanto houver empresas destino.")
         now = timezone.now()
@@ -381,7 +387,7 @@ def member_remove(*, share: Share, company: Company, user=None) -> ShareMember:
         _audit(share, user, AuditEntry.Action.REMOVE,
                f"{company.display_name} removida: os cadastros já sincronizados permanecem na empresa, "
                "sem atualização automática a partir de agora.", company)
-        if not destinations.exclude(pk=member.pk).exists():
+        if dissolves:
             for other in share.members.exclude(state=ShareMember.State.REMOVED):
                 _remove(other, now)
             share.status = Share.Status.DISSOLVED

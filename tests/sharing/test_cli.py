@@ -287,7 +287,8 @@ def _edit_waiting_since(origin, ago: timedelta) -> None:
 
 
 def test_removal_blocked_by_a_fresh_change_only_asks_to_wait(trio):
-    share, origin, leaving, _staying = trio
+    share, origin, leaving, staying = trio
+    services.member_remove(share=share, company=staying)  # `leaving` is now the last destination
     _edit_waiting_since(origin, timedelta(seconds=5))
 
     error = _refused("share_remove", "--share", str(share.pk), "--company", leaving.cnpj,
@@ -296,7 +297,8 @@ def test_removal_blocked_by_a_fresh_change_only_asks_to_wait(trio):
 
 
 def test_removal_blocked_by_an_old_change_points_at_the_worker(trio):
-    share, origin, leaving, _staying = trio
+    share, origin, leaving, staying = trio
+    services.member_remove(share=share, company=staying)  # `leaving` is now the last destination
     _edit_waiting_since(origin, timedelta(minutes=7))
 
     _refused("share_remove", "--share", str(share.pk), "--company", leaving.cnpj,

@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from catalog import services as catalog_services
 from catalog.models import Product
 from sharing import services
-from sharing.models import Change, RecordLink, Share, ShareMember
+from sharing.models import Change, RecordLink, Share, SharedRecord, ShareMember
+from sharing.propagation import apply_record
 from tests.factories import CompanyFactory
 from tests.sharing.conftest import (
     activate,
@@ -146,9 +147,22 @@ def test_it_lets_a_company_of_a_dissolved_share_join_a_new_one(trio):
     assert product_in(origin, "A1").description == "Da nova origem"
 
 
-def test_it_does_not_remove_a_company_while_an_accepted_change_is_still_on_its_way(trio):
+def test_an_accepted_change_on_its_way_still_reaches_those_who_stay(trio):
     share, _origin, leaving, staying = trio
     # The leaving branch's edit is accepted; the worker has not applied it yet.
+    catalog_services.product_update(company=leaving, product_id=product_in(leaving, "A1").pk,
+                                    data={"description": "Água editada na filial"})
+
+    services.member_remove(share=share, company=leaving)  # no waiting: nothing is dropped
+    apply_pending()
+
+    assert product_in(staying, "A1").description == "Água editada na filial"
+
+
+def test_it_does_not_end_the_share_while_an_accepted_change_is_still_on_its_way(trio):
+    share, origin, leaving, staying = trio
+    services.member_remove(share=share, company=staying)
+    # The last destination's edit is accepted; ending the share now would drop it.
     catalog_services.product_update(company=leaving, product_id=product_in(leaving, "A1").pk,
                                     data={"description": "Água editada na filial"})
 
@@ -160,4 +174,21 @@ def test_it_does_not_remove_a_company_while_an_accepted_change_is_still_on_its_w
 
     apply_pending()
     services.member_remove(share=share, company=leaving)
-    assert product_in(staying, "A1").description == "Água editada na filial"  # nothing was lost
+    assert product_in(origin, "A1").description == "Água editada na filial"  # nothing was lost
+
+
+def test_an_application_racing_a_removal_writes_nothing_into_the_removed_company(trio):
+    """A catch-up (or a retry) that read its records before the removal must not link them
+    in the company afterwards: a later activation there would duplicate each of them."""
+    share, origin, leaving, _staying = trio
+    make_product(origin, "N1", "Novo na matriz")
+    apply_pending()
+    new_record = SharedRecord.objects.get(share=share, match_key="N1")
+    RecordLink.objects.filter(shared_record=new_record, company=leaving).delete()  # not yet there
+    Product.objects.filter(company=leaving, code="N1").delete()
+    services.member_remove(share=share, company=leaving)
+
+    apply_record(new_record.pk, leaving.pk)  # what the catch-up had queued
+
+    assert not RecordLink.objects.filter(company=leaving).exists()
+    assert not Product.objects.filter(company=leaving, code="N1").exists()
