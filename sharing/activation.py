@@ -18,7 +18,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -26,7 +25,7 @@ from django.utils import timezone
 
 from omieshare.lib.threads import run_in_threads
 from sharing.canonical import canonical_sql, refresh_stale_statistics, same_values_sql
-from sharing.models import AuditEntry, Share, SharedRecord, ShareMember, SyncJob
+from sharing.models import JOB_LEASE, AuditEntry, Share, SharedRecord, ShareMember, SyncJob
 
 # Shared records per chunk (one transaction each, a few seconds at 50,000): each chunk
 # repeats a fixed cost (temp table, ANALYZE, a dozen statements), 20,000 was ~15 % slower
@@ -36,7 +35,7 @@ CHUNK_SIZE = int(os.environ.get("OMIESHARE_ACTIVATION_CHUNK", "50000"))
 # Destinations copied side by side, each by its own thread and database connection
 # (only when the job runs outside a caller's transaction, as it does in a worker).
 ACTIVATION_THREADS = int(os.environ.get("OMIESHARE_ACTIVATION_THREADS", "2"))
-LEASE = timedelta(minutes=3)
+
 MAX_LISTED_ERRORS = 100
 
 _PARTY_COPIED = (
@@ -462,7 +461,7 @@ def _refresh_statistics(*tables: str) -> None:
 
 def _renew(job: SyncJob, *, release: bool = False, **fields: Any) -> None:
     """Save progress and keep holding the job (or let it go when it is finished)."""
-    fields["lease_until"] = None if release else timezone.now() + LEASE
+    fields["lease_until"] = None if release else timezone.now() + JOB_LEASE
     SyncJob.objects.filter(pk=job.pk).update(**fields)
     for name, value in fields.items():
         setattr(job, name, value)

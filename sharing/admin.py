@@ -774,6 +774,7 @@ class SyncJobAdmin(MaskedSearchMixin, EngineRecordAdmin):
         "progress",
         "percent_display",
         "attempts",
+        "failures",
         "created_by_link",
         "created_at",
         "started_at",
@@ -785,6 +786,22 @@ class SyncJobAdmin(MaskedSearchMixin, EngineRecordAdmin):
         "errors_pretty",
     ]
     readonly_fields = fields
+    actions = ["resume_activations"]
+
+    @admin.action(permissions=["resync"], description="Retomar ativação que falhou")
+    def resume_activations(self, request, queryset):
+        """An activation that gave up after repeated errors leaves its share half activated
+        and its members' writes refused: a new job copies what is missing (idempotent)."""
+        for job in queryset.select_related("share", "share__origin")[:MAX_ROWS_PER_ACTION]:
+            if job.kind != SyncJob.Kind.ACTIVATE or job.status != SyncJob.Status.FAILED:
+                self.message_user(request, f"{job}: só uma ativação que falhou pode ser retomada.", messages.WARNING)
+                continue
+            try:
+                resumed = services.share_activate(share=job.share, confirmed=True)
+            except REFUSALS as error:
+                self.message_user(request, f"{job}: não retomada. {_messages_of(error)}", messages.ERROR)
+            else:
+                self.message_user(request, f"{job}: retomada como {resumed}.", messages.SUCCESS)
 
     @admin.display(description="nº", ordering="pk")
     def number(self, job: SyncJob) -> int:

@@ -4,8 +4,11 @@ modules; nothing here saves itself."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj
@@ -238,6 +241,11 @@ class Change(models.Model):
         return f"{change_text(self.action, self.version, self.source)} (nº {self.pk})"
 
 
+# How long a worker holds a job without renewing it (every chunk renews it): a killed
+# worker's job is handed to another after this.
+JOB_LEASE = timedelta(minutes=3)
+
+
 class SyncJob(models.Model):
     """A long job (activation, adding a member, resync) with progress for the bar and admin."""
 
@@ -270,6 +278,9 @@ class SyncJob(models.Model):
     # expires and the watchdog hands the job to another.
     lease_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField("execuções", default=0)
+    # Executions that ended in an error (a worker killed outright records none: it is simply
+    # resumed, however often). The job gives up after tasks.MAX_JOB_ATTEMPTS of these.
+    failures = models.PositiveIntegerField("falhas", default=0)
 
     class Meta:
         verbose_name = "tarefa de sincronismo"
@@ -296,6 +307,18 @@ class SyncJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def silent_seconds(self) -> int | None:
+        """How long a running job has shown no sign of life (each step renews its lease), or
+        None while it is not running. A worker that stopped leaves it silent until the lease
+        runs out and the watchdog hands the job to another (within a minute of that)."""
+        if self.status != self.Status.RUNNING:
+            return None
+        if self.lease_until is None:  # an error let the lease go: resumed within a minute
+            return 0
+        last_sign = self.lease_until - JOB_LEASE
+        return max(0, int((timezone.now() - last_sign).total_seconds()))
 
 
 class Snapshot(models.Model):

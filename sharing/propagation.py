@@ -93,6 +93,14 @@ def _accept(write: RecordWrite) -> None:
     if member.state != ShareMember.State.ACTIVE:
         if not _activation_confirmed(member):
             return  # added to a running share, but nobody confirmed its activation yet
+        running = SyncJob.objects.filter(share_id=member.share_id, kind=SyncJob.Kind.ACTIVATE,
+                                         status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).exists()
+        if not running:
+            raise WriteRefused(
+                "A ativação do compartilhamento de cadastros desta empresa parou antes de terminar. "
+                "Um administrador da empresa origem pode retomá-la na página da tarefa (Resumo do App → "
+                "compartilhamento); nada foi salvo."
+            )
         raise WriteRefused(
             "O compartilhamento de cadastros desta empresa está sendo ativado. Aguarde a "
             "conclusão (acompanhe em Resumo do App) e tente novamente; nada foi salvo."

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,7 +23,7 @@ from catalog.exceptions import WriteRefused
 from catalog.models import Party, Product
 from sharing import propagation, selectors
 from sharing.canonical import canonical_sql, diff_fields, refresh_stale_statistics
-from sharing.models import AuditEntry, RecordLink, Share, Snapshot, SyncJob, record_label
+from sharing.models import JOB_LEASE, AuditEntry, RecordLink, Share, Snapshot, SyncJob, record_label
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +187,7 @@ def run_resync(job: SyncJob) -> None:
         except Exception as error:  # noqa: BLE001 — reported in the job, the rest go on
             errors.append(f"{drift.where}: não corrigido. {_error_text(error, drift)}")
         if number % 100 == 0:
-            SyncJob.objects.filter(pk=job.pk).update(done=number, lease_until=timezone.now() + timedelta(minutes=3))
+            SyncJob.objects.filter(pk=job.pk).update(done=number, lease_until=timezone.now() + JOB_LEASE)
     failed = len(drifts) - fixed
     AuditEntry.objects.create(
         share=share, company_id=company_id, actor_id=job.created_by_id, action=AuditEntry.Action.RESYNC,

@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from sharing import propagation
-from sharing.models import Change, RecordLink, ShareMember, SyncJob
+from sharing.models import JOB_LEASE, Change, RecordLink, ShareMember, SyncJob
 
 logger = logging.getLogger(__name__)
 
@@ -58,18 +58,19 @@ def claim_job(job_id: int) -> SyncJob | None:
             return None
         job.status = SyncJob.Status.RUNNING
         job.started_at = job.started_at or now
-        job.lease_until = now + timedelta(minutes=3)
+        job.lease_until = now + JOB_LEASE
         job.attempts += 1
         job.save(update_fields=["status", "started_at", "lease_until", "attempts"])
         return job
 
 
-def _interrupted(attempt: int, error: Exception) -> str:
+def _interrupted(failure: int, error: Exception) -> str:
     """What support reads in the job's errors; the traceback is in the worker's log."""
     messages = getattr(error, "messages", None)
     reason = " ".join(messages) if messages else str(error).strip() or error.__class__.__name__
-    then = "será retomada" if attempt < MAX_JOB_ATTEMPTS else "a tarefa parou; o que já foi gravado continua salvo"
-    return f"Tentativa {attempt} de {MAX_JOB_ATTEMPTS} interrompida ({then}): {reason}"
+    then = ("será retomada" if failure < MAX_JOB_ATTEMPTS
+            else "a tarefa parou; o que já foi gravado continua salvo e ela pode ser retomada")
+    return f"Falha {failure} de {MAX_JOB_ATTEMPTS} ({then}): {reason}"
 
 
 def run_sync_job(job_id: int) -> None:
@@ -85,17 +86,31 @@ def run_sync_job(job_id: int) -> None:
         else:
             run_resync(job)
     except Exception as error:
-        # Let the lease go so the watchdog hands the job out again (a database restart is
-        # worth a retry); after MAX_JOB_ATTEMPTS the job is marked failed with the reason.
         logger.exception("sync job %s failed", job_id)
-        failed = job.attempts >= MAX_JOB_ATTEMPTS
-        SyncJob.objects.filter(pk=job_id).update(
-            lease_until=None,
-            status=SyncJob.Status.FAILED if failed else SyncJob.Status.RUNNING,
-            finished_at=timezone.now() if failed else None,
-            errors=[*job.errors, _interrupted(job.attempts, error)][-100:],
-        )
+        try:
+            _record_failure(job, error)
+        except DatabaseError:
+            # The error was the connection itself (a database restart, a terminated
+            # backend): record it on a new one, or the job would look busy until its lease ends.
+            connection.close()
+            _record_failure(job, error)
         raise
+
+
+def _record_failure(job: SyncJob, error: Exception) -> None:
+    """Let the lease go so the watchdog hands the job out again (a database restart is
+    worth a retry); after MAX_JOB_ATTEMPTS failures the job is marked failed with the reason.
+    Only errors count: a worker killed outright leaves the lease to expire, and the job is
+    resumed however many times that happens."""
+    failures = job.failures + 1
+    failed = failures >= MAX_JOB_ATTEMPTS
+    SyncJob.objects.filter(pk=job.pk).update(
+        lease_until=None,
+        failures=failures,
+        status=SyncJob.Status.FAILED if failed else SyncJob.Status.RUNNING,
+        finished_at=timezone.now() if failed else None,
+        errors=[*job.errors, _interrupted(failures, error)][-100:],
+    )
 
 
 def catch_up(share_id: int, company_id: int) -> None:

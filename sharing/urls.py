@@ -48,6 +48,7 @@ urlpatterns = [
     path(_share + "editar/", shares.share_edit, name="share_edit"),
     path(_share + "auditoria/", shares.audit, name="audit"),
     path(_share + "tarefas/<int:job_id>/", shares.job, name="job"),
+    path(_share + "tarefas/<int:job_id>/retomar/", shares.job_resume, name="job_resume"),
     path(_share + "registros/<int:record_id>/tentar-novamente/", shares.record_retry, name="record_retry"),
     # Adding destinations to it: the same steps from "Adicionar Empresas" on.
     path(_share + "adicionar/empresas/", wizard.step_add, name="add_step_add"),

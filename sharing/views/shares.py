@@ -44,13 +44,38 @@ def job(request: HttpRequest, company_id: int, share_id: int, job_id: int) -> Ht
     """The progress of a sync job; htmx polls the bar every second until the job ends."""
     company, share = share_for(request, company_id, share_id)
     sync_job = get_object_or_404(SyncJob, pk=job_id, share=share)
-    context = {"company": company, "share": share, "job": sync_job, **_job_timing(sync_job)}
+    resumable = (
+        sync_job.kind == SyncJob.Kind.ACTIVATE and sync_job.status == SyncJob.Status.FAILED
+        and share.members.filter(state=ShareMember.State.PENDING).exists()
+        and is_admin(request.user, share.origin)
+    )
+    context = {"company": company, "share": share, "job": sync_job, "resumable": resumable, **_job_timing(sync_job)}
     if request.htmx:
         html = render_to_string("sharing/job.html#progress", context, request)
         if sync_job.is_finished:
             return HttpResponseStopPolling(html)
         return HttpResponse(html)
     return render(request, "sharing/job.html", context)
+
+
+@require_http_methods(["POST"])
+@login_required
+def job_resume(request: HttpRequest, company_id: int, share_id: int, job_id: int) -> HttpResponse:
+    """"Retomar a ativação": an activation that gave up after repeated errors leaves its
+    share half activated and its members' writes refused; a new job copies what is missing
+    (the copy is idempotent), with the same confirmation the wizard asked for."""
+    company, share = share_for(request, company_id, share_id)
+    failed = get_object_or_404(SyncJob, pk=job_id, share=share, kind=SyncJob.Kind.ACTIVATE,
+                               status=SyncJob.Status.FAILED)
+    try:
+        resumed = services.share_activate(share=share, confirmed=True, user=request.user)
+    except PermissionDenied:
+        return forbidden(request, company, origin_admin_message(share))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("sharing:job", company_id=company.pk, share_id=share.pk, job_id=failed.pk)
+    messages.success(request, f"Ativação retomada (tarefa nº {resumed.pk}): o que já foi copiado fica como está.")
+    return redirect("sharing:job", company_id=company.pk, share_id=share.pk, job_id=resumed.pk)
 
 
 def _one_row_per_company(members) -> list[ShareMember]:

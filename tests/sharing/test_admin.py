@@ -19,7 +19,7 @@ from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, 
 from sharing.services import Permissions
 from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory, PartyFactory, ProductFactory, UserFactory
-from tests.sharing.conftest import apply_pending
+from tests.sharing.conftest import apply_pending, configure, make_product
 
 ORIGIN_CNPJ = "11222333000181"
 MODELS = {
@@ -327,3 +327,18 @@ def test_a_company_in_a_share_keeps_its_cnpj_and_group(staff, sharing):
     destination.refresh_from_db()
     assert destination.legal_name == "Novo nome Ltda"
     assert (destination.cnpj, destination.group_id) == (cnpj, group)
+
+
+def test_support_resumes_an_activation_that_gave_up(staff, django_capture_on_commit_callbacks):
+    origin, dest = CompanyFactory(), CompanyFactory()
+    make_product(origin, "A1", "Água")
+    share = configure(origin, dest)
+    job = services.share_activate(share=share, confirmed=True)
+    SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.FAILED, failures=5)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        shown = _run_action(staff, "syncjob", "resume_activations", [job])
+
+    resumed = SyncJob.objects.exclude(pk=job.pk).get()
+    assert resumed.kind == SyncJob.Kind.ACTIVATE and resumed.status == SyncJob.Status.QUEUED
+    assert any("retomada como" in message for message in shown)

@@ -67,7 +67,39 @@ def test_an_interrupted_job_says_so_in_words_and_stays_resumable(monkeypatch):
 
     job.refresh_from_db()
     assert job.status == SyncJob.Status.RUNNING and job.lease_until is None  # the watchdog hands it out again
-    assert job.errors == [
-        f"Tentativa 1 de {tasks.MAX_JOB_ATTEMPTS} interrompida (será retomada): "
-        "server closed the connection unexpectedly"
+    assert job.failures == 1 and job.errors == [
+        f"Falha 1 de {tasks.MAX_JOB_ATTEMPTS} (será retomada): server closed the connection unexpectedly"
     ]
+
+
+@pytest.mark.django_db
+def test_a_job_resumed_after_many_killed_workers_is_not_given_up_at_the_next_error(monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sharing import activation, tasks
+
+    origin, dest = CompanyFactory(), CompanyFactory()
+    ProductFactory(company=origin, code="A1")
+    share = services.share_configure(origin=origin, registries=["product"], origin_permissions=Permissions(),
+                                     destinations={dest: Permissions()})
+    job = services.share_activate(share=share, confirmed=True)
+    for _ in range(tasks.MAX_JOB_ATTEMPTS + 1):  # workers killed with the job in hand
+        tasks.claim_job(job.pk)
+        SyncJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    real_run = activation.run_activation
+
+    def database_restarted(job):
+        raise OSError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(activation, "run_activation", database_restarted)
+    with pytest.raises(OSError):
+        run_sync_job(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.failures) == (SyncJob.Status.RUNNING, 1)  # to be resumed, not given up
+
+    monkeypatch.setattr(activation, "run_activation", real_run)
+    run_sync_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.DONE and Product.objects.filter(company=dest, code="A1").exists()

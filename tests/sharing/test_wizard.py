@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from catalog import services as catalog_services
+from catalog.exceptions import WriteRefused
 from catalog.models import Product
 from companies.models import Membership
 from sharing import services
@@ -393,3 +395,55 @@ def test_without_postgresql_the_preview_says_so_instead_of_failing(login, owner,
                      stdout=command)
 
     assert response.status_code == 200 and "precisa do PostgreSQL" in response.content.decode()
+
+
+def test_an_activation_that_gave_up_can_be_resumed_from_its_page(login, owner, company, dest, catalog, monkeypatch):
+    from sharing import activation, tasks
+
+    client = login(owner)
+    job = activate(client, company, [dest])
+    monkeypatch.setattr(activation, "run_activation", lambda job: (_ for _ in ()).throw(OSError("disco cheio")))
+    for _ in range(tasks.MAX_JOB_ATTEMPTS):
+        with pytest.raises(OSError):
+            run_sync_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.FAILED
+    with pytest.raises(WriteRefused, match="parou antes de terminar"):  # the members wait for it
+        catalog_services.product_update(company=dest, product_id=Product.objects.get(company=dest, code="A1").pk,
+                                        data={"description": "Editada"})
+    job_url = url("job", company, share_id=job.share_id, job_id=job.pk)
+    assert "Retomar a ativação" in client.get(job_url).content.decode()
+
+    monkeypatch.undo()
+    response = client.post(url("job_resume", company, share_id=job.share_id, job_id=job.pk))
+    resumed = SyncJob.objects.exclude(pk=job.pk).get()
+    assert response.headers["Location"] == url("job", company, share_id=job.share_id, job_id=resumed.pk)
+    run_sync_job(resumed.pk)
+
+    resumed.refresh_from_db()
+    assert resumed.status == SyncJob.Status.DONE
+    assert Product.objects.get(company=dest, code="A1").description == "Água mineral"
+    assert Share.objects.get(pk=job.share_id).status == Share.Status.ACTIVE
+
+
+def test_the_progress_page_says_when_a_running_job_has_gone_silent(login, owner, company, dest, catalog):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sharing.models import JOB_LEASE
+
+    client = login(owner)
+    job = activate(client, company, [dest])
+    job_url = url("job", company, share_id=job.share_id, job_id=job.pk)
+    SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.RUNNING,
+                                             lease_until=timezone.now() + JOB_LEASE - timedelta(seconds=5))
+    busy = client.get(job_url).content.decode()
+    SyncJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() + JOB_LEASE - timedelta(seconds=150))
+    silent = client.get(job_url).content.decode()
+    SyncJob.objects.filter(pk=job.pk).update(lease_until=None)
+    interrupted = client.get(job_url).content.decode()
+
+    assert "Sem sinal de andamento" not in busy
+    assert "Sem sinal de andamento há 150 s" in silent or "Sem sinal de andamento há 151 s" in silent
+    assert "será retomada automaticamente em até 1 minuto" in interrupted
