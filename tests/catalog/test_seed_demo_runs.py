@@ -78,3 +78,18 @@ def test_it_loads_with_once_when_there_is_no_demo_group_yet():
     seed(records=4, once=True)
     assert Company.objects.count() == 3
     assert Party.objects.filter(company__trade_name="Exemplo Matriz").count() == 4
+
+
+@pytest.mark.django_db
+def test_growing_the_demo_after_it_shares_records_says_what_to_do_instead():
+    from django.core.management import CommandError
+
+    from tests.sharing.conftest import share_between
+
+    seed(records=RECORDS)
+    matriz = Company.objects.get(cnpj=COMPANIES[0].cnpj)
+    branches = Company.objects.exclude(pk=matriz.pk)
+    share_between(matriz, *branches, registries=("party",))
+
+    with pytest.raises(CommandError, match="use um banco de dados novo"):
+        seed(records=RECORDS * 2)

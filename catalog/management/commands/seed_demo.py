@@ -104,6 +104,13 @@ class Command(BaseCommand):
                     created[spec.key] = self._catalog(spec, companies[spec.key], data)
         except (ValidationError, WriteRefused) as error:
             messages = error.messages if isinstance(error, ValidationError) else [str(error)]
+            if isinstance(error, WriteRefused):
+                # Refused by the sharing rules, which waiting never changes: say what will.
+                messages = [
+                    "as empresas da demonstração já compartilham cadastros, e os novos registros seriam "
+                    f"gravados pelas regras do compartilhamento ({' '.join(messages)}). Para recarregar a "
+                    "demonstração com mais registros, use um banco de dados novo (ou --once para manter a atual)."
+                ]
             raise CommandError("Dados de demonstração não carregados: " + " ".join(messages)) from error
         self._summary(companies, created, time.monotonic() - started)
 
