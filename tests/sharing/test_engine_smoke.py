@@ -48,15 +48,20 @@ def test_it_activates_and_propagates(django_capture_on_commit_callbacks):
     assert SharedRecord.objects.get(match_key="A1").version == 2
 
 
-@pytest.mark.django_db
-def test_an_interrupted_job_says_so_in_words_and_stays_resumable(monkeypatch):
-    from sharing import activation, tasks
-
+def _queued_activation() -> tuple:
+    """A destination and the activation job that will copy one product into it."""
     origin, dest = CompanyFactory(), CompanyFactory()
     ProductFactory(company=origin, code="A1")
     share = services.share_configure(origin=origin, registries=["product"], origin_permissions=Permissions(),
                                      destinations={dest: Permissions()})
-    job = services.share_activate(share=share, confirmed=True)
+    return dest, services.share_activate(share=share, confirmed=True)
+
+
+@pytest.mark.django_db
+def test_an_interrupted_job_says_so_in_words_and_stays_resumable(monkeypatch):
+    from sharing import activation, tasks
+
+    dest, job = _queued_activation()
 
     def lost_connection(job):
         raise OSError("server closed the connection unexpectedly")
@@ -80,11 +85,7 @@ def test_a_job_resumed_after_many_killed_workers_is_not_given_up_at_the_next_err
 
     from sharing import activation, tasks
 
-    origin, dest = CompanyFactory(), CompanyFactory()
-    ProductFactory(company=origin, code="A1")
-    share = services.share_configure(origin=origin, registries=["product"], origin_permissions=Permissions(),
-                                     destinations={dest: Permissions()})
-    job = services.share_activate(share=share, confirmed=True)
+    dest, job = _queued_activation()
     for _ in range(tasks.MAX_JOB_ATTEMPTS + 1):  # workers killed with the job in hand
         tasks.claim_job(job.pk)
         SyncJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
