@@ -2,8 +2,9 @@
 so a record of another company is never found (the views turn that into a 404).
 
 List queries are written for 100,000 records per company: they read only the columns a
-list shows, join the one foreign key shown (family), and search with `icontains`, which
-PostgreSQL serves from the trigram indexes on UPPER(column) (catalog/migrations/0002).
+list shows, join the one foreign key shown (family), and search with `icontains` (codes)
+or `accentless` (names: "comercio" finds "Comércio", omieshare/lib/search.py), both served
+by PostgreSQL from the trigram indexes on UPPER(column) (catalog/migrations/0002).
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def party_list(*, company: Company, filters: ListFilters) -> QuerySet[Party]:
         queryset = queryset.filter(is_supplier=True)
     q = filters.q.strip()
     if q:
-        condition = Q(legal_name__icontains=q) | Q(trade_name__icontains=q) | Q(code__icontains=q)
+        condition = Q(legal_name__accentless=q) | Q(trade_name__accentless=q) | Q(code__icontains=q)
         document = _document_term(q)
         if document:
             condition |= Q(cnpj_cpf__icontains=document)
@@ -233,7 +234,7 @@ def product_list(*, company: Company, filters: ListFilters) -> QuerySet[Product]
     queryset = _status_filter(queryset, filters.status)
     q = filters.q.strip()
     if q:
-        condition = Q(description__icontains=q) | Q(code__icontains=q)
+        condition = Q(description__accentless=q) | Q(code__icontains=q)
         digits = strip_mask(q)
         if digits.isdigit():
             condition |= Q(ean__icontains=digits)

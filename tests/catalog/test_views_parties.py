@@ -66,7 +66,8 @@ def test_it_lists_the_company_parties_with_masked_document(login, member, compan
     assert "ativo" in response.text
 
 
-@pytest.mark.parametrize("term", ["bom preço", "11.222.333/0001", "112223330001", "11222333000181", CNPJ])
+@pytest.mark.parametrize("term", ["bom preço", "BOM PRECO", "bom preco", "11.222.333/0001", "112223330001",
+                                  "11222333000181", CNPJ])
 def test_it_finds_a_party_by_name_or_masked_or_bare_cnpj(login, member, company, term):
     PartyFactory(company=company, legal_name="Mercado Bom Preço Ltda", cnpj_cpf=CNPJ_BARE)
     PartyFactory(company=company, legal_name="Farmácia Saúde Ltda")
@@ -398,3 +399,21 @@ def test_it_orders_by_name_then_id_however_the_list_is_fetched(login, member, co
     shown = [(p.legal_name, p.pk) for p in page.object_list]
     assert shown == sorted(shown)
     assert [name for name, _ in shown] == ["Alfa Ltda", "Alfa Ltda", "Beta Ltda", "Zeta Ltda"]
+
+
+@pytest.mark.parametrize("term", ["comercio", "COMÉRCIO", "çomercio", "acao", "ação"])
+def test_it_finds_a_name_typed_without_its_accents_or_with_others(login, member, company, term):
+    """People type names without accents; a letter typed with an accent finds it plain too."""
+    PartyFactory(company=company, legal_name="Ação & Comércio (Matriz) Ltda")
+    PartyFactory(company=company, legal_name="Farmácia Saúde Ltda")
+    response = login(member).get(reverse("catalog:party_list", args=[company.pk]), {"q": term})
+    assert "Ação &amp; Comércio (Matriz) Ltda" in response.text
+    assert "Farmácia Saúde Ltda" not in response.text
+
+
+def test_a_search_with_regex_characters_finds_them_literally(login, member, company):
+    PartyFactory(company=company, legal_name="Ação & Comércio (Matriz) Ltda")
+    PartyFactory(company=company, legal_name="Matriz Ltda")
+    response = login(member).get(reverse("catalog:party_list", args=[company.pk]), {"q": "(matriz)"})
+    assert "Comércio (Matriz)" in response.text and ">Matriz Ltda<" not in response.text
+

@@ -66,7 +66,7 @@ def test_it_lists_products_with_brazilian_money_and_masked_ncm(login, member, co
     assert "8471.30.12" in response.text
 
 
-@pytest.mark.parametrize("term", ["caf01", "CAF01", "especial", EAN, "78910003"])
+@pytest.mark.parametrize("term", ["caf01", "CAF01", "especial", "cafe esp", "CAFÉ", EAN, "78910003"])
 def test_it_finds_a_product_by_code_description_or_ean(login, member, company, term):
     ProductFactory(company=company, code="CAF01", description="Café especial", ean=EAN)
     ProductFactory(company=company, code="ACU01", description="Açúcar cristal")
