@@ -45,7 +45,7 @@ from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors, services
-from sharing.canonical import SHARED_FIELDS, canonical_values
+from sharing.canonical import canonical_values, diff_fields
 from sharing.models import (
     AuditEntry,
     Change,
@@ -917,11 +917,8 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
         current = canonical_values(snapshot.registry, snapshot.company_id, [snapshot.local_id]).get(snapshot.local_id)
         if current is None:
             return "O registro local não tem mais CNPJ/CPF ou não existe: compare pelos valores abaixo."
-        rows = [
-            (name, snapshot.values.get(name), current.get(name))
-            for name in SHARED_FIELDS[snapshot.registry]
-            if snapshot.values.get(name) != current.get(name)
-        ]
+        rows = [(name, snapshot.values.get(name), current.get(name))
+                for name in diff_fields(snapshot.registry, snapshot.values, current)]
         return _compare(rows, f"na cópia ({_taken_when(snapshot)})", "no registro hoje")
 
     @admin.display(description="ao restaurar")

@@ -14,7 +14,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
+
+from catalog.models import Party, Product
 
 # The fields of each registry that travel between companies (DESIGN.md §2). Everything
 # else (integration code, client/supplier flags, tags, stock, price tables) stays local.
@@ -29,6 +32,21 @@ SHARED_FIELDS = {
         "family", "suppliers", "characteristics", "bom", "active", "attachments",
     ),
 }
+
+# Shared fields that are related rows, not model fields with a verbose name of their own.
+_RELATED_LABELS = {"bom": "estrutura", "attachments": "imagens e anexos"}
+
+
+def field_verbose_name(registry: str, name: str) -> str:
+    """A shared field as the catalog pages call it (the model's verbose name), for the
+    command line's messages."""
+    model = Party if registry == "party" else Product
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        field = None
+    return str(getattr(field, "verbose_name", None) or _RELATED_LABELS.get(name, name))
+
 
 # Model fields copied as they are between rows (the rest are mapped references).
 PLAIN_FIELDS = {

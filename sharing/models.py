@@ -31,6 +31,12 @@ def record_label(registry: str, key: str) -> str:
     return f"{REGISTRY_NOUN[registry]} {mask_cpf_cnpj(key) if registry == 'party' else key}"
 
 
+def permissions_text(can_create: bool, can_update: bool, can_delete: bool) -> str:
+    """E.g. "inclusão, edição", or "somente leitura"."""
+    names = [name for name, on in (("inclusão", can_create), ("edição", can_update), ("exclusão", can_delete)) if on]
+    return ", ".join(names) or "somente leitura"
+
+
 def change_text(action: str, version: int, source: str) -> str:
     """E.g. "Alteração (versão 2) pela web"."""
     what = f"{CHANGE_ACTIONS.get(action, action)} (versão {version})"
@@ -130,9 +136,7 @@ class ShareMember(models.Model):
         return f"{self.company} ({role})"
 
     def permissions_display(self) -> str:
-        names = [n for n, on in (("inclusão", self.can_create), ("edição", self.can_update),
-                                 ("exclusão", self.can_delete)) if on]
-        return ", ".join(names) or "somente leitura"
+        return permissions_text(self.can_create, self.can_update, self.can_delete)
 
 
 # The engine's bulk tables (shared records, links, snapshots) keep their relations in

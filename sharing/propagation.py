@@ -313,7 +313,7 @@ def apply_change(change_id: int) -> None:
             result = apply_record(change.shared_record_id, member.company_id)
         except Exception as error:  # noqa: BLE001 — recorded, retried, never lost
             logger.exception("applying change %s to company %s failed", change_id, member.company_id)
-            message = _error_text(error)
+            message = error_text(error)
             errors.append(f"{member.company.display_name}: {message}")
             _note_failure(change, member.company_id, message)
         else:
@@ -332,7 +332,8 @@ def apply_change(change_id: int) -> None:
     )
 
 
-def _error_text(error: Exception) -> str:
+def error_text(error: Exception) -> str:
+    """An error as a person reads it: a ValidationError's messages, else its text."""
     messages = getattr(error, "messages", None)
     return "; ".join(messages) if messages else str(error) or error.__class__.__name__
 

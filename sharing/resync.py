@@ -22,14 +22,10 @@ from django.utils import timezone
 from catalog.exceptions import WriteRefused
 from catalog.models import Party, Product
 from sharing import propagation, selectors
-from sharing.canonical import canonical_sql, diff_fields, refresh_stale_statistics
+from sharing.canonical import canonical_sql, diff_fields, field_verbose_name, refresh_stale_statistics
 from sharing.models import JOB_LEASE, AuditEntry, RecordLink, Share, Snapshot, SyncJob, record_label
 
 logger = logging.getLogger(__name__)
-
-# Shared fields that are not model fields of their own (labels for the others come from
-# the models' verbose names).
-_FIELD_LABELS = {"bom": "estrutura", "attachments": "anexos"}
 
 
 @dataclass(frozen=True)
@@ -69,10 +65,7 @@ class Drift:
 
 
 def field_labels(registry: str, names: tuple[str, ...]) -> str:
-    model = propagation.MODEL[registry]
-    return ", ".join(
-        _FIELD_LABELS.get(name) or str(model._meta.get_field(name).verbose_name) for name in names
-    )
+    return ", ".join(field_verbose_name(registry, name) for name in names)
 
 
 def find_drift(share: Share, company_id: int | None = None) -> list[Drift]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,6 +54,21 @@ def active_members(share: Share) -> QuerySet[ShareMember]:
 
 def present_members(share: Share) -> QuerySet[ShareMember]:
     return share.members.exclude(state=ShareMember.State.REMOVED).select_related("company")
+
+
+def one_row_per_company(members: Iterable[ShareMember]) -> list[ShareMember]:
+    """A company removed and added back (or removed twice) has several member rows: keep
+    the one that says where it stands now, the present row or else its latest removal, in
+    the order given."""
+    def standing(member: ShareMember) -> tuple[bool, float]:
+        return member.state != member.State.REMOVED, member.removed_at.timestamp() if member.removed_at else 0
+
+    members = list(members)
+    current: dict[int, ShareMember] = {}
+    for member in members:
+        if member.company_id not in current or standing(member) > standing(current[member.company_id]):
+            current[member.company_id] = member
+    return [m for m in members if current[m.company_id] is m]
 
 
 def pending_changes(share: Share) -> QuerySet[Change]:

@@ -31,6 +31,7 @@ from sharing.models import (
     ShareMember,
     Snapshot,
     SyncJob,
+    permissions_text,
     record_label,
 )
 
@@ -75,7 +76,7 @@ class Permissions:
         return {"can_create": self.can_create, "can_update": self.can_update, "can_delete": self.can_delete}
 
     def display(self) -> str:
-        return ShareMember(**self.as_fields()).permissions_display()
+        return permissions_text(self.can_create, self.can_update, self.can_delete)
 
 
 def _is_admin(user, company: Company) -> bool:
@@ -101,6 +102,13 @@ def _check_free(company: Company, registries: Iterable[str], *, share_id: int | 
             f"{company.display_name} já participa de outro compartilhamento de {names}. "
             "Uma empresa participa de no máximo um compartilhamento por cadastro."
         )
+
+
+def _checked_registries(registries: Iterable[str]) -> list[str]:
+    registries = sorted(set(registries))
+    if not registries or set(registries) - {"party", "product"}:
+        raise ValidationError("Escolha o que deseja sincronizar: clientes e fornecedores, produtos ou ambos.")
+    return registries
 
 
 def _check_destination_list(origin: Company, destinations: Iterable[Company]) -> None:
@@ -150,9 +158,7 @@ def share_configure(
 ) -> Share:
     """A new share in draft: origin, registries, destinations and everyone's permissions.
     Nothing is copied until `share_activate`."""
-    registries = sorted(set(registries))
-    if not registries or set(registries) - {"party", "product"}:
-        raise ValidationError("Escolha o que deseja sincronizar: clientes e fornecedores, produtos ou ambos.")
+    registries = _checked_registries(registries)
     _check_destination_list(origin, destinations)
     _check_origin_admin(user, origin)
     for company in destinations:
@@ -203,9 +209,7 @@ def share_check(*, origin: Company, destinations: Sequence[Company], registries:
     Returns the origin's live share of these registries, which the destinations would join,
     or None when a new share would be configured.
     """
-    registries = sorted(set(registries))
-    if not registries or set(registries) - {"party", "product"}:
-        raise ValidationError("Escolha o que deseja sincronizar: clientes e fornecedores, produtos ou ambos.")
+    registries = _checked_registries(registries)
     _check_destination_list(origin, destinations)
     member = selectors.member_for(origin.pk, registries[0])
     if member is None:

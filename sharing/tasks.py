@@ -45,7 +45,7 @@ def retry_record(shared_record_id: int) -> None:
             propagation.apply_record(shared_record_id, company_id, force=True)
         except Exception as error:  # noqa: BLE001 — kept on the link for the share page
             logger.exception("retry of record %s in company %s failed", shared_record_id, company_id)
-            message = "; ".join(getattr(error, "messages", None) or [str(error) or error.__class__.__name__])
+            message = propagation.error_text(error)
             RecordLink.objects.filter(pk=link_id).update(last_error=message[:2000])
 
 
@@ -66,8 +66,7 @@ def claim_job(job_id: int) -> SyncJob | None:
 
 def _interrupted(failure: int, error: Exception) -> str:
     """What support reads in the job's errors; the traceback is in the worker's log."""
-    messages = getattr(error, "messages", None)
-    reason = " ".join(messages) if messages else str(error).strip() or error.__class__.__name__
+    reason = propagation.error_text(error)
     then = ("será retomada" if failure < MAX_JOB_ATTEMPTS
             else "a tarefa parou; o que já foi gravado continua salvo e ela pode ser retomada")
     return f"Falha {failure} de {MAX_JOB_ATTEMPTS} ({then}): {reason}"

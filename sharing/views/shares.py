@@ -25,6 +25,7 @@ from sharing.views._common import duration, forbidden, is_admin, left_share, ori
 AUDIT_PER_PAGE = 50
 FAILING_PER_PAGE = 50
 
+
 def _job_timing(job: SyncJob) -> dict[str, str]:
     if job.started_at is None:
         return {"elapsed": "—", "remaining": "—"}
@@ -78,25 +79,11 @@ def job_resume(request: HttpRequest, company_id: int, share_id: int, job_id: int
     return redirect("sharing:job", company_id=company.pk, share_id=share.pk, job_id=resumed.pk)
 
 
-def _one_row_per_company(members) -> list[ShareMember]:
-    """A company removed and added back (or removed twice) has several member rows: keep
-    the one that says where it stands now, the present row or else its latest removal."""
-    def standing(member: ShareMember) -> tuple[bool, float]:
-        return member.state != member.State.REMOVED, member.removed_at.timestamp() if member.removed_at else 0
-
-    members = list(members)
-    current: dict[int, ShareMember] = {}
-    for member in members:
-        if member.company_id not in current or standing(member) > standing(current[member.company_id]):
-            current[member.company_id] = member
-    return [m for m in members if current[m.company_id] is m]
-
-
 @require_http_methods(["GET", "HEAD"])
 @login_required
 def share_detail(request: HttpRequest, company_id: int, share_id: int) -> HttpResponse:
     company, share = share_for(request, company_id, share_id)
-    members = _one_row_per_company(
+    members = selectors.one_row_per_company(
         share.members.select_related("company").order_by("-is_origin", "state", "company__legal_name")
     )
     failing_page = Paginator(selectors.failing_record_ids(share), FAILING_PER_PAGE).get_page(request.GET.get("pagina"))
@@ -219,7 +206,6 @@ def audit(request: HttpRequest, company_id: int, share_id: int) -> HttpResponse:
     return render(request, "sharing/audit.html", {
         "company": company, "share": share, "left": left, "form": form, "page": page, "query": query.urlencode(),
     })
-
 
 
 def _audit_diff(entry: AuditEntry) -> list[tuple[str, object, object]]:

@@ -464,17 +464,11 @@ def preview(request: HttpRequest, wizard: Wizard) -> HttpResponse:
         preview_error = error.messages[0]
     return render(request, "sharing/preview.html", wizard.context(
         "preview", form=form, rows=rows, preview_error=preview_error, destinations=[
-            (c, permissions_text(wizard.destinations[c.pk])) for c in companies],
-        origin_permissions=permissions_text(wizard.origin_permissions),
+            (c, wizard.destinations[c.pk].display()) for c in companies],
+        origin_permissions=wizard.origin_permissions.display(),
         origin_read_only_warning=ORIGIN_READ_ONLY_WARNING.format(origin=wizard.origin.display_name)
         if wizard.share is None and wizard.origin_is_read_only() else "",
     ))
-
-
-def permissions_text(permissions: Permissions) -> str:
-    names = [name for name, on in (("inclusão", permissions.can_create), ("edição", permissions.can_update),
-                                   ("exclusão", permissions.can_delete)) if on]
-    return ", ".join(names) or "somente leitura"
 
 
 def _activate(wizard: Wizard) -> SyncJob:

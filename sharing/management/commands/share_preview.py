@@ -3,11 +3,11 @@ from __future__ import annotations
 import json
 import time
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.models import Party, Product
 from omieshare.lib.brazil import mask_cpf_cnpj
+from sharing.canonical import field_verbose_name
 from sharing.management.commands import _common
 from sharing.planner import CATEGORIES, CATEGORY_LABELS, plan, plan_rows
 
@@ -17,22 +17,6 @@ HEADERS = {
     "create": "incluir", "overwrite": "sobrescrever", "identical": "iguais", "destination_only": "só destino",
     "skipped": "sem CNPJ/CPF", "duplicates": "duplicidades", "conflicts": "conflitos",
 }
-
-
-MODELS = {"party": Party, "product": Product}
-
-
-# Shared fields that are not model fields with a verbose name (related rows).
-OTHER_LABELS = {"bom": "estrutura", "attachments": "imagens e anexos"}
-
-
-def _label(registry: str, name: str) -> str:
-    """The field's verbose name, as the catalog pages call it."""
-    try:
-        field = MODELS[registry]._meta.get_field(name)
-    except FieldDoesNotExist:
-        field = None
-    return str(getattr(field, "verbose_name", None) or OTHER_LABELS.get(name, name))
 
 
 def _value(value) -> str:
@@ -67,7 +51,7 @@ def print_plan(stdout, origin, destinations, registries, *, details: int = 0) ->
         for item in plans:
             for row in plan_rows(origin=origin, dest=item.company, registry=item.registry,
                                  category="overwrite", limit=details):
-                changes = "; ".join(f"{_label(item.registry, name)}: {_value(old)} → {_value(new)}"
+                changes = "; ".join(f"{field_verbose_name(item.registry, name)}: {_value(old)} → {_value(new)}"
                                     for name, old, new in row["differences"])
                 key = mask_cpf_cnpj(row["key"]) if item.registry == "party" else row["key"]
                 stdout.write(f"  {item.company.display_name} · {REGISTRY_LABELS[item.registry]} "

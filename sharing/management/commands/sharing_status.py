@@ -52,17 +52,10 @@ class Command(BaseCommand):
             counted[item.company_id] = counted.get(item.company_id, 0) + 1
         # One line per company: a company that left and came back has a removed membership
         # and a present one, and the links and drift (keyed by company) are the present one's.
-        memberships: dict[int, list[ShareMember]] = {}
-        for member in share.members.select_related("company").order_by("pk"):
-            memberships.setdefault(member.company_id, []).append(member)
-        current = []
-        for rows in memberships.values():
-            present = [m for m in rows if m.state != ShareMember.State.REMOVED]
-            member = present[-1] if present else rows[-1]
-            earlier = [m.removed_at for m in rows if m is not member and m.removed_at]
-            current.append((member, earlier))
-        current.sort(key=lambda pair: (not pair[0].is_origin, pair[0].pk))
-        for member, earlier in current:
+        rows = list(share.members.select_related("company").order_by("-is_origin", "pk"))
+        for member in selectors.one_row_per_company(rows):
+            earlier = [m.removed_at for m in rows
+                       if m.company_id == member.company_id and m is not member and m.removed_at]
             role = "origem " if member.is_origin else "destino"
             line = f"  {role} {member.company.display_name[:32]:32} {member.company.cnpj_masked:20} "
             if member.state == ShareMember.State.REMOVED:
