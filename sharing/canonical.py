@@ -19,7 +19,7 @@ from django.db import connection
 
 from catalog.models import Party, Product
 
-# The fields of each registry that travel between companies (DESIGN.md §2). Everything
+# The fields of each registry that travel between companies (docs/ARCHITECTURE.md §2). Everything
 # else (integration code, client/supplier flags, tags, stock, price tables) stays local.
 SHARED_FIELDS = {
     "party": (

@@ -1,6 +1,6 @@
 """The one way background work is enqueued: django-q2's async_task, after commit.
 
-django-q2 is a trigger, not the source of truth (see shared NOTES-jobs.md): the state of
+django-q2 is a trigger, not the source of truth (see docs/JOBS.md): the state of
 every job lives in our own tables and every task is idempotent, so a lost or repeated
 enqueue is harmless; a periodic schedule re-enqueues what was left behind.
 """

@@ -26,7 +26,7 @@ from tests.sharing.conftest import BASE_DIR, Worker
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-# NOTES-jobs.md: without the background-networking flags Chromium keeps trying to reach
+# docs/JOBS.md: without the background-networking flags Chromium keeps trying to reach
 # Google's hosts, and this machine's closed network refuses it many times a second.
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

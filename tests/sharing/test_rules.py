@@ -1,4 +1,4 @@
-"""The rules taken from the original (DESIGN.md §2), one by one, against PostgreSQL."""
+"""The rules taken from the original (docs/ARCHITECTURE.md §2), one by one, against PostgreSQL."""
 
 from __future__ import annotations
 
