@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_RECORDS ?= 3000
 
-.PHONY: venv run test screenshots lint bench clean
+.PHONY: venv run test screenshots lint migrations-check bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ screenshots: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+
+# Fails when a model change has no migration (no database needed: SQLite in memory).
+migrations-check: venv
+	DATABASE_URL=sqlite:///:memory: $(PY) manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
