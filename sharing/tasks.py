@@ -5,15 +5,17 @@ Every task is idempotent: django-q2 may deliver it twice or after a crash.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 
-from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, connection
+from django.db.models import F
 from django.utils import timezone
 
 from sharing import propagation
-from sharing.models import JOB_LEASE, Change, RecordLink, ShareMember, SyncJob
+from sharing.leases import Heartbeat, LeaseLost, claim_job, hand_out_jobs
+from sharing.models import Change, RecordLink, ShareMember, SyncJob
 
 logger = logging.getLogger(__name__)
 
@@ -49,21 +51,6 @@ def retry_record(shared_record_id: int) -> None:
             RecordLink.objects.filter(pk=link_id).update(last_error=message[:2000])
 
 
-def claim_job(job_id: int) -> SyncJob | None:
-    """Take the job unless another worker holds a live lease on it, or it is finished."""
-    with transaction.atomic():
-        job = SyncJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
-        now = timezone.now()
-        if job is None or job.is_finished or (job.lease_until and job.lease_until > now):
-            return None
-        job.status = SyncJob.Status.RUNNING
-        job.started_at = job.started_at or now
-        job.lease_until = now + JOB_LEASE
-        job.attempts += 1
-        job.save(update_fields=["status", "started_at", "lease_until", "attempts"])
-        return job
-
-
 def _interrupted(failure: int, error: Exception) -> str:
     """What support reads in the job's errors; the traceback is in the worker's log."""
     reason = propagation.error_text(error)
@@ -72,18 +59,21 @@ def _interrupted(failure: int, error: Exception) -> str:
     return f"Falha {failure} de {MAX_JOB_ATTEMPTS} ({then}): {reason}"
 
 
-def run_sync_job(job_id: int) -> None:
-    job = claim_job(job_id)
+def run_sync_job(job_id: int, handout: str | None = None) -> None:
+    job = claim_job(job_id, handout)
     if job is None:
         return
     from sharing.activation import run_activation
     from sharing.resync import run_resync
 
+    run = run_activation if job.kind == SyncJob.Kind.ACTIVATE else run_resync
+    # Inside a caller's transaction (the tests) another connection could not see the job.
+    heartbeat = contextlib.nullcontext() if connection.in_atomic_block else Heartbeat(job)
     try:
-        if job.kind == SyncJob.Kind.ACTIVATE:
-            run_activation(job)
-        else:
-            run_resync(job)
+        with heartbeat:
+            run(job)
+    except LeaseLost:
+        logger.warning("sync job %s was claimed by another worker; this one stops", job_id)
     except Exception as error:
         logger.exception("sync job %s failed", job_id)
         try:
@@ -103,7 +93,7 @@ def _record_failure(job: SyncJob, error: Exception) -> None:
     resumed however many times that happens."""
     failures = job.failures + 1
     failed = failures >= MAX_JOB_ATTEMPTS
-    SyncJob.objects.filter(pk=job.pk).update(
+    SyncJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
         lease_until=None,
         failures=failures,
         status=SyncJob.Status.FAILED if failed else SyncJob.Status.RUNNING,
@@ -135,16 +125,12 @@ def catch_up(share_id: int, company_id: int) -> None:
 
 
 def watchdog() -> None:
-    """Every minute: re-enqueue what a lost enqueue or a killed worker left behind."""
+    """Every minute: re-enqueue what a lost enqueue, an error or a killed worker left behind
+    (a killed worker's jobs are usually handed out sooner, by the workers' sweepers)."""
     from django_q.tasks import async_task
 
     now = timezone.now()
-    stuck_jobs = SyncJob.objects.filter(
-        status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING],
-        created_at__lt=now - timedelta(seconds=30),
-    ).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-    for job_id in stuck_jobs.values_list("pk", flat=True):
-        async_task("sharing.tasks.run_sync_job", job_id)
+    hand_out_jobs(expired_only=False)
     stale_changes = Change.objects.filter(
         status__in=[Change.Status.PENDING, Change.Status.FAILED],
         created_at__lt=now - timedelta(seconds=20),
