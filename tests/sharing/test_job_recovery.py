@@ -1,6 +1,7 @@
-"""A crashed activation goes on by itself, within seconds, with a real
+"""A crashed or disconnected activation goes on by itself, within seconds, with a real
 `manage.py qcluster`: every member refuses writes while an activation runs ("sendo
-ativado"), so minutes of waiting stop a group's work. Nothing is created twice and nothing is missed."""
+ativado"), so minutes of waiting, or a job given up over dropped connections, stop a
+group's work. Nothing is created twice and nothing is missed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import Count
 
 from catalog.models import Product
@@ -19,7 +21,7 @@ from tests.sharing.conftest import configure, wait_for
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 # Small chunks make an activation of a few thousand products last long enough to crash it
-# half-way, many chunks from its end.
+# or drop its connections half-way, many chunks from its end.
 SMALL_CHUNKS = {"OMIESHARE_ACTIVATION_CHUNK": "20"}
 RECORDS = 3_000
 
@@ -97,3 +99,40 @@ def test_it_resumes_a_killed_activation_within_seconds_of_a_new_worker(qcluster)
     assert resumed_after < 30
     _assert_each_record_once(job, codes, overwritten, destinations)
     assert job.attempts == 2 and job.failures == 0 and job.errors == []
+
+
+def _drop_worker_connections() -> int:
+    """pg_terminate_backend on every connection of the job (its chunks, its threads, its
+    lease renewals), as a database failover or a network cut does; not django-q2's own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend' AND query NOT ILIKE %s "
+            "AND (query ILIKE %s OR query ILIKE %s)",
+            ["%django_q%", "%sharing_%", "%act_%"],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_it_finishes_an_activation_whose_connections_are_dropped_again_and_again(qcluster):
+    from sharing.tasks import MAX_JOB_ATTEMPTS
+
+    share, codes, overwritten, destinations = _two_branches_and_a_head_office()
+    worker = qcluster.start(SMALL_CHUNKS)
+    job = services.share_activate(share=share, confirmed=True)
+    seen = wait_for(lambda: _half_way(job.pk), timeout=60, interval=0.02, what="the activation to start")
+
+    drops = 0
+    while drops < MAX_JOB_ATTEMPTS + 3:
+        # Each drop after some progress, so that every one lands on a running job.
+        seen = wait_for(lambda seen=seen: (j := _half_way(job.pk)) and j.done > seen.done and j,
+                        timeout=60, interval=0.02, what=f"progress after drop {drops}")
+        if _drop_worker_connections():
+            drops += 1
+    job = wait_for(lambda: (j := _job(job.pk)).is_finished and j, timeout=90, what="the activation to finish")
+
+    _assert_each_record_once(job, codes, overwritten, destinations)
+    # Retried on new connections in the same execution: not one failure counted.
+    assert (job.attempts, job.failures, job.errors) == (1, 0, [])
+    assert "transient database error" in worker.log.read_text(errors="replace"), worker.output()

@@ -1,5 +1,5 @@
 """Job leases in one process: a long chunk keeps its job, a worker presumed dead writes
-nothing."""
+nothing, and a dropped connection is retried instead of counted as a failure."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import threading
 import time
 from datetime import timedelta
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from catalog.models import Product
@@ -26,6 +27,73 @@ def _queued_activation(products: int = 1):
     share = services.share_configure(origin=origin, registries=["product"], origin_permissions=Permissions(),
                                      destinations={dest: Permissions()})
     return dest, services.share_activate(share=share, confirmed=True)
+
+
+def _django_error(kind, cause: psycopg.Error | None):
+    error = kind(str(cause))
+    error.__cause__ = cause
+    return error
+
+
+def _server_error(cls: type[psycopg.Error]) -> psycopg.Error:
+    return cls("from the server")
+
+
+@pytest.mark.parametrize(("error", "transient"), [
+    (_django_error(OperationalError, _server_error(psycopg.errors.AdminShutdown)), True),  # pg_terminate_backend
+    (_django_error(OperationalError, psycopg.OperationalError("server closed the connection unexpectedly")), True),
+    (_django_error(OperationalError, _server_error(psycopg.errors.ConnectionFailure)), True),
+    (_django_error(OperationalError, _server_error(psycopg.errors.CannotConnectNow)), True),  # restarting
+    (_django_error(OperationalError, _server_error(psycopg.errors.SerializationFailure)), True),
+    (_django_error(OperationalError, _server_error(psycopg.errors.DeadlockDetected)), True),
+    (InterfaceError("connection already closed"), True),
+    (_django_error(OperationalError, _server_error(psycopg.errors.DiskFull)), False),
+    (_django_error(OperationalError, _server_error(psycopg.errors.QueryCanceled)), False),
+    (_django_error(OperationalError, _server_error(psycopg.errors.OutOfMemory)), False),
+    (ValueError("a bug"), False),
+    (OSError("server closed the connection unexpectedly"), False),
+])
+def test_it_tells_a_passing_database_error_from_one_about_the_job(error, transient):
+    assert tasks.is_transient(error) is transient
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_retries_dropped_connections_without_counting_them_as_failures(monkeypatch):
+    dest, job = _queued_activation()
+    real_run = activation.run_activation
+    calls = []
+
+    def dropped_then_fine(job):
+        calls.append(job.attempts)
+        if len(calls) <= tasks.MAX_JOB_ATTEMPTS + 2:
+            # What psycopg raises when the backend is terminated under a running statement.
+            raise _django_error(OperationalError, _server_error(psycopg.errors.AdminShutdown))
+        real_run(job)
+
+    monkeypatch.setattr(activation, "run_activation", dropped_then_fine)
+    monkeypatch.setattr(tasks, "_backoff", lambda retry: 0)
+    tasks.run_sync_job(job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.failures, job.errors, job.attempts) == (SyncJob.Status.DONE, 0, [], 1)
+    assert len(calls) == tasks.MAX_JOB_ATTEMPTS + 3 and set(calls) == {1}  # one execution, its lease kept
+    assert Product.objects.filter(company=dest, code="PEÇA-0000").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_about_the_job_still_counts_toward_giving_up(monkeypatch):
+    dest, job = _queued_activation()
+
+    def disk_full(job):
+        raise _django_error(OperationalError, _server_error(psycopg.errors.DiskFull))
+
+    monkeypatch.setattr(activation, "run_activation", disk_full)
+    with pytest.raises(OperationalError):
+        tasks.run_sync_job(job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.failures, job.lease_until) == (SyncJob.Status.RUNNING, 1, None)
+    assert job.errors[0].startswith(f"Falha 1 de {tasks.MAX_JOB_ATTEMPTS} (será retomada)")
 
 
 @pytest.mark.django_db
