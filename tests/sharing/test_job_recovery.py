@@ -91,7 +91,7 @@ def test_it_resumes_a_killed_activation_within_seconds_of_a_new_worker(qcluster)
     qcluster.start(SMALL_CHUNKS)
     wait_for(lambda: _job(job.pk).attempts == 2, timeout=30, interval=0.1, what="the new worker to resume the job")
     resumed_after = time.monotonic() - killed_at
-    job = wait_for(lambda: (j := _job(job.pk)).is_finished and j, timeout=60, what="the resumed activation")
+    job = wait_for(lambda: (j := _job(job.pk)).is_finished and j, timeout=120, what="the resumed activation")
     finished_after = time.monotonic() - killed_at
 
     print(f"\nkilled at {killed.done}/{killed.total}: resumed {resumed_after:.1f} s "
@@ -130,7 +130,7 @@ def test_it_finishes_an_activation_whose_connections_are_dropped_again_and_again
                         timeout=60, interval=0.02, what=f"progress after drop {drops}")
         if _drop_worker_connections():
             drops += 1
-    job = wait_for(lambda: (j := _job(job.pk)).is_finished and j, timeout=90, what="the activation to finish")
+    job = wait_for(lambda: (j := _job(job.pk)).is_finished and j, timeout=120, what="the activation to finish")
 
     _assert_each_record_once(job, codes, overwritten, destinations)
     # Retried on new connections in the same execution: not one failure counted.
