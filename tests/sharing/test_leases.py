@@ -121,16 +121,16 @@ def test_a_worker_presumed_dead_writes_nothing_once_another_took_its_job(monkeyp
 def test_a_chunk_longer_than_the_lease_keeps_its_job(monkeypatch):
     """A healthy chunk can take longer than the lease (tens of seconds for 50,000 records on
     a slow machine): the heartbeat keeps the job, and no sweeper hands it to another worker."""
-    lease = timedelta(seconds=1.5)
+    lease = timedelta(seconds=3)
     monkeypatch.setattr(leases, "JOB_LEASE", lease)
-    monkeypatch.setattr(leases, "HEARTBEAT_SECONDS", 0.3)
+    monkeypatch.setattr(leases, "HEARTBEAT_SECONDS", 0.5)
     monkeypatch.setattr(activation, "JOB_LEASE", lease)
     real_copy = activation.copy_chunk
 
     def slow_copy(*args, **kwargs):
         result = real_copy(*args, **kwargs)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_sleep(4)")  # a statement far longer than the lease
+            cursor.execute("SELECT pg_sleep(7)")  # a statement far longer than the lease
         return result
 
     monkeypatch.setattr(activation, "copy_chunk", slow_copy)
