@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from omieshare.lib.threads import run_in_threads
 from sharing.canonical import canonical_sql, refresh_stale_statistics, same_values_sql
+from sharing.leases import LeaseLost
 from sharing.models import JOB_LEASE, AuditEntry, Share, SharedRecord, ShareMember, SyncJob
 
 # Shared records per chunk (one transaction each, a few seconds at 50,000): each chunk
@@ -460,9 +461,12 @@ def _refresh_statistics(*tables: str) -> None:
 
 
 def _renew(job: SyncJob, *, release: bool = False, **fields: Any) -> None:
-    """Save progress and keep holding the job (or let it go when it is finished)."""
+    """Save progress and keep holding the job (or let it go when it is finished). Only the
+    worker that claimed the job last may: one presumed dead (its lease lapsed and another
+    worker took the job) gets LeaseLost, and its chunk's transaction rolls back."""
     fields["lease_until"] = None if release else timezone.now() + JOB_LEASE
-    SyncJob.objects.filter(pk=job.pk).update(**fields)
+    if not SyncJob.objects.filter(pk=job.pk, attempts=job.attempts).update(**fields):
+        raise LeaseLost(job.pk)
     for name, value in fields.items():
         setattr(job, name, value)
 
@@ -518,10 +522,11 @@ class _Progress:
             with transaction.atomic():
                 _bulk_session_settings()
                 record = work()
-                if self.threaded:
+                if self.threaded or len(connection.atomic_blocks) == 1:
                     # Check the chunk's deferred foreign keys now (a second or so for
                     # 50,000 records), not at commit under the lock, where they kept the
-                    # other thread waiting.
+                    # other thread waiting, nor after the job row is written, where they
+                    # kept the lease's heartbeat waiting for that row.
                     _execute("SET CONSTRAINTS ALL IMMEDIATE")
                 self.lock.acquire()
                 before = self._state()

@@ -15,3 +15,11 @@ class SharingConfig(AppConfig):
         hooks.register_code_suggester(suggest_product_code)
         hooks.register_record_status_provider(record_statuses)
         hooks.register_create_status_provider(create_status)
+
+        # Each worker process watches for jobs whose worker died (django-q2's scheduler is
+        # too coarse for that: a minute at best).
+        from django_q.signals import post_spawn
+
+        from sharing.leases import start_sweeper
+
+        post_spawn.connect(start_sweeper, dispatch_uid="sharing-lease-sweeper")

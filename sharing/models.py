@@ -245,9 +245,13 @@ class Change(models.Model):
         return f"{change_text(self.action, self.version, self.source)} (nº {self.pk})"
 
 
-# How long a worker holds a job without renewing it (every chunk renews it): a killed
-# worker's job is handed to another after this.
-JOB_LEASE = timedelta(minutes=3)
+# How long a worker holds a job without renewing it: a heartbeat renews it every few
+# seconds while the job runs, however long a chunk takes, and a killed worker's job is
+# handed to another within seconds of this (see sharing/leases.py).
+JOB_LEASE = timedelta(seconds=15)
+# A job handed out again is reserved this long for the task that will take it, so that it
+# is not enqueued again and again while every worker is busy.
+JOB_HANDOUT = timedelta(seconds=30)
 
 
 class SyncJob(models.Model):
@@ -279,7 +283,7 @@ class SyncJob(models.Model):
     started_at = models.DateTimeField("iniciado em", null=True, blank=True)
     finished_at = models.DateTimeField("concluído em", null=True, blank=True)
     # A worker holds the job while lease_until is in the future; a killed worker's lease
-    # expires and the watchdog hands the job to another.
+    # expires and a worker's sweeper hands the job to another.
     lease_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField("execuções", default=0)
     # Executions that ended in an error (a worker killed outright records none: it is simply
@@ -314,9 +318,10 @@ class SyncJob(models.Model):
 
     @property
     def silent_seconds(self) -> int | None:
-        """How long a running job has shown no sign of life (each step renews its lease), or
-        None while it is not running. A worker that stopped leaves it silent until the lease
-        runs out and the watchdog hands the job to another (within a minute of that)."""
+        """How long a running job has shown no sign of life (its worker renews the lease every
+        few seconds), or None while it is not running. A worker that stopped leaves it silent
+        until the lease runs out and another worker takes it, seconds later; a job silent for
+        longer than that is waiting for a worker to be running at all."""
         if self.status != self.Status.RUNNING:
             return None
         if self.lease_until is None:  # an error let the lease go: resumed within a minute

@@ -5,15 +5,19 @@ Every task is idempotent: django-q2 may deliver it twice or after a crash.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from datetime import timedelta
 
-from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q
+import psycopg
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db.models import F
 from django.utils import timezone
 
 from sharing import propagation
-from sharing.models import JOB_LEASE, Change, RecordLink, ShareMember, SyncJob
+from sharing.leases import Heartbeat, LeaseLost, claim_job, hand_out_jobs
+from sharing.models import Change, RecordLink, ShareMember, SyncJob
 
 logger = logging.getLogger(__name__)
 
@@ -49,21 +53,6 @@ def retry_record(shared_record_id: int) -> None:
             RecordLink.objects.filter(pk=link_id).update(last_error=message[:2000])
 
 
-def claim_job(job_id: int) -> SyncJob | None:
-    """Take the job unless another worker holds a live lease on it, or it is finished."""
-    with transaction.atomic():
-        job = SyncJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
-        now = timezone.now()
-        if job is None or job.is_finished or (job.lease_until and job.lease_until > now):
-            return None
-        job.status = SyncJob.Status.RUNNING
-        job.started_at = job.started_at or now
-        job.lease_until = now + JOB_LEASE
-        job.attempts += 1
-        job.save(update_fields=["status", "started_at", "lease_until", "attempts"])
-        return job
-
-
 def _interrupted(failure: int, error: Exception) -> str:
     """What support reads in the job's errors; the traceback is in the worker's log."""
     reason = propagation.error_text(error)
@@ -72,18 +61,66 @@ def _interrupted(failure: int, error: Exception) -> str:
     return f"Falha {failure} de {MAX_JOB_ATTEMPTS} ({then}): {reason}"
 
 
-def run_sync_job(job_id: int) -> None:
-    job = claim_job(job_id)
+# SQLSTATEs that say nothing about the job itself: the connection went (class 08), the
+# server is shutting down or restarting, or this transaction lost a race it may retry.
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "57P01", "57P02", "57P03"}
+
+
+def is_transient(error: BaseException) -> bool:
+    """A database error worth retrying on a new connection at once: a dropped connection,
+    a database restart, a serialization failure or a deadlock. Errors about the data or
+    the statement (a bug, a full disk, a cancelled statement) are not."""
+    if isinstance(error, (InterfaceError, psycopg.InterfaceError)):
+        return True
+    if not isinstance(error, (OperationalError, psycopg.OperationalError)):
+        return False
+    # Django wraps psycopg's error, which carries the server's code (none when the
+    # connection itself broke: "server closed the connection unexpectedly").
+    cause = error.__cause__ if isinstance(error.__cause__, psycopg.Error) else error
+    sqlstate = getattr(cause, "sqlstate", None)
+    return sqlstate is None or sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08")
+
+
+def _backoff(retry: int) -> float:
+    """Seconds before the retry-th consecutive retry (no progress in between): at once
+    at first, then up to 10 s a time while the database is away."""
+    return min(10.0, 0.25 * 2 ** (retry - 1))
+
+
+def run_sync_job(job_id: int, handout: str | None = None) -> None:
+    job = claim_job(job_id, handout)
     if job is None:
         return
     from sharing.activation import run_activation
     from sharing.resync import run_resync
 
+    run = run_activation if job.kind == SyncJob.Kind.ACTIVATE else run_resync
+    # Inside a caller's transaction (the tests) another connection could not see the job:
+    # no heartbeat, and a database error cannot be retried there.
+    nested = connection.in_atomic_block
+    heartbeat = contextlib.nullcontext() if nested else Heartbeat(job)
+    retries, progress_seen = 0, (job.done, job.params.get("cursor"))
     try:
-        if job.kind == SyncJob.Kind.ACTIVATE:
-            run_activation(job)
-        else:
-            run_resync(job)
+        with heartbeat:
+            while True:
+                try:
+                    run(job)
+                    return
+                except Exception as error:
+                    if nested or not is_transient(error):
+                        raise
+                    # Not a failure of the job: the work committed so far stays, and the
+                    # job goes on from its cursor on a new connection, holding its lease.
+                    connection.close()
+                    job = _reload(job)
+                    progress = (job.done, job.params.get("cursor"))
+                    retries = 1 if progress != progress_seen else retries + 1
+                    progress_seen = progress
+                    logger.warning("sync job %s: transient database error, retrying on a new connection "
+                                   "(retry %s without progress): %s", job_id, retries, error)
+                    time.sleep(_backoff(retries))
+    except LeaseLost:
+        logger.warning("sync job %s was claimed by another worker; this one stops", job_id)
     except Exception as error:
         logger.exception("sync job %s failed", job_id)
         try:
@@ -96,14 +133,31 @@ def run_sync_job(job_id: int) -> None:
         raise
 
 
+def _reload(job: SyncJob) -> SyncJob:
+    """The job as committed, to resume from its cursor (waiting for a database that is
+    away); LeaseLost if another worker took it meanwhile."""
+    while True:
+        try:
+            current = SyncJob.objects.filter(pk=job.pk, attempts=job.attempts).first()
+            break
+        except DatabaseError as error:
+            if not is_transient(error):
+                raise
+            connection.close()
+            time.sleep(_backoff(5))
+    if current is None or current.is_finished:
+        raise LeaseLost(job.pk)
+    return current
+
+
 def _record_failure(job: SyncJob, error: Exception) -> None:
     """Let the lease go so the watchdog hands the job out again (a database restart is
     worth a retry); after MAX_JOB_ATTEMPTS failures the job is marked failed with the reason.
     Only errors count: a worker killed outright leaves the lease to expire, and the job is
-    resumed however many times that happens."""
+    resumed however many times that happens; a dropped connection is retried at once."""
     failures = job.failures + 1
     failed = failures >= MAX_JOB_ATTEMPTS
-    SyncJob.objects.filter(pk=job.pk).update(
+    SyncJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
         lease_until=None,
         failures=failures,
         status=SyncJob.Status.FAILED if failed else SyncJob.Status.RUNNING,
@@ -135,16 +189,12 @@ def catch_up(share_id: int, company_id: int) -> None:
 
 
 def watchdog() -> None:
-    """Every minute: re-enqueue what a lost enqueue or a killed worker left behind."""
+    """Every minute: re-enqueue what a lost enqueue, an error or a killed worker left behind
+    (a killed worker's jobs are usually handed out sooner, by the workers' sweepers)."""
     from django_q.tasks import async_task
 
     now = timezone.now()
-    stuck_jobs = SyncJob.objects.filter(
-        status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING],
-        created_at__lt=now - timedelta(seconds=30),
-    ).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-    for job_id in stuck_jobs.values_list("pk", flat=True):
-        async_task("sharing.tasks.run_sync_job", job_id)
+    hand_out_jobs(expired_only=False)
     stale_changes = Change.objects.filter(
         status__in=[Change.Status.PENDING, Change.Status.FAILED],
         created_at__lt=now - timedelta(seconds=20),

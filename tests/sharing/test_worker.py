@@ -85,7 +85,7 @@ def test_it_resumes_an_activation_whose_worker_was_killed(qcluster):
     assert killed.status == SyncJob.Status.RUNNING
     assert seen.done <= killed.done < killed.total
 
-    # The watchdog hands out a job whose lease expired (3 minutes; here, expired by hand).
+    # The watchdog hands out a job whose lease expired (15 s; here, expired by hand).
     past = timezone.now() - timedelta(minutes=5)
     SyncJob.objects.filter(pk=job.pk).update(lease_until=past, created_at=past)
     qcluster.start(env)
