@@ -107,6 +107,19 @@ def make_product(company: Company, code: str, description: str = "Notebook 14 po
                                            source="test")
 
 
+@pytest.fixture
+def large_ids(django_db_setup, django_db_blocker):
+    """Ids from about 1,000,000 up, as in production: nothing may rely on small or equal ids
+    (a sequence is not rolled back with the test, so this holds for the tests after it too)."""
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences "
+            "WHERE schemaname = 'public' AND coalesce(last_value, 0) < 1000000"
+        )
+        for (sequence,) in cursor.fetchall():
+            cursor.execute("SELECT setval(%s, 1000000 + (random() * 5000)::int, false)", [sequence])
+
+
 def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float = 0.1, what: str = "") -> object:
     deadline = time.monotonic() + timeout
     while True:
