@@ -22,7 +22,7 @@ from catalog import services as catalog_services
 from catalog.models import Party, Product
 from companies.models import Membership
 from omieshare.lib.brazil import mask_cpf_cnpj
-from sharing.models import Change, RecordLink
+from sharing.models import AuditEntry, Change, RecordLink
 from sharing.resync import find_drift
 from sharing.services import Permissions
 from tests.factories import CompanyFactory, MembershipFactory, UserFactory
@@ -165,6 +165,11 @@ def test_it_converges_supplier_lists_when_a_supplier_gains_a_cpf_under_a_live_wo
     out = StringIO()
     call_command("resync", "--share", str(share.pk), "--dry-run", stdout=out)
     assert out.getvalue().strip() == "0 divergência(s) encontrada(s).", out.getvalue()
+    out = StringIO()
+    call_command("sharing_status", "--share", str(share.pk), stdout=out)
+    assert out.getvalue().count("divergências: 0") == 3 and "sem a última versão" not in out.getvalue()
+    # Nothing converged by way of a failure and a retry (a deadlock between workers, say).
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.APPLY_FAILED).exists()
     assert SYNCED in client.get(share_page).content.decode()
     for company in companies:
         assert Party.objects.filter(company=company, cnpj_cpf__in=used).count() == ROUNDS
