@@ -20,9 +20,11 @@ from catalog.exceptions import WriteRefused
 from catalog.models import Party
 from sharing import services
 from sharing.models import Change, SharedRecord, Snapshot
+from sharing.planner import plan, plan_rows
 from sharing.resync import find_drift
 from sharing.services import Permissions
 from sharing.tasks import run_sync_job
+from sharing.templatetags.shared_values import field_label
 from tests.factories import CompanyFactory
 from tests.sharing.conftest import (
     activate,
@@ -137,6 +139,20 @@ def test_activation_gives_matched_and_new_copies_the_origins_roles(group):
     assert job.counts["overwritten"] == 1 and job.counts["identical"] == 0
     kept = Snapshot.objects.get(company=editor, local_id=old.pk)
     assert (kept.values["is_client"], kept.values["is_supplier"]) == (True, False)
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_a_role_difference_as_an_overwrite(group):
+    origin, editor, _reader = group
+    make_party(origin, CNPJ, "Cimento Forte S.A.", is_client=False, is_supplier=True)
+    make_party(editor, CNPJ, "Cimento Forte S.A.", is_client=True, is_supplier=False)
+
+    [counts] = [p.counts for p in plan(origin=origin, destinations=[editor], registries=["party"])]
+    rows = plan_rows(origin=origin, dest=editor, registry="party", category="overwrite")
+
+    assert (counts["overwrite"], counts["identical"]) == (1, 0)
+    assert rows[0]["differences"] == [("is_client", True, False), ("is_supplier", False, True)]
+    assert [field_label(name) for name, _old, _new in rows[0]["differences"]] == ["Cliente", "Fornecedor"]
 
 
 @pytest.mark.django_db
