@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from omieshare.lib.threads import run_in_threads
-from sharing.canonical import canonical_sql, refresh_stale_statistics, same_values_sql
+from sharing.canonical import PLAIN_FIELDS, canonical_sql, refresh_stale_statistics, same_values_sql
 from sharing.leases import LeaseLost
 from sharing.models import JOB_LEASE, AuditEntry, Share, SharedRecord, ShareMember, SyncJob
 
@@ -39,15 +39,10 @@ ACTIVATION_THREADS = int(os.environ.get("OMIESHARE_ACTIVATION_THREADS", "2"))
 
 MAX_LISTED_ERRORS = 100
 
-_PARTY_COPIED = (
-    "cnpj_cpf", "person_type", "legal_name", "trade_name", "street", "number", "complement",
-    "district", "city", "state", "cep", "country_code", "phone_ddd", "phone_number", "email",
-    "characteristics", "active",
-)
-_PRODUCT_COPIED = (
-    "code", "description", "unit", "ncm", "ean", "price", "origin", "item_type", "cest",
-    "characteristics", "active",
-)
+# The same fields propagation copies (canonical.PLAIN_FIELDS): what activation writes into a
+# destination and what later changes write there can never differ.
+_PARTY_COPIED = PLAIN_FIELDS["party"]
+_PRODUCT_COPIED = PLAIN_FIELDS["product"]
 
 
 def _execute(sql: str, params: dict[str, Any] | None = None) -> int:
@@ -186,9 +181,8 @@ def _copy_parties(share_id: int, dest_id: int) -> None:
     _execute(
         f"""
         WITH inserted AS (
-            INSERT INTO catalog_party (company_id, code, is_client, is_supplier, tags, version,
-                                       created_at, updated_at, {columns})
-            SELECT %(dest)s, '', o.is_client, o.is_supplier, '[]'::jsonb, 1, now(), now(), {selected}
+            INSERT INTO catalog_party (company_id, code, tags, version, created_at, updated_at, {columns})
+            SELECT %(dest)s, '', '[]'::jsonb, 1, now(), now(), {selected}
             FROM act_match m JOIN catalog_party o ON o.id = m.origin_id
             WHERE m.dest_id IS NULL
             RETURNING id, cnpj_cpf

@@ -19,13 +19,16 @@ from django.db import connection
 
 from catalog.models import Party, Product
 
-# The fields of each registry that travel between companies (docs/ARCHITECTURE.md §2). Everything
-# else (integration code, client/supplier flags, tags, stock, price tables) stays local.
+# The fields of each registry that travel between companies (docs/ARCHITECTURE.md §2), the one list
+# activation, propagation, the canonical query, drift detection and resync all read.
+# Everything else (integration code, tags, stock, price tables) stays local. A party's
+# roles (cliente, fornecedor) travel: activation always gave a new copy the origin's roles,
+# and a supplier-only record must not arrive, or stay, a client elsewhere (issue 10).
 SHARED_FIELDS = {
     "party": (
         "cnpj_cpf", "person_type", "legal_name", "trade_name", "street", "number", "complement",
         "district", "city", "state", "cep", "country_code", "phone_ddd", "phone_number", "email",
-        "characteristics", "active", "salespeople", "attachments",
+        "is_client", "is_supplier", "characteristics", "active", "salespeople", "attachments",
     ),
     "product": (
         "code", "description", "unit", "ncm", "ean", "price", "origin", "item_type", "cest",
@@ -48,7 +51,8 @@ def field_verbose_name(registry: str, name: str) -> str:
     return str(getattr(field, "verbose_name", None) or _RELATED_LABELS.get(name, name))
 
 
-# Model fields copied as they are between rows (the rest are mapped references).
+# Model fields copied as they are between rows (the rest are mapped references): by
+# activation's SQL and by propagation alike.
 PLAIN_FIELDS = {
     "party": SHARED_FIELDS["party"][:-2],
     "product": ("code", "description", "unit", "ncm", "ean", "price", "origin", "item_type",
@@ -65,6 +69,7 @@ _EXPRESSIONS = {
         ("city", "p.city"), ("state", "p.state"), ("cep", "p.cep"),
         ("country_code", "p.country_code"), ("phone_ddd", "p.phone_ddd"),
         ("phone_number", "p.phone_number"), ("email", "p.email"),
+        ("is_client", "p.is_client"), ("is_supplier", "p.is_supplier"),
         ("characteristics", "p.characteristics"), ("active", "p.active"),
         ("salespeople", "COALESCE(salespeople.value, '[]'::jsonb)"),
         ("attachments", "COALESCE(attachments.value, '[]'::jsonb)"),

@@ -18,6 +18,7 @@ import logging
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -226,8 +227,9 @@ def _share_new_supplier_document(write: RecordWrite) -> None:
     member = selectors.member_for(write.company_id, "product")
     if member is None or member.state != ShareMember.State.ACTIVE or not member.can_update:
         return
-    supplied = Product.objects.filter(company_id=write.company_id, suppliers=write.record.pk)
-    # Lock order: local rows → links → shared records (in _accept_change).
+    supplied = Product.objects.filter(company_id=write.company_id, suppliers=write.record.pk).order_by("pk")
+    # Lock order: local rows (by id, as every other writer of several takes them) → links →
+    # shared records (in _accept_change).
     products = {product.pk: product for product in supplied.select_for_update(of=("self",))}
     links = RecordLink.objects.select_for_update().filter(
         company_id=write.company_id, registry="product", local_id__in=list(products)
@@ -350,10 +352,13 @@ def _note_failure(change: Change, company_id: int, message: str) -> None:
     )
 
 
-def apply_record(shared_record_id: int, company_id: int, *, force: bool = False) -> int | None:
+def apply_record(
+    shared_record_id: int, company_id: int, *, force: bool = False, _pulling: frozenset[int] = frozenset()
+) -> int | None:
     """Write the shared record's current values into one company. Returns the local id, or
     None when that company already holds this version (nothing written). `force` rewrites
-    even so: resync uses it to repair a row edited behind the engine's back."""
+    even so: resync uses it to repair a row edited behind the engine's back. `_pulling`:
+    the records whose application brought this one in first (see _bring_references)."""
     with transaction.atomic():
         if not _still_a_member(shared_record_id, company_id):
             return None  # removed meanwhile: it no longer receives the group's changes
@@ -370,6 +375,8 @@ def apply_record(shared_record_id: int, company_id: int, *, force: bool = False)
         if link is not None and link.applied_version >= shared.version and not force:
             return None
         registry = shared.registry
+        if registry == "product":
+            _bring_references(shared, company, pulling=_pulling | {shared.pk})
         data = to_local_data(registry, shared.values, company)
         if link is not None:
             local_id = _update_local(registry, company, link.local_id, data)
@@ -383,6 +390,58 @@ def apply_record(shared_record_id: int, company_id: int, *, force: bool = False)
             applied_version=shared.version,
         )
         return local_id
+
+
+def _bring_references(shared: SharedRecord, company: Company, *, pulling: frozenset[int]) -> None:
+    """Apply here, first, the shared suppliers and structure components this product names
+    that the company does not have yet (by CNPJ/CPF, by code).
+
+    A supplier that gains a CNPJ/CPF becomes a new shared record and, in the same commit, a
+    new supplier of each product it supplies; a new component and the product that uses it
+    are two changes too. Workers apply those changes in any order: a product applied before
+    its supplier had arrived mapped the document to nothing and recorded the version as
+    applied, so that company kept the old list for good and nothing said so (with three
+    workers, 16 to 21 rounds in 24 left a branch behind). Whatever the order, the product
+    now brings the supplier in first, in its own transaction and under the supplier's lock:
+    the supplier's own application then finds it linked and does nothing. A supplier that
+    cannot be brought in fails the product as well (retried, and listed on the share page)
+    instead of recording a version the company does not hold. One the company cannot have
+    (not shared, or it shares no clients/suppliers) stays unmapped, as before."""
+    values = shared.values
+    wanted: list[tuple[str, str, int | None]] = []  # (registry, key, share id)
+    documents = set(values.get("suppliers") or [])
+    if documents:
+        present = set(Party.objects.filter(company=company, cnpj_cpf__in=documents).values_list("cnpj_cpf", flat=True))
+        member = selectors.member_for(company.pk, "party") if documents - present else None
+        wanted += [("party", document, member and member.share_id) for document in sorted(documents - present)]
+    codes = {line[0] for line in values.get("bom") or []}
+    if codes:
+        present = set(Product.objects.filter(company=company, code__in=codes).values_list("code", flat=True))
+        wanted += [("product", code, shared.share_id) for code in sorted(codes - present)]
+    for registry, key, share_id in wanted:  # one order (suppliers, then components, by key): no deadlock
+        if share_id is None:
+            continue
+        reference = (
+            SharedRecord.objects.filter(share_id=share_id, registry=registry, match_key=key)
+            .exclude(pk__in=pulling).values_list("pk", flat=True).first()
+        )
+        if reference is None:
+            continue  # not shared: nothing to bring
+        try:
+            local_id = apply_record(reference, company.pk, _pulling=pulling)
+        except Exception as error:
+            what = f"O fornecedor {_describe('party', key)}" if registry == "party" else f"O componente {key}"
+            raise ValidationError(
+                f"{what}, do produto {shared.match_key}, não pôde ser gravado antes dele nesta empresa: "
+                f"{error_text(error)}"
+            ) from error
+        if local_id is not None:
+            role = "fornecedor" if registry == "party" else "componente da estrutura"
+            AuditEntry.objects.create(
+                share_id=share_id, company_id=company.pk, action=AuditEntry.Action.APPLY, registry=registry,
+                shared_record_id=reference, local_id=local_id,
+                detail=f"aplicado antes do produto {shared.match_key}, do qual é {role}",
+            )
 
 
 def _still_a_member(shared_record_id: int, company_id: int) -> bool:

@@ -27,6 +27,7 @@ FIELD_LABELS = {
     "district": "Bairro", "city": "Cidade", "state": "UF", "cep": "CEP", "country_code": "País",
     "phone_ddd": "DDD", "phone_number": "Telefone", "email": "E-mail", "characteristics": "Características",
     "active": "Ativo", "salespeople": "Vendedores", "attachments": "Imagens e anexos",
+    "is_client": "Cliente", "is_supplier": "Fornecedor",
     "code": "Código do produto", "description": "Descrição", "unit": "Unidade", "ncm": "NCM", "ean": "EAN",
     "price": "Preço unitário de venda", "origin": "Origem da mercadoria", "item_type": "Tipo do produto",
     "cest": "CEST", "family": "Família de produto", "suppliers": "Fornecedores", "bom": "Estrutura",

@@ -120,12 +120,12 @@ def test_it_allows_editing_fields_that_stay_local(group):
     party = party_in(readonly, DOC_A)
 
     catalog_services.product_update(company=readonly, product_id=product.pk, data={"integration_code": "ERP-1"})
-    catalog_services.party_update(company=readonly, party_id=party.pk,
-                                  data={"is_client": False, "is_supplier": True, "code": "F-9"})
+    # The roles (cliente, fornecedor) are shared since issue 10: tests/sharing/test_roles.py.
+    catalog_services.party_update(company=readonly, party_id=party.pk, data={"tags": ["atacado"], "code": "F-9"})
     catalog_services.stock_balance_set(company=readonly, product_id=product.pk, quantity=Decimal("3"))
 
     assert Product.objects.get(pk=product.pk).integration_code == "ERP-1"
-    assert Party.objects.get(pk=party.pk).is_supplier
+    assert (Party.objects.get(pk=party.pk).code, Party.objects.get(pk=party.pk).tags) == ("F-9", ["atacado"])
     assert not Change.objects.exists()
 
 

@@ -105,8 +105,9 @@ def test_it_writes_only_the_shared_fields(origin, dest):
 
     local_party.refresh_from_db()
     assert local_party.legal_name == "Razão da Matriz"
+    # The roles are shared (issue 10): the origin's win, as every other shared field.
     assert (local_party.code, local_party.is_client, local_party.is_supplier, local_party.tags) == (
-        "FIL-77", False, True, ["vip"]
+        "FIL-77", True, False, ["vip"]
     )
     local_product.refresh_from_db()
     assert local_product.description == "Descrição nova"
@@ -117,10 +118,10 @@ def test_it_does_not_propagate_edits_of_local_fields(origin, dest):
     party = make_party(origin, DOC_A, "ACME", is_client=True)
     share_between(origin, dest)
 
-    catalog_services.party_update(company=origin, party_id=party.pk, data={"is_supplier": True, "tags": ["x"]})
+    catalog_services.party_update(company=origin, party_id=party.pk, data={"code": "M-9", "tags": ["x"]})
 
     assert not Change.objects.exists()
-    assert party_in(dest, DOC_A).is_supplier is False
+    assert (party_in(dest, DOC_A).code, party_in(dest, DOC_A).tags) == ("", [])
 
 
 def test_it_lets_the_origin_win_on_a_match_and_creates_the_rest(origin, dest):
