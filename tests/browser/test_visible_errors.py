@@ -12,6 +12,7 @@ import re
 import time
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Page, Route, expect
 
 from sharing.models import Share, SyncJob
@@ -115,3 +116,43 @@ def test_a_refused_login_focuses_its_error(page: Page, group_admin):
     expect(error).to_be_visible()
     expect(error).to_be_in_viewport()
     expect(error).to_be_focused()
+
+
+def test_a_confirmation_changed_in_another_tab_is_refused_with_the_new_preview(page: Page, group_companies,
+                                                                               group_admin, log_in):
+    """Issue 10, §2 in a real browser: one login, two tabs of it."""
+    matriz = group_companies["matriz"]
+    make_product(matriz, "NB-14", "Notebook 14 polegadas", price="4599.90")
+    log_in(group_admin)
+    page.set_viewport_size(LAPTOP)
+    _walk_to_the_warning(page, matriz)  # tab A: both filiais with every permission
+    facts = page.get_by_role("region", name="Configuração")
+    expect(facts).to_contain_text("Filial Sul — inclusão, edição, exclusão")
+
+    tab_b = page.context.new_page()
+    tab_b.goto(reverse("sharing:step_destinations", args=[matriz.pk]))
+    tab_b.get_by_role("row").filter(has_text="Filial Sul").get_by_label("Exclusão").uncheck()
+    tab_b.get_by_role("row").filter(has_text="Filial Sul").get_by_label("Edição").uncheck()
+    tab_b.get_by_role("button", name="Salvar Alterações").click()
+    expect(tab_b.get_by_role("heading", name=re.compile("ESSA OPERAÇÃO É IRREVERSÍVEL"))).to_be_visible()
+    tab_b.close()
+
+    page.get_by_label("Li o aviso e entendo que essa operação é irreversível.").check()
+    page.get_by_role("button", name=CONFIRM).click()
+
+    refusal = page.get_by_role("alert").filter(has_text="A configuração do compartilhamento mudou")
+    expect(refusal).to_be_in_viewport()
+    expect(refusal).to_be_focused()
+    expect(refusal).to_contain_text("nada foi ativado")
+    expect(facts).to_contain_text("Filial Sul — inclusão")
+    expect(facts).not_to_contain_text("Filial Sul — inclusão, edição, exclusão")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "confirmacao-recusada-outra-aba-1366x800.png"), animations="disabled")
+    assert not Share.objects.exists()
+
+    # What it shows now can be confirmed.
+    page.get_by_label("Li o aviso e entendo que essa operação é irreversível.").check()
+    page.get_by_role("button", name=CONFIRM).click()
+    expect(page.get_by_role("progressbar", name="Andamento")).to_be_visible()
+    sul = Share.objects.get().members.get(company=group_companies["sul"])
+    assert (sul.can_create, sul.can_update, sul.can_delete) == (True, False, False)
