@@ -72,6 +72,9 @@ class ConfirmActivationForm(forms.Form):
             "required": "Marque a caixa confirmando que leu o aviso para ativar o sincronismo.",
         },
     )
+    # SharePlan.fingerprint of the configuration the page showed (the template writes the
+    # current one, never the posted one back). Missing or stale: the view refuses.
+    fingerprint = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
 class AuditFilterForm(forms.Form):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -87,6 +90,44 @@ def activation_confirmed(member: ShareMember) -> bool:
         status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING],
         params__member_ids__contains=[member.pk],
     ).exists()
+
+
+class HasPermissions(Protocol):
+    """A ShareMember or a services.Permissions: both say what a member may do."""
+
+    can_create: bool
+    can_update: bool
+    can_delete: bool
+
+
+def plan_fingerprint(*, origin_id: int, registries: Iterable[str], members: Mapping[int, HasPermissions]) -> str:
+    """A stable digest of what an activation starts: the origin, the registries, and each
+    member it activates (the origin included, keyed by company id) with its permissions.
+
+    The confirmation page and the command's prompt carry the digest of what they showed;
+    share_activate recomputes it from the database under the share's lock and refuses a
+    difference, so a change made meanwhile (another tab, another admin, another command)
+    is never activated unseen. The only place it is computed, so both sides agree."""
+    payload = {
+        "origin": origin_id,
+        "registries": sorted(set(registries)),
+        "members": sorted([company_id, bool(p.can_create), bool(p.can_update), bool(p.can_delete)]
+                          for company_id, p in members.items()),
+    }
+    return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()[:32]
+
+
+def share_fingerprint(share: Share, *, lock: bool = False) -> str:
+    """plan_fingerprint of what share_activate would start now: the origin and every member
+    waiting for activation. `lock` (inside the caller's transaction) holds those member
+    rows until it commits, so a permission change cannot slip in after the comparison."""
+    members = share.members.filter(Q(is_origin=True) | Q(state=ShareMember.State.PENDING)).exclude(
+        state=ShareMember.State.REMOVED
+    )
+    if lock:
+        members = members.select_for_update(of=("self",))
+    return plan_fingerprint(origin_id=share.origin_id, registries=share.registries,
+                            members={m.company_id: m for m in members})
 
 
 # --- what catalog pages show about shared records (registered in sharing/apps.py) -------

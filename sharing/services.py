@@ -227,6 +227,91 @@ def share_check(*, origin: Company, destinations: Sequence[Company], registries:
     return share
 
 
+class ConfigurationChanged(ValidationError):
+    """share_activate refused: what it would start is no longer what the user confirmed."""
+
+
+CONFIGURATION_CHANGED = (
+    "A configuração do compartilhamento mudou desde que a prévia foi mostrada (em outra aba, "
+    "por outra pessoa ou por outro comando): nada foi ativado."
+)
+
+
+@dataclass(frozen=True)
+class SharePlan:
+    """What confirming would activate, read without writing anything: shown before the
+    confirmation (the wizard's preview, the command's prompt) and fingerprinted, so that
+    share_activate starts exactly that or nothing."""
+
+    origin: Company
+    registries: list[str]
+    share: Share | None  # the origin's live share the destinations join; None: a new share
+    origin_permissions: Permissions
+    destinations: dict[Company, Permissions]  # every destination the activation starts
+    notes: list[str]
+
+    @property
+    def fingerprint(self) -> str:
+        members = {self.origin.pk: self.origin_permissions, **{c.pk: p for c, p in self.destinations.items()}}
+        return selectors.plan_fingerprint(origin_id=self.origin.pk, registries=self.registries, members=members)
+
+
+def share_plan(
+    *,
+    origin: Company,
+    registries: Iterable[str],
+    origin_permissions: Permissions,
+    destinations: Mapping[Company, Permissions],
+) -> SharePlan:
+    """What activating these destinations would start: a new share, or the origin's live
+    share of these registries joined by them. Refuses (ValidationError) what activation
+    would refuse.
+
+    Joining, the origin keeps its permissions; a destination already active is left as it
+    is; one still waiting for activation takes the permissions given now (the last word is
+    the one the user expects); and any other destination still waiting (from an activation
+    that gave up) is activated too. The notes say so, for the user."""
+    share = share_check(origin=origin, destinations=list(destinations), registries=registries)
+    registries = _checked_registries(registries)
+    if share is None:
+        return SharePlan(origin, registries, None, origin_permissions, dict(destinations), [])
+    notes: list[str] = []
+    present = {m.company_id: m for m in share.members.exclude(state=ShareMember.State.REMOVED)
+               .select_related("company")}
+    origin_member = present[origin.pk]
+    if Permissions.of(origin_member) != origin_permissions:
+        notes.append(
+            f"{origin.display_name} já é a origem do compartilhamento nº {share.pk}: as permissões dela "
+            f"continuam {origin_member.permissions_display()} (--origin-permissions vale só para um "
+            "compartilhamento novo)."
+        )
+    starting: dict[Company, Permissions] = {}
+    for company, permissions in destinations.items():
+        member = present.get(company.pk)
+        if member is None:
+            starting[company] = permissions
+        elif member.state == ShareMember.State.ACTIVE:
+            notes.append(
+                f"{company.display_name} já está ativa neste compartilhamento: nada muda para ela "
+                f"(permissões: {member.permissions_display()})."
+            )
+        else:
+            if Permissions.of(member) != permissions:
+                notes.append(
+                    f"{company.display_name} já aguardava ativação: permissões {member.permissions_display()} → "
+                    f"{permissions.display()}."
+                )
+            starting[company] = permissions
+    for member in present.values():
+        if member.state == ShareMember.State.PENDING and not member.is_origin and member.company not in starting:
+            notes.append(
+                f"{member.company.display_name} já aguardava ativação neste compartilhamento e será ativada "
+                f"junto (permissões: {member.permissions_display()})."
+            )
+            starting[member.company] = Permissions.of(member)
+    return SharePlan(origin, registries, share, Permissions.of(origin_member), starting, notes)
+
+
 def share_prepare(
     *,
     origin: Company,
@@ -237,49 +322,30 @@ def share_prepare(
     user=None,
 ) -> tuple[Share, list[str]]:
     """The share whose activation the command line confirms, all or nothing: the origin's
-    live share of these registries with the destinations added, or a new one.
-
-    A destination still waiting for activation takes the permissions given now (the last
-    word is the one the user expects to be applied); an active one is left as it is. The
-    notes say so, for the user.
-    """
-    notes: list[str] = []
+    live share of these registries with the destinations added, or a new one (see
+    share_plan for what changes and the notes that say so)."""
     with transaction.atomic():
         # Two of these at once for one origin: the second waits here, then joins the share
         # the first configured instead of failing on the unique origin.
         Company.objects.select_for_update().filter(pk=origin.pk).first()
-        share = share_check(origin=origin, destinations=destinations, registries=registries)
-        if share is None:
+        _check_destination_list(origin, destinations)  # a repeated one, before the mapping folds it
+        plan = share_plan(origin=origin, registries=registries, origin_permissions=origin_permissions,
+                          destinations=dict.fromkeys(destinations, destination_permissions))
+        if plan.share is None:
             share = share_configure(
                 origin=origin, registries=registries, origin_permissions=origin_permissions,
-                destinations=dict.fromkeys(destinations, destination_permissions), user=user,
+                destinations=plan.destinations, user=user,
             )
-            return share, notes
+            return share, plan.notes
+        share = plan.share
         present = {m.company_id: m for m in share.members.exclude(state=ShareMember.State.REMOVED)}
-        origin_member = present[origin.pk]
-        if Permissions.of(origin_member) != origin_permissions:
-            notes.append(
-                f"{origin.display_name} já é a origem do compartilhamento nº {share.pk}: as permissões dela "
-                f"continuam {origin_member.permissions_display()} (--origin-permissions vale só para um "
-                "compartilhamento novo)."
-            )
-        for company in destinations:
+        for company, permissions in plan.destinations.items():
             member = present.get(company.pk)
             if member is None:
-                member_add(share=share, company=company, permissions=destination_permissions, user=user)
-            elif member.state == ShareMember.State.ACTIVE:
-                notes.append(
-                    f"{company.display_name} já está ativa neste compartilhamento: nada muda para ela "
-                    f"(permissões: {member.permissions_display()})."
-                )
-            elif Permissions.of(member) != destination_permissions:
-                before = member.permissions_display()
-                member_set_permissions(member=member, permissions=destination_permissions, user=user)
-                notes.append(
-                    f"{company.display_name} já aguardava ativação: permissões {before} → "
-                    f"{destination_permissions.display()}."
-                )
-        return share, notes
+                member_add(share=share, company=company, permissions=permissions, user=user)
+            elif Permissions.of(member) != permissions:
+                member_set_permissions(member=member, permissions=permissions, user=user)
+        return share, plan.notes
 
 
 def member_set_permissions(*, member: ShareMember, permissions: Permissions, user=None, actor=None) -> ShareMember:
@@ -299,11 +365,16 @@ def member_set_permissions(*, member: ShareMember, permissions: Permissions, use
         return member
 
 
-def share_activate(*, share: Share, confirmed: bool, user=None) -> SyncJob:
+def share_activate(*, share: Share, confirmed: bool, user=None, expected_fingerprint: str | None = None) -> SyncJob:
     """Start (or return the already running) activation of the share's pending members.
 
     Irreversible: the origin's values overwrite matching destination records (each kept
     first as a snapshot). A second call while the job runs returns the same job.
+
+    `expected_fingerprint`: the SharePlan.fingerprint of what the user was shown and
+    confirmed. Anything else to start (members, permissions, registries, origin) is refused
+    with ConfigurationChanged, checked under the share's lock in the transaction that
+    starts the job, so that no change slips in between the check and the start.
     """
     if not confirmed:
         raise ValidationError(
@@ -313,6 +384,10 @@ def share_activate(*, share: Share, confirmed: bool, user=None) -> SyncJob:
     _check_origin_admin(user, share.origin)
     with transaction.atomic():
         share = Share.objects.select_for_update().get(pk=share.pk)
+        # Before the running job is handed back: one started meanwhile by someone else is
+        # not what this user confirmed either.
+        if expected_fingerprint is not None and selectors.share_fingerprint(share, lock=True) != expected_fingerprint:
+            raise ConfigurationChanged(CONFIGURATION_CHANGED)
         running = share.jobs.filter(kind=SyncJob.Kind.ACTIVATE,
                                     status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).first()
         if running:

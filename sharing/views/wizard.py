@@ -104,6 +104,13 @@ class Wizard:
             return None
         return SyncJob.objects.filter(pk=job_id, share__origin=self.origin).select_related("share").first()
 
+    def plan(self) -> services.SharePlan:
+        """What confirming would activate now (ValidationError if it would be refused)."""
+        return services.share_plan(
+            origin=self.origin, registries=self.registries, origin_permissions=self.origin_permissions,
+            destinations={c: self.destinations[c.pk] for c in self.destination_companies()},
+        )
+
     def origin_is_read_only(self) -> bool:
         """Omie accepts an origin without permissions; then nobody changes shared records there."""
         permissions = self.origin_permissions
@@ -438,14 +445,25 @@ def preview(request: HttpRequest, wizard: Wizard) -> HttpResponse:
         messages.error(request, problems[0][1])
         return _back(wizard, problems[0][0])
     form = ConfirmActivationForm(_posted(request))
+    plan, preview_error = None, ""
+    try:
+        plan = wizard.plan()
+    except ValidationError as error:  # what problems() does not foresee; confirming says it again
+        preview_error = error.messages[0]
     if request.method == "POST":
         if "voltar" in request.POST:
             return _back(wizard, "step_destinations")
+        # Another tab (or admin) changed the choices after this page was shown: it would
+        # activate something the user never saw. The service checks again under the lock.
+        if plan is not None and request.POST.get("fingerprint") != plan.fingerprint:
+            return _configuration_changed(wizard)
         if form.is_valid():
             try:
-                job = _activate(wizard)
+                job = _activate(wizard, form.cleaned_data["fingerprint"])
             except PermissionDenied as error:
                 return forbidden(request, wizard.company, str(error))
+            except services.ConfigurationChanged:
+                return _configuration_changed(wizard)
             except ValidationError as error:
                 running = _running_activation(wizard.origin, wizard.share)
                 if running is not None:
@@ -457,21 +475,40 @@ def preview(request: HttpRequest, wizard: Wizard) -> HttpResponse:
                 wizard.finish(job)
                 return redirect(_job_url(wizard.company, job))
     companies = wizard.destination_companies()
-    rows, preview_error = [], ""
-    try:
-        rows = _preview_rows(wizard, companies)
-    except ValidationError as error:  # no PostgreSQL (the embedded SQLite of a first run)
-        preview_error = error.messages[0]
+    rows = []
+    if plan is not None:
+        for note in plan.notes:
+            messages.warning(request, note)
+    if not preview_error:
+        try:
+            rows = _preview_rows(wizard, companies)
+        except ValidationError as error:  # no PostgreSQL (the embedded SQLite of a first run)
+            preview_error = error.messages[0]
+    # What the confirmation starts (and its fingerprint), not merely what this session chose.
+    if plan is not None:
+        destinations, origin_permissions = list(plan.destinations.items()), plan.origin_permissions
+    else:
+        destinations = [(c, wizard.destinations[c.pk]) for c in companies]
+        origin_permissions = wizard.origin_permissions
     return render(request, "sharing/preview.html", wizard.context(
-        "preview", form=form, rows=rows, preview_error=preview_error, destinations=[
-            (c, wizard.destinations[c.pk].display()) for c in companies],
-        origin_permissions=wizard.origin_permissions.display(),
+        "preview", form=form, rows=rows, preview_error=preview_error,
+        fingerprint=plan.fingerprint if plan is not None else "",
+        destinations=[(c, permissions.display()) for c, permissions in destinations],
+        origin_permissions=origin_permissions.display(),
         origin_read_only_warning=ORIGIN_READ_ONLY_WARNING.format(origin=wizard.origin.display_name)
         if wizard.share is None and wizard.origin_is_read_only() else "",
     ))
 
 
-def _activate(wizard: Wizard) -> SyncJob:
+def _configuration_changed(wizard: Wizard) -> HttpResponse:
+    """Refuse a confirmation of a page that no longer shows what would be activated, and
+    show the new preview, which the user may confirm."""
+    messages.error(wizard.request, f"{services.CONFIGURATION_CHANGED} Confira abaixo o que será ativado agora "
+                                   "e, se estiver de acordo, confirme de novo.")
+    return _back(wizard, "preview")
+
+
+def _activate(wizard: Wizard, expected_fingerprint: str) -> SyncJob:
     user = wizard.request.user
     destinations = {c: wizard.destinations[c.pk] for c in wizard.destination_companies()}
     with transaction.atomic():
@@ -487,7 +524,9 @@ def _activate(wizard: Wizard) -> SyncJob:
             share = wizard.share
             for company, permissions in destinations.items():
                 services.member_add(share=share, company=company, permissions=permissions, user=user)
-        return services.share_activate(share=share, confirmed=True, user=user)
+        # Refused (and all of the above rolled back) unless it starts what the page showed.
+        return services.share_activate(share=share, confirmed=True, user=user,
+                                       expected_fingerprint=expected_fingerprint)
 
 
 def _shown_key(registry: str, key: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -59,6 +60,14 @@ def share_between(origin: Company, *destinations: Company, **options) -> Share:
     share = configure(origin, *destinations, **options)
     activate(share)
     return share
+
+
+def confirmation(client, preview_url: str, **data: str) -> dict[str, str]:
+    """The wizard's confirmation as the preview page posts it: `data` plus the fingerprint
+    of the configuration the page shows (share_activate refuses any other)."""
+    html = client.get(preview_url).content.decode()
+    found = re.search(r'name="fingerprint" value="([0-9a-f]*)"', html)
+    return {"fingerprint": found.group(1) if found else "", **data}
 
 
 def apply_pending() -> int:

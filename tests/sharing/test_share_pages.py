@@ -24,7 +24,7 @@ from tests.factories import (
     UserFactory,
     valid_cnpj,
 )
-from tests.sharing.conftest import ALL, apply_pending, product_in, share_between
+from tests.sharing.conftest import ALL, apply_pending, confirmation, product_in, share_between
 
 pytestmark = pytest.mark.django_db
 
@@ -197,7 +197,7 @@ def walk_to_preview(client, company, dest, origin_permissions=None):
 def test_it_says_the_share_was_activated_on_back_reload_or_a_second_confirmation(login, owner, company, dest):
     client = login(owner)
     walk_to_preview(client, company, dest)
-    confirmed = client.post(url("preview", company), {"acknowledge": "on"})
+    confirmed = client.post(url("preview", company), confirmation(client, url("preview", company), acknowledge="on"))
     job = SyncJob.objects.get()
     job_page = url("job", company, share_id=job.share_id, job_id=job.pk)
     assert confirmed.headers["Location"] == job_page

@@ -19,6 +19,7 @@ from sharing.models import AuditEntry, Share, ShareMember, SyncJob
 from sharing.services import Permissions
 from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory, MembershipFactory, PartyFactory, ProductFactory
+from tests.sharing.conftest import confirmation
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def walk_to_preview(client, company, dests, registries=("product",)):
 
 def activate(client, company, dests, registries=("product",)):
     walk_to_preview(client, company, dests, registries)
-    response = client.post(url("preview", company), {"acknowledge": "on"})
+    response = client.post(url("preview", company), confirmation(client, url("preview", company), acknowledge="on"))
     assert response.status_code == 302, response.content.decode()
     job = SyncJob.objects.get()
     assert response.headers["Location"] == url("job", company, share_id=job.share_id, job_id=job.pk)
@@ -200,7 +201,7 @@ def test_it_previews_what_activation_will_do_without_writing(login, owner, compa
 def test_it_requires_the_acknowledgement(login, owner, company, dest, catalog):
     client = login(owner)
     walk_to_preview(client, company, [dest])
-    response = client.post(url("preview", company), {})
+    response = client.post(url("preview", company), confirmation(client, url("preview", company)))
     assert response.status_code == 200
     assert "Marque a caixa confirmando que leu o aviso" in response.content.decode()
     assert not Share.objects.exists()
@@ -244,7 +245,7 @@ def test_it_sends_a_second_tab_with_its_own_choices_to_the_running_job(login, ow
     client = login(owner)
     walk_to_preview(client, company, [dest])
     session_data = dict(client.session)
-    client.post(url("preview", company), {"acknowledge": "on"})
+    client.post(url("preview", company), confirmation(client, url("preview", company), acknowledge="on"))
     job = SyncJob.objects.get()
     # The other tab still holds the old choices (restore them) and confirms again.
     session = client.session
@@ -318,7 +319,8 @@ def test_it_adds_a_destination_through_preview_and_progress(login, owner, compan
     assert response.headers["Location"] == url("add_preview", company, **kwargs)
     html = client.get(url("add_preview", company, **kwargs)).content.decode()
     assert "Filial Norte" in html and "ESSA OPERAÇÃO É IRREVERSÍVEL" in html
-    response = client.post(url("add_preview", company, **kwargs), {"acknowledge": "on"})
+    response = client.post(url("add_preview", company, **kwargs),
+                           confirmation(client, url("add_preview", company, **kwargs), acknowledge="on"))
     job = active_share.jobs.get(status=SyncJob.Status.QUEUED)
     assert response.headers["Location"] == url("job", company, job_id=job.pk, **kwargs)
     run_sync_job(job.pk)

@@ -11,7 +11,9 @@ from django.db import connection, transaction
 from sharing import services
 from sharing.management.commands import _common
 from sharing.management.commands.share_preview import print_plan
-from sharing.models import SyncJob
+from sharing.models import REGISTRY_CHOICES, SyncJob
+
+REGISTRY_LABELS = dict(REGISTRY_CHOICES)
 
 
 def _run_inline(job_id: int) -> None:
@@ -54,6 +56,21 @@ def follow_job(stdout, job_id: int) -> SyncJob:
     return SyncJob.objects.get(pk=job_id)
 
 
+def print_configuration(stdout, plan: services.SharePlan) -> None:
+    """What confirming starts: the share, each member's permissions, and the notes on what
+    changes for members already there. The confirmation is checked against exactly this."""
+    if plan.share is None:
+        stdout.write("Configuração a ativar (compartilhamento novo):")
+    else:
+        stdout.write(f"Configuração a ativar (entrada no compartilhamento nº {plan.share.pk}):")
+    stdout.write(f"  Cadastros: {', '.join(REGISTRY_LABELS[r] for r in plan.registries)}")
+    stdout.write(f"  Origem: {plan.origin.display_name} — {plan.origin_permissions.display()}")
+    for company, permissions in plan.destinations.items():
+        stdout.write(f"  Destino: {company.display_name} — {permissions.display()}")
+    for note in plan.notes:
+        stdout.write(f"Observação: {note}")
+
+
 class Command(BaseCommand):
     help = (
         "Ativa o compartilhamento de cadastros (IRREVERSÍVEL): os cadastros da origem "
@@ -77,8 +94,16 @@ class Command(BaseCommand):
         destination_permissions = _common.permissions(options["destination_permissions"])
         # Refused now rather than after the user has read the preview and typed "sim".
         _common.check_share(origin, destinations, registries)
+        try:
+            plan = services.share_plan(
+                origin=origin, registries=registries, origin_permissions=origin_permissions,
+                destinations=dict.fromkeys(destinations, destination_permissions),
+            )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
 
         print_plan(self.stdout, origin, destinations, registries)
+        print_configuration(self.stdout, plan)
         if not options["yes"]:
             self.stdout.write(
                 "ESSA OPERAÇÃO É IRREVERSÍVEL: os cadastros da origem substituirão os dos destinos."
@@ -92,16 +117,19 @@ class Command(BaseCommand):
             # All or nothing: a refusal (say, one destination busy in another share) leaves
             # no destination half-added, waiting with permissions nobody meant to keep.
             with transaction.atomic():
-                share, notes = services.share_prepare(
+                share, _notes = services.share_prepare(
                     origin=origin, destinations=destinations, registries=registries,
                     origin_permissions=origin_permissions, destination_permissions=destination_permissions,
                 )
-                job = services.share_activate(share=share, confirmed=True)
+                # Only what the prompt showed: a change made while it waited is refused.
+                job = services.share_activate(share=share, confirmed=True, expected_fingerprint=plan.fingerprint)
+        except services.ConfigurationChanged:
+            raise CommandError(
+                f"{services.CONFIGURATION_CHANGED} Rode o comando de novo para ver a nova prévia e confirmar."
+            ) from None
         except (ValidationError, PermissionDenied) as error:
             messages = getattr(error, "messages", [str(error)])
             raise CommandError(" ".join(messages) + " Nada foi alterado.") from None
-        for note in notes:
-            self.stdout.write(f"Observação: {note}")
         self.stdout.write(f"Compartilhamento nº {share.pk}: ativação nº {job.pk} iniciada.")
         job = follow_job(self.stdout, job.pk)
         if job.status != SyncJob.Status.DONE:
