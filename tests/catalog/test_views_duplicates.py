@@ -72,7 +72,8 @@ def test_it_links_to_the_shared_client_already_here_and_says_only_local_fields_m
     html = response.content.decode()
     assert response.status_code == 403
     assert "já está nesta empresa como cadastro compartilhado pelo grupo" in html
-    assert f'<a href="{url("party_detail", dest, party_id=existing.pk)}">nº {existing.pk} – Distribuidora São João Ltda</a>' in html
+    link = url("party_detail", dest, party_id=existing.pk)
+    assert f'<a href="{link}">nº {existing.pk} – Distribuidora São João Ltda</a>' in html
     assert ONLY_LOCAL in html
     assert IN_FLIGHT not in html
     assert Party.objects.filter(company=dest, cnpj_cpf=document).count() == 1
