@@ -93,6 +93,8 @@ class SharedFieldsMixin:
         kept = set()
         for name in self.locked_fields:
             field = self.fields[name]
+            # An example in an empty read-only field would read as its value.
+            field.widget.attrs.pop("placeholder", None)
             if self.is_bound and self.add_prefix(name) in self.data:
                 field.widget.attrs["disabled"] = True
             else:

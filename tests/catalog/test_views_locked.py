@@ -85,7 +85,7 @@ def test_it_shows_a_parties_shared_fields_read_only_with_the_reason(login, dest_
     for name in ("code", "is_client", "is_supplier", "tags"):
         assert not _disabled(html, name), name
     assert "Os campos que ficam nesta empresa continuam editáveis aqui: Código de integração" in html
-    assert "🔒 compartilhado (somente leitura)" in html
+    assert "Compartilhado: somente leitura" in html
 
 
 def test_it_saves_the_fields_that_stay_in_the_company(login, dest_user, dest, document, share):
