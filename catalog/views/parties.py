@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from catalog import selectors, services
@@ -76,6 +77,8 @@ def party_detail_response(
         "max_attachment_bytes": settings.MAX_ATTACHMENT_BYTES,
         "registry": "party",
         "sync": selectors.record_sync(company=company, registry="party", record_id=party.pk),
+        # The panel polls the record's page (attachment views render it at their own URL).
+        "sync_poll_url": reverse("catalog:party_detail", args=[company.pk, party.pk]),
     }
     return render_detail(request, "catalog/party_detail.html", context, status=status)
 

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from catalog import selectors, services
@@ -79,6 +80,8 @@ def product_detail_response(
         "max_attachment_bytes": settings.MAX_ATTACHMENT_BYTES,
         "registry": "product",
         "sync": selectors.record_sync(company=company, registry="product", record_id=product.pk),
+        # The panel polls the record's page (attachment views render it at their own URL).
+        "sync_poll_url": reverse("catalog:product_detail", args=[company.pk, product.pk]),
     }
     return render_detail(request, "catalog/product_detail.html", context, status=status)
 

@@ -86,6 +86,7 @@ def test_the_panel_polls_while_the_change_travels_and_stops_once_applied(login, 
     html = client.get(url("party_detail", company, party_id=party.pk)).content.decode()
     assert "Sincronismo com o grupo" in html and "A versão 2 está a caminho de 1 empresa: Filial Sul" in html
     assert 'hx-trigger="every 2s"' in html
+    assert f'hx-get="{url("party_detail", company, party_id=party.pk)}"' in html
 
     apply_pending()
     fragment = client.get(url("party_detail", company, party_id=party.pk), HTTP_HX_REQUEST="true")
