@@ -168,7 +168,7 @@ def test_it_disables_attachments_without_the_edit_permission_and_the_server_refu
     assert "ficha técnica.pdf" in html
     assert re.search(r"<button[^>]*disabled[^>]*>Anexar</button>", html)
     assert ">Remover</button>" not in html
-    assert "As imagens e os anexos são compartilhados pelo grupo: " + REASON in html
+    assert "Anexar e remover arquivos não está disponível aqui. " + REASON in html
 
     attachment = Attachment.objects.get(company=dest, product=a1)
     removed = client.post(reverse("catalog:attachment_remove", args=[dest.pk, attachment.pk]))
