@@ -15,7 +15,7 @@ from companies.models import Membership
 from sharing.models import Change
 from sharing.services import Permissions
 from tests.factories import CompanyFactory, MembershipFactory, valid_cnpj
-from tests.sharing.conftest import make_party, make_product, product_in, share_between
+from tests.sharing.conftest import apply_pending, make_party, make_product, product_in, share_between
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +198,21 @@ def _upload(name: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, b"\x89PNG\r\n\x1a\n fake", content_type="image/png")
+
+
+def test_a_stale_edit_lists_only_what_the_user_typed_not_the_read_only_fields(login, dest_user, company, dest, share):
+    a1 = product_in(dest, "A1")
+    opened_version = a1.version
+    # Meanwhile the origin changes the description, and it reaches the branch.
+    catalog_services.product_update(company=company, product_id=product_in(company, "A1").pk,
+                                    data={"description": "Água mineral com gás 500 ml"}, source="test")
+    apply_pending()
+
+    response = login(dest_user).post(url("product_edit", dest, product_id=a1.pk),
+                                     {"integration_code": "INT-SUL-1", "version": opened_version})
+
+    html = response.content.decode()
+    assert response.status_code == 409 and "Nada foi salvo." in html
+    table = html[html.index("Você digitou"):html.index("</table>")]
+    assert "Código de integração" in table and "INT-SUL-1" in table
+    assert "Descrição" not in table and "Estrutura do produto" not in table and "Fornecedores" not in table
