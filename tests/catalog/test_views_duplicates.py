@@ -153,3 +153,19 @@ def test_it_says_why_a_shared_product_never_arrived_instead_of_being_synchronise
     assert response.status_code == 403
     assert "não pôde ser incluído nesta empresa: Já existe um produto com o EAN" in html
     assert IN_FLIGHT not in html
+
+
+def test_it_links_to_the_client_holding_the_cnpj_with_uniqueness_validation_on(
+    login, dest_user, company, dest, document
+):
+    dest.enforce_unique_records = True
+    dest.save()
+    _share(company, dest, document, CREATE_ONLY)
+    existing = Party.objects.get(company=dest, cnpj_cpf=document)
+
+    response = login(dest_user).post(url("party_create", dest), party_post(document))
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f"Já existe um cliente/fornecedor com o CNPJ/CPF {mask_cpf_cnpj(document)} nesta empresa" in html
+    assert url("party_detail", dest, party_id=existing.pk) in html and ONLY_LOCAL in html
