@@ -162,7 +162,7 @@ def _taken(write: RecordWrite, shared: SharedRecord | None) -> WriteRefused:
     and asks to wait only when it really is on its way."""
     registry = write.registry
     key = write.record.cnpj_cpf if registry == "party" else write.record.code
-    what = f"{_describe(registry, key)}"
+    what = _describe(registry, key)
     link = None if shared is None else (
         RecordLink.objects.filter(shared_record=shared, company_id=write.company_id).first()
     )
