@@ -24,7 +24,7 @@ from api import clients, faults, products, services
 from api.faults import ApiFault
 from api.limits import MAX_CONCURRENT, request_slot
 from api.translate import is_duplicate, validation_message
-from catalog.exceptions import StaleEdit, WriteRefused
+from catalog.exceptions import ConcurrentChange, StaleEdit, WriteRefused
 from companies import selectors
 
 logger = logging.getLogger(__name__)
@@ -121,8 +121,15 @@ def _param(envelope: dict[str, Any]) -> dict[str, Any]:
 
 def _refusal(registry: str, error: Exception) -> ApiFault:
     """Errors of catalog/services.py → Omie faults."""
-    if isinstance(error, StaleEdit):
-        return ApiFault(faults.STALE, str(error))
+    if isinstance(error, StaleEdit | ConcurrentChange):
+        # The pages' wording ("recarregue a página") means nothing to an integration.
+        version = error.current.version if isinstance(error, StaleEdit) else error.version
+        return ApiFault(
+            faults.STALE,
+            f"O cadastro foi alterado por outra requisição ou por outra empresa do grupo (versão {version}) "
+            "e essa alteração ainda não terminou de ser aplicada nesta empresa. Nada foi gravado: consulte "
+            "o cadastro em alguns segundos e envie a alteração de novo.",
+        )
     if isinstance(error, WriteRefused | PermissionDenied):
         return ApiFault(faults.REFUSED, str(error) or "Gravação não permitida para esta empresa.")
     if isinstance(error, ValidationError):

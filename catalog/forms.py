@@ -64,6 +64,60 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+# --- shared records: the fields this company may not change -----------------------------
+
+# Form fields that edit a shared field (catalog/services.py data) of another name.
+_SHARED_FIELD_OF = {"suppliers_add": "suppliers"}
+
+
+class SharedFieldsMixin:
+    """The edit form of a shared record in a company without the edit permission: the
+    shared fields (which ones: the share status, from sharing/canonical.py) are shown
+    disabled and left out of what is saved, so the fields that stay in the company can
+    still be edited. A locked field that is posted anyway (a forged request, or a page
+    opened before the permission was withdrawn) is handed to the service, whose sharing
+    hook refuses the change."""
+
+    locked_fields: frozenset[str] = frozenset()
+    _kept: frozenset[str] = frozenset()  # locked and not posted: saved as they are
+    share_status = None  # catalog.hooks.RecordShareStatus of a shared record
+
+    def _lock_shared_fields(self, status) -> None:
+        self.share_status = status
+        if status is None:
+            return
+        self.locked_fields = frozenset(
+            name for name in self.fields
+            if name != "version" and status.locks(_SHARED_FIELD_OF.get(name, name))
+        )
+        kept = set()
+        for name in self.locked_fields:
+            field = self.fields[name]
+            # An example in an empty read-only field would read as its value.
+            field.widget.attrs.pop("placeholder", None)
+            if self.is_bound and self.add_prefix(name) in self.data:
+                field.widget.attrs["disabled"] = True
+            else:
+                field.disabled = True  # Django then ignores any value and keeps the saved one
+                kept.add(name)
+        self._kept = frozenset(kept)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        # A kept field is not saved, so an old value today's rules reject blocks nothing.
+        for name in self._kept:
+            if self._errors is not None:
+                self._errors.pop(name, None)
+
+    @property
+    def editable_labels(self) -> list[str]:
+        """The visible fields this company may still change, as the form labels them."""
+        return [
+            str(field.label) for name, field in self.fields.items()
+            if name not in self.locked_fields and not field.widget.is_hidden and name != "suppliers_add"
+        ]
+
+
 # --- text formats for structured values ------------------------------------------------
 
 
@@ -205,7 +259,7 @@ class SalespersonChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.name} <{obj.email}>{suffix}"
 
 
-class PartyForm(forms.ModelForm):
+class PartyForm(SharedFieldsMixin, forms.ModelForm):
     """Cliente/fornecedor. Accepts masked or bare CNPJ/CPF, CEP and phone."""
 
     # Marks the labels of required fields (the form is novalidate: errors come from the server).
@@ -243,7 +297,7 @@ class PartyForm(forms.ModelForm):
             "phone_number": forms.TextInput(attrs={"placeholder": "99999-9999", "inputmode": "tel"}),
         }
 
-    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, company: Company, share_status=None, **kwargs: Any) -> None:
         if kwargs.get("instance") is None:
             kwargs["instance"] = Party(company=company)
         super().__init__(*args, **kwargs)
@@ -262,6 +316,7 @@ class PartyForm(forms.ModelForm):
         if party.pk:
             self.initial["version"] = party.version
             _require_version(self.fields["version"])
+        self._lock_shared_fields(share_status)
 
     def clean_phone_ddd(self) -> str:
         return self.cleaned_data["phone_ddd"].replace("(", "").replace(")", "")
@@ -277,8 +332,12 @@ class PartyForm(forms.ModelForm):
 
     def party_data(self) -> dict[str, Any]:
         """The service's `data` from a valid form."""
-        data = {name: self.cleaned_data[name] for name in PARTY_FIELDS if name in self.cleaned_data}
-        data["salespeople"] = [s.pk for s in self.cleaned_data.get("salespeople", [])]
+        data = {
+            name: self.cleaned_data[name] for name in PARTY_FIELDS
+            if name in self.cleaned_data and name not in self._kept
+        }
+        if "salespeople" not in self._kept:
+            data["salespeople"] = [s.pk for s in self.cleaned_data.get("salespeople", [])]
         return data
 
     @property
@@ -289,7 +348,7 @@ class PartyForm(forms.ModelForm):
 # --- products ---------------------------------------------------------------------------
 
 
-class ProductForm(forms.ModelForm):
+class ProductForm(SharedFieldsMixin, forms.ModelForm):
     """Produto. Accepts masked or bare NCM, CEST and EAN; price as 1.234,56."""
 
     # Marks the labels of required fields (the form is novalidate: errors come from the server).
@@ -336,7 +395,7 @@ class ProductForm(forms.ModelForm):
             "price": forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0,00"}),
         }
 
-    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, company: Company, share_status=None, **kwargs: Any) -> None:
         if kwargs.get("instance") is None:
             kwargs["instance"] = Product(company=company)
         super().__init__(*args, **kwargs)
@@ -363,6 +422,7 @@ class ProductForm(forms.ModelForm):
                 for item in product.bom_items.select_related("component").order_by("component__code")
             )
             self.initial["suppliers"] = [p.pk for p in product.suppliers.all()]
+        self._lock_shared_fields(share_status)
 
     def clean_characteristics(self) -> dict[str, str]:
         return parse_characteristics(self.cleaned_data["characteristics"])
@@ -407,9 +467,14 @@ class ProductForm(forms.ModelForm):
         return sorted(ids | set(self.added_supplier_ids))
 
     def product_data(self) -> dict[str, Any]:
-        data = {name: self.cleaned_data[name] for name in PRODUCT_FIELDS if name in self.cleaned_data}
-        data["suppliers"] = self.supplier_ids()
-        data["bom"] = self.cleaned_data.get("bom", [])
+        data = {
+            name: self.cleaned_data[name] for name in PRODUCT_FIELDS
+            if name in self.cleaned_data and name not in self._kept
+        }
+        if not {"suppliers", "suppliers_add"} <= self._kept:
+            data["suppliers"] = self.supplier_ids()
+        if "bom" not in self._kept:
+            data["bom"] = self.cleaned_data.get("bom", [])
         return data
 
     @property
@@ -418,7 +483,7 @@ class ProductForm(forms.ModelForm):
 
     def selected_suppliers(self) -> list[Party]:
         """The suppliers to show ticked: what was posted, or the product's own."""
-        if self.is_bound:
+        if self.is_bound and "suppliers" not in self._kept:
             raw = self.data.getlist(self.add_prefix("suppliers")) if hasattr(self.data, "getlist") else []
             ids = [int(value) for value in raw if str(value).isdigit()]
         else:

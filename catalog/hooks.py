@@ -48,6 +48,64 @@ class RecordShareStatus:
     can_delete: bool = True
     reason: str = ""  # why Edit or Delete is not allowed here
     url: str = ""  # a page about the share, if the user may open it
+    # The registry's shared fields (names of catalog/services.py data); only those need
+    # `can_update`: the others stay in this company and may be edited while
+    # `can_update_local` holds (it does not while the company's activation runs).
+    shared_fields: tuple[str, ...] = ()
+    can_update_local: bool = True
+    editors: tuple[str, ...] = ()  # the companies that may edit the shared fields
+    locked_reason: str = ""  # why the shared fields are read-only here, for the edit form
+
+    def locks(self, name: str) -> bool:
+        """Whether this company may not change the shared field `name` (a data name)."""
+        return not self.can_update_local or (not self.can_update and name in self.shared_fields)
+
+    @property
+    def attachments_locked(self) -> bool:
+        return self.locks("attachments")
+
+    @property
+    def edit_scope(self) -> str:
+        """What this company may do with the record, in a sentence."""
+        if not self.can_update_local:
+            return f"Esta empresa não pode alterá-lo agora: {self.reason}"
+        if not self.can_update:
+            return (
+                "Ele é compartilhado pelo grupo e esta empresa não tem permissão de edição: nele, "
+                "ela só pode alterar os campos que ficam nesta empresa (não compartilhados)."
+            )
+        return "Esta empresa pode editá-lo."
+
+
+@dataclass(frozen=True)
+class MemberSync:
+    """Where one member company stands with a shared record's latest version."""
+
+    company: str  # its name (trade name, else legal name)
+    state: Literal["applied", "pending", "failed"]
+    reason: str = ""  # why it failed, in pt-BR
+    is_self: bool = False  # the company whose page asks
+
+
+@dataclass(frozen=True)
+class RecordSync:
+    """The propagation state of one shared record, for its page."""
+
+    version: int
+    members: tuple[MemberSync, ...]  # every active member of the share
+    url: str = ""  # the share's page
+
+    @property
+    def others(self) -> list[MemberSync]:
+        return [m for m in self.members if not m.is_self]
+
+    @property
+    def pending(self) -> list[MemberSync]:
+        return [m for m in self.members if m.state == "pending"]
+
+    @property
+    def failed(self) -> list[MemberSync]:
+        return [m for m in self.members if m.state == "failed"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +117,8 @@ class CreateStatus:
 
 
 WriteListener = Callable[[RecordWrite], None]
+# (company_id, registry, local_id) -> the record's propagation state, None when not shared.
+RecordSyncProvider = Callable[[int, Registry, int], "RecordSync | None"]
 CodeSuggester = Callable[[int], "str | None"]
 # (company_id, registry, local_ids) -> {local_id: status}, for shared rows only.
 RecordStatusProvider = Callable[[int, Registry, "list[int]"], "dict[int, RecordShareStatus]"]
@@ -69,6 +129,7 @@ _write_listeners: list[WriteListener] = []
 _code_suggesters: list[CodeSuggester] = []
 _record_status_providers: list[RecordStatusProvider] = []
 _create_status_providers: list[CreateStatusProvider] = []
+_record_sync_providers: list[RecordSyncProvider] = []
 
 
 def register_write_listener(listener: WriteListener) -> None:
@@ -91,6 +152,11 @@ def register_record_status_provider(provider: RecordStatusProvider) -> None:
 def register_create_status_provider(provider: CreateStatusProvider) -> None:
     if provider not in _create_status_providers:
         _create_status_providers.append(provider)
+
+
+def register_record_sync_provider(provider: RecordSyncProvider) -> None:
+    if provider not in _record_sync_providers:
+        _record_sync_providers.append(provider)
 
 
 def notify_write(write: RecordWrite) -> None:
@@ -124,3 +190,12 @@ def create_status(company_id: int, registry: Registry) -> CreateStatus:
         if status is not None and not status.can_create:
             return status
     return CreateStatus(can_create=True)
+
+
+def record_sync(company_id: int, registry: Registry, local_id: int) -> RecordSync | None:
+    """How far the group got with this row's latest shared version; None when not shared."""
+    for provider in list(_record_sync_providers):
+        sync = provider(company_id, registry, local_id)
+        if sync is not None:
+            return sync
+    return None

@@ -118,6 +118,11 @@ def create_status(*, company: Company, registry: hooks.Registry) -> hooks.Create
     return hooks.create_status(company.pk, registry)
 
 
+def record_sync(*, company: Company, registry: hooks.Registry, record_id: int) -> hooks.RecordSync | None:
+    """How far the group got with a shared record's latest version (None when not shared)."""
+    return hooks.record_sync(company.pk, registry, record_id)
+
+
 # --- clients and suppliers ------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from django.db.models import BigIntegerField, Max
 from django.db.models.functions import Cast, Substr
 
 from catalog import hooks
-from catalog.exceptions import StaleEdit
+from catalog.exceptions import DuplicateRecord, StaleEdit
 from catalog.models import (
     Attachment,
     BillOfMaterialsItem,
@@ -186,14 +186,15 @@ def _check_party_unique(party: Party, company: Company) -> None:
     )
     if holder:
         state = "" if holder.active else " (inativo)"
-        raise ValidationError(
+        raise DuplicateRecord(
             {
                 "cnpj_cpf": (
                     f"Já existe um cliente/fornecedor com o CNPJ/CPF {mask_cpf_cnpj(party.cnpj_cpf)} "
                     f"nesta empresa: nº {holder.pk} – {holder.legal_name}{state}. "
                     "A validação de unicidade de cadastros está ativada."
                 )
-            }
+            },
+            registry="party", record_id=holder.pk,
         )
 
 
@@ -284,8 +285,9 @@ def _check_product_unique(product: Product, company: Company, *, check_ean: bool
     advisory_xact_lock("product-code", company.pk, product.code)
     holder = Product.objects.filter(company=company, code=product.code).exclude(pk=product.pk).first()
     if holder:
-        raise ValidationError(
-            {"code": f"Já existe um produto com o código {product.code} nesta empresa: {holder.description}."}
+        raise DuplicateRecord(
+            {"code": f"Já existe um produto com o código {product.code} nesta empresa: {holder.description}."},
+            registry="product", record_id=holder.pk,
         )
     if check_ean and product.ean and _enforces_uniqueness(company):
         advisory_xact_lock("product-ean", company.pk, product.ean)
@@ -296,14 +298,15 @@ def _check_product_unique(product: Product, company: Company, *, check_ean: bool
             .first()
         )
         if holder:
-            raise ValidationError(
+            raise DuplicateRecord(
                 {
                     "ean": (
                         f"Já existe um produto com o EAN {product.ean} nesta empresa: "
                         f"{holder.code} – {holder.description}. "
                         "A validação de unicidade de cadastros está ativada."
                     )
-                }
+                },
+                registry="product", record_id=holder.pk,
             )
 
 

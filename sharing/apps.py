@@ -9,12 +9,13 @@ class SharingConfig(AppConfig):
         # Catalog never imports sharing; sharing plugs into catalog's write path here.
         from catalog import hooks
         from sharing.propagation import on_catalog_write, suggest_product_code
-        from sharing.selectors import create_status, record_statuses
+        from sharing.selectors import create_status, record_statuses, record_sync
 
         hooks.register_write_listener(on_catalog_write)
         hooks.register_code_suggester(suggest_product_code)
         hooks.register_record_status_provider(record_statuses)
         hooks.register_create_status_provider(create_status)
+        hooks.register_record_sync_provider(record_sync)
 
         # Each worker process watches for jobs whose worker died (django-q2's scheduler is
         # too coarse for that: a minute at best).

@@ -23,7 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from catalog import services as catalog_services
-from catalog.exceptions import WriteRefused
+from catalog.exceptions import ConcurrentChange, WriteRefused
 from catalog.hooks import RecordWrite
 from catalog.models import Party, Product, ProductFamily, Salesperson
 from companies.models import Company
@@ -139,13 +139,9 @@ def _accept_new(write: RecordWrite, member: ShareMember) -> None:
         return  # a local duplicate of a record the group already shares: stays local
     if not member.can_create:
         _refuse(member, "inclusão", registry)
-    taken = WriteRefused(
-        f"Já existe um cadastro compartilhado com o {_describe(registry, key)} no grupo; ele "
-        "está sendo sincronizado para esta empresa. Aguarde e edite o cadastro existente; "
-        "nada foi salvo."
-    )
-    if SharedRecord.objects.filter(share=share, registry=registry, match_key=key).exists():
-        raise taken
+    existing = SharedRecord.objects.filter(share=share, registry=registry, match_key=key).first()
+    if existing is not None:
+        raise _taken(write, existing)
     values = canonical_values(registry, write.company_id, [record.pk])[record.pk]
     try:
         with transaction.atomic():  # another member created the same key a moment ago
@@ -153,12 +149,47 @@ def _accept_new(write: RecordWrite, member: ShareMember) -> None:
                 share=share, registry=registry, match_key=key, values=values, version=1
             )
     except IntegrityError:
-        raise taken from None
+        raise _taken(write, None) from None
     RecordLink.objects.create(
         shared_record=shared, company_id=write.company_id, registry=registry,
         local_id=record.pk, applied_version=1,
     )
     _record_change(write, shared, action="create", fields=list(values), old={}, new=values)
+
+
+def _taken(write: RecordWrite, shared: SharedRecord | None) -> WriteRefused:
+    """The refusal of a new record whose key the group already shares: it points at this
+    company's copy when there is one, says why it is missing when it failed to arrive,
+    and asks to wait only when it really is on its way."""
+    registry = write.registry
+    key = write.record.cnpj_cpf if registry == "party" else write.record.code
+    what = _describe(registry, key)
+    link = None if shared is None else (
+        RecordLink.objects.filter(shared_record=shared, company_id=write.company_id).first()
+    )
+    if link is not None:
+        local = MODEL[registry].objects.filter(pk=link.local_id).first()
+        label = (local.legal_name if registry == "party" else local.description) if local else ""
+        kind = "cliente/fornecedor" if registry == "party" else "produto"
+        return WriteRefused(
+            f"Este {kind} já está nesta empresa como cadastro compartilhado pelo grupo ({what}): "
+            f"nº {link.local_id} – {label}. Abra o cadastro existente em vez de incluir outro; "
+            "nada foi salvo.",
+            registry=registry, record_id=link.local_id,
+        )
+    sync = None if shared is None else selectors.record_sync_of(shared, write.company_id)
+    failure = next((m for m in sync.members if m.is_self and m.state == "failed"), None) if sync else None
+    if failure is not None:
+        return WriteRefused(
+            f"Já existe um cadastro compartilhado com o {what} no grupo, mas ele não pôde ser "
+            f"incluído nesta empresa: {failure.reason.rstrip('.')}. Corrija a causa e peça a um administrador "
+            "da empresa origem para tentar novamente (página do compartilhamento); nada foi salvo."
+        )
+    return WriteRefused(
+        f"Já existe um cadastro compartilhado com o {what} no grupo; ele está sendo "
+        "sincronizado para esta empresa. Aguarde alguns segundos e edite o cadastro que "
+        "chegar; nada foi salvo."
+    )
 
 
 def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) -> None:
@@ -190,10 +221,11 @@ def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) ->
         _refuse(member, "edição", registry)
     if link.applied_version != shared.version:
         current = "; ".join(f"{name} = {shared.values.get(name)!r}" for name in changed[:6])
-        raise WriteRefused(
+        raise ConcurrentChange(
             "Este cadastro foi alterado em outra empresa do grupo (versão "
             f"{shared.version}) e a alteração ainda está sendo aplicada aqui. Nada foi salvo; "
-            f"os valores atuais são: {current}. Recarregue a página em alguns segundos."
+            f"os valores atuais são: {current}. Recarregue a página em alguns segundos.",
+            version=shared.version,
         )
     key = match_key_of(registry, values)
     if key != shared.match_key and SharedRecord.objects.filter(

@@ -13,8 +13,9 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from catalog.hooks import CreateStatus, RecordShareStatus
-from sharing.models import Change, RecordLink, Share, SharedRecord, ShareMember, SyncJob
+from catalog.hooks import CreateStatus, MemberSync, RecordShareStatus, RecordSync
+from sharing.canonical import SHARED_FIELDS
+from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, ShareMember, SyncJob
 
 REGISTRY_FLAG = {"party": "shares_parties", "product": "shares_products"}
 LIVE_SHARE_STATES = (Share.Status.ACTIVATING, Share.Status.ACTIVE)
@@ -151,6 +152,9 @@ def record_statuses(company_id: int, registry: str, local_ids: list[int]) -> dic
     if not linked:
         return {}
     share = member.share
+    can_update_local = True
+    editors: tuple[str, ...] = ()
+    locked_reason = ""
     if member.state == ShareMember.State.ACTIVE:
         can_update, can_delete = member.can_update, member.can_delete
         missing = [name for name, allowed in (("edição", can_update), ("exclusão", can_delete)) if not allowed]
@@ -158,17 +162,98 @@ def record_statuses(company_id: int, registry: str, local_ids: list[int]) -> dic
             f"Sua empresa não tem permissão de {' nem de '.join(missing)} neste compartilhamento "
             f"(nº {share.pk}). {_PERMISSION_HELP}" if missing else ""
         )
+        if not can_update:
+            editors = tuple(
+                m.company.display_name
+                for m in active_members(share).filter(can_update=True).exclude(company_id=company_id)
+                .order_by("-is_origin", "company__legal_name")
+            )
+            locked_reason = locked_text(editors)
     elif activation_confirmed(member):
-        can_update = can_delete = False
-        reason = _FROZEN
+        can_update = can_delete = can_update_local = False
+        reason = locked_reason = _FROZEN
     else:
         can_update = can_delete = True
         reason = ""
     status = RecordShareStatus(
         label=f"Compartilhado · nº {share.pk}", can_update=can_update, can_delete=can_delete, reason=reason,
         url=reverse("sharing:share_detail", args=[company_id, share.pk]),
+        shared_fields=SHARED_FIELDS[registry], can_update_local=can_update_local, editors=editors,
+        locked_reason=locked_reason,
     )
     return dict.fromkeys(linked, status)
+
+
+def locked_text(editors: Iterable[str]) -> str:
+    """Why a member without the edit permission sees a shared record's fields read-only."""
+    editors = list(editors)
+    where = (
+        f"os campos compartilhados só podem ser alterados em {_names(editors)}"
+        if editors else
+        "nenhuma empresa do grupo pode alterar os campos compartilhados agora. " + _PERMISSION_HELP
+    )
+    return f"Este cadastro é compartilhado pelo grupo e esta empresa não tem permissão de edição: {where}."
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " e " + names[-1]
+
+
+def record_sync(company_id: int, registry: str, local_id: int) -> RecordSync | None:
+    """The catalog hook's record sync provider: where each active member of the share
+    stands with the record's latest version (applied, on its way, or failed and why).
+    A handful of queries, for one record's page."""
+    member = member_for(company_id, registry)
+    if member is None:
+        return None
+    link = (
+        RecordLink.objects.select_related("shared_record")
+        .filter(company_id=company_id, registry=registry, local_id=local_id).first()
+    )
+    if link is None or link.shared_record.share_id != member.share_id:
+        return None
+    return record_sync_of(link.shared_record, company_id)
+
+
+def record_sync_of(shared: SharedRecord, company_id: int) -> RecordSync:
+    """record_sync() for a shared record, as seen from one company (which may lack it)."""
+    members = list(active_members(shared.share).order_by("-is_origin", "company__legal_name"))
+    links = {
+        other.company_id: other
+        for other in RecordLink.objects.filter(shared_record=shared, company_id__in=[m.company_id for m in members])
+    }
+    # A member that could not even create the record has no link to hold the error: its
+    # latest attempt is in the audit trail.
+    unlinked = [m.company_id for m in members if m.company_id not in links]
+    last_attempts: dict[int, AuditEntry] = {}
+    if unlinked:
+        for entry in (
+            AuditEntry.objects.filter(
+                shared_record=shared, company_id__in=unlinked,
+                action__in=[AuditEntry.Action.APPLY, AuditEntry.Action.APPLY_FAILED],
+            ).order_by("company_id", "-created_at", "-pk").distinct("company_id")
+        ):
+            last_attempts[entry.company_id] = entry
+    states = []
+    for other in members:
+        own = links.get(other.company_id)
+        attempt = last_attempts.get(other.company_id)
+        if own is not None and own.last_error:
+            state, reason = "failed", own.last_error
+        elif own is not None and own.applied_version >= shared.version:
+            state, reason = "applied", ""
+        elif own is None and attempt is not None and attempt.action == AuditEntry.Action.APPLY_FAILED:
+            state, reason = "failed", attempt.detail.partition(": ")[2]  # "tentativa N: <message>"
+        else:
+            state, reason = "pending", ""
+        states.append(MemberSync(
+            company=other.company.display_name, state=state, reason=reason,
+            is_self=other.company_id == company_id,
+        ))
+    return RecordSync(
+        version=shared.version, members=tuple(states),
+        url=reverse("sharing:share_detail", args=[company_id, shared.share_id]),
+    )
 
 
 def create_status(company_id: int, registry: str) -> CreateStatus | None:

@@ -7,11 +7,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
-from catalog import selectors
+from catalog import hooks, selectors
 from catalog.exceptions import StaleEdit, WriteRefused
 from catalog.forms import ConfirmDeleteForm
 
@@ -76,3 +77,79 @@ def confirm_soft_delete(
         return render(request, "catalog/confirm_delete.html", context, status=400)
     messages.success(request, success_message(record))
     return redirect(f"catalog:{registry}_detail", **{"company_id": company.pk, f"{registry}_id": record.pk})
+
+
+def share_status_of(company, registry: hooks.Registry, record) -> hooks.RecordShareStatus | None:
+    """How the record is shared in this company (None when it is not)."""
+    return selectors.with_share_status(company=company, registry=registry, records=[record])[0].share_status
+
+
+def existing_record(company, error: Exception) -> dict[str, str] | None:
+    """The record a refusal points at (the holder of a duplicate CNPJ/CPF, code or EAN, or
+    this company's copy of a shared record), with what this company may do with it, for
+    the form to link to it instead of leaving the user to look for it."""
+    registry, record_id = getattr(error, "registry", None), getattr(error, "record_id", None)
+    if registry not in ("party", "product") or not record_id:
+        return None
+    try:
+        if registry == "party":
+            record = selectors.party_get(company=company, party_id=record_id)
+            label = f"nº {record.pk} – {record.legal_name}"
+        else:
+            record = selectors.product_get(company=company, product_id=record_id)
+            label = f"{record.code} – {record.description}"
+    except Http404:
+        return None
+    status = share_status_of(company, registry, record)
+    return {
+        "url": reverse(f"catalog:{registry}_detail", kwargs={"company_id": company.pk, f"{registry}_id": record.pk}),
+        "label": label + ("" if record.active else " (inativo)"),
+        "scope": status.edit_scope if status else "Esta empresa pode editá-lo.",
+    }
+
+
+def _names(syncs: list[hooks.MemberSync]) -> str:
+    return ", ".join(m.company for m in syncs)
+
+
+def saved_message(
+    request: HttpRequest, text: str, *, before: hooks.RecordSync | None, after: hooks.RecordSync | None
+) -> None:
+    """The message after a save. The save only queues the change for the other companies
+    (a worker applies it a moment later), so it says the change was sent and where to
+    follow it; when the outcome is already known (applied, or refused by a company), it
+    says that instead."""
+    if after is None or (before is not None and before.version == after.version):
+        messages.success(request, text)  # not shared, or only fields that stay here changed
+        return
+    others = after.others
+    failed = [m for m in others if m.state == "failed"]
+    pending = [m for m in others if m.state == "pending"]
+    if failed:
+        reasons = "; ".join(f"{m.company}: {m.reason}" for m in failed)
+        messages.warning(
+            request,
+            f"{text} A alteração foi enviada ao grupo, mas não foi aplicada em {reasons}. "
+            "Veja “Sincronismo com o grupo”, abaixo.",
+        )
+    elif pending:
+        messages.success(
+            request,
+            f"{text} A alteração foi enviada às outras empresas do grupo ({_names(pending)}); "
+            "o resultado aparece abaixo, em “Sincronismo com o grupo”.",
+        )
+    elif others:
+        messages.success(request, f"{text} A alteração já chegou às outras empresas do grupo ({_names(others)}).")
+    else:
+        messages.success(request, text)
+
+
+def render_detail(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
+    """A record's page, or only its "Sincronismo com o grupo" panel, which htmx polls while
+    a change is on its way to another company."""
+    if wants_fragment(request):
+        response = render(request, "catalog/_sync_status.html", context)
+    else:
+        response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from catalog import selectors, services
@@ -22,7 +22,14 @@ from catalog.forms import (
     stale_differences,
 )
 from catalog.models import Party
-from catalog.views._common import confirm_soft_delete, render_list
+from catalog.views._common import (
+    confirm_soft_delete,
+    existing_record,
+    render_detail,
+    render_list,
+    saved_message,
+    share_status_of,
+)
 from companies.models import Company
 from companies.selectors import company_for_user
 
@@ -69,8 +76,11 @@ def party_detail_response(
         "attachment_error": error,
         "max_attachment_bytes": settings.MAX_ATTACHMENT_BYTES,
         "registry": "party",
+        "sync": selectors.record_sync(company=company, registry="party", record_id=party.pk),
+        # The panel polls the record's page (attachment views render it at their own URL).
+        "sync_poll_url": reverse("catalog:party_detail", args=[company.pk, party.pk]),
     }
-    return render(request, "catalog/party_detail.html", context, status=status)
+    return render_detail(request, "catalog/party_detail.html", context, status=status)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -87,9 +97,10 @@ def _render_form(
     *,
     party: Party | None = None,
     stale: dict | None = None,
+    existing: dict | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = {"company": company, "form": form, "party": party, "stale": stale}
+    context = {"company": company, "form": form, "party": party, "stale": stale, "existing": existing}
     return render(request, "catalog/party_form.html", context, status=status)
 
 
@@ -108,11 +119,14 @@ def party_create(request: HttpRequest, company_id: int) -> HttpResponse:
         )
     except WriteRefused as refusal:
         form.add_error(None, refusal.message)
-        return _render_form(request, company, form, status=403)
+        return _render_form(request, company, form, existing=existing_record(company, refusal), status=403)
     except ValidationError as error:
         add_service_errors(form, error)
-        return _render_form(request, company, form, status=400)
-    messages.success(request, f"Cliente/fornecedor “{party.legal_name}” incluído.")
+        return _render_form(request, company, form, existing=existing_record(company, error), status=400)
+    saved_message(
+        request, f"Cliente/fornecedor “{party.legal_name}” incluído.", before=None,
+        after=selectors.record_sync(company=company, registry="party", record_id=party.pk),
+    )
     return redirect("catalog:party_detail", company_id=company.pk, party_id=party.pk)
 
 
@@ -121,13 +135,17 @@ def party_create(request: HttpRequest, company_id: int) -> HttpResponse:
 def party_edit(request: HttpRequest, company_id: int, party_id: int) -> HttpResponse:
     company = company_for_user(request.user, company_id)
     party = selectors.party_get(company=company, party_id=party_id)
+    # Without the edit permission the shared fields are read-only; the others stay editable.
+    share_status = share_status_of(company, "party", party)
     if request.method != "POST":
-        return _render_form(request, company, PartyForm(company=company, instance=party), party=party)
+        form = PartyForm(company=company, instance=party, share_status=share_status)
+        return _render_form(request, company, form, party=party)
     # The form works on a copy: binding it changes its instance, and a refused edit
     # must still show the saved record in the heading.
-    form = PartyForm(request.POST, company=company, instance=copy.copy(party))
+    form = PartyForm(request.POST, company=company, instance=copy.copy(party), share_status=share_status)
     if not form.is_valid():
         return _render_form(request, company, form, party=party, status=400)
+    before = selectors.record_sync(company=company, registry="party", record_id=party.pk)
     try:
         party = services.party_update(
             company=company,
@@ -141,15 +159,18 @@ def party_edit(request: HttpRequest, company_id: int, party_id: int) -> HttpResp
         # Show what is saved now, next to what the user typed; nothing was written.
         current = stale.current
         stale_info = {"message": str(stale), "differences": stale_differences(form, current)}
-        fresh = PartyForm(company=company, instance=current)
+        fresh = PartyForm(company=company, instance=current, share_status=share_status)
         return _render_form(request, company, fresh, party=current, stale=stale_info, status=409)
     except WriteRefused as refusal:
         form.add_error(None, refusal.message)
         return _render_form(request, company, form, party=party, status=403)
     except ValidationError as error:
         add_service_errors(form, error)
-        return _render_form(request, company, form, party=party, status=400)
-    messages.success(request, f"Cliente/fornecedor “{party.legal_name}” alterado.")
+        return _render_form(request, company, form, party=party, existing=existing_record(company, error), status=400)
+    saved_message(
+        request, f"Cliente/fornecedor “{party.legal_name}” alterado.", before=before,
+        after=selectors.record_sync(company=company, registry="party", record_id=party.pk),
+    )
     return redirect("catalog:party_detail", company_id=company.pk, party_id=party.pk)
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import copy
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from catalog import selectors, services
@@ -23,7 +23,14 @@ from catalog.forms import (
     stale_differences,
 )
 from catalog.models import Product
-from catalog.views._common import confirm_soft_delete, render_list
+from catalog.views._common import (
+    confirm_soft_delete,
+    existing_record,
+    render_detail,
+    render_list,
+    saved_message,
+    share_status_of,
+)
 from companies.models import Company
 from companies.selectors import company_for_user
 
@@ -72,8 +79,11 @@ def product_detail_response(
         "attachment_error": error,
         "max_attachment_bytes": settings.MAX_ATTACHMENT_BYTES,
         "registry": "product",
+        "sync": selectors.record_sync(company=company, registry="product", record_id=product.pk),
+        # The panel polls the record's page (attachment views render it at their own URL).
+        "sync_poll_url": reverse("catalog:product_detail", args=[company.pk, product.pk]),
     }
-    return render(request, "catalog/product_detail.html", context, status=status)
+    return render_detail(request, "catalog/product_detail.html", context, status=status)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -90,9 +100,10 @@ def _render_form(
     *,
     product: Product | None = None,
     stale: dict | None = None,
+    existing: dict | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = {"company": company, "form": form, "product": product, "stale": stale}
+    context = {"company": company, "form": form, "product": product, "stale": stale, "existing": existing}
     return render(request, "catalog/product_form.html", context, status=status)
 
 
@@ -112,11 +123,14 @@ def product_create(request: HttpRequest, company_id: int) -> HttpResponse:
         )
     except WriteRefused as refusal:
         form.add_error(None, refusal.message)
-        return _render_form(request, company, form, status=403)
+        return _render_form(request, company, form, existing=existing_record(company, refusal), status=403)
     except ValidationError as error:
         add_service_errors(form, error)
-        return _render_form(request, company, form, status=400)
-    messages.success(request, f"Produto {product.code} – “{product.description}” incluído.")
+        return _render_form(request, company, form, existing=existing_record(company, error), status=400)
+    saved_message(
+        request, f"Produto {product.code} – “{product.description}” incluído.", before=None,
+        after=selectors.record_sync(company=company, registry="product", record_id=product.pk),
+    )
     return redirect("catalog:product_detail", company_id=company.pk, product_id=product.pk)
 
 
@@ -125,14 +139,17 @@ def product_create(request: HttpRequest, company_id: int) -> HttpResponse:
 def product_edit(request: HttpRequest, company_id: int, product_id: int) -> HttpResponse:
     company = company_for_user(request.user, company_id)
     product = selectors.product_get(company=company, product_id=product_id)
+    # Without the edit permission the shared fields are read-only; the others stay editable.
+    share_status = share_status_of(company, "product", product)
     if request.method != "POST":
-        form = ProductForm(company=company, instance=product)
+        form = ProductForm(company=company, instance=product, share_status=share_status)
         return _render_form(request, company, form, product=product)
     # The form works on a copy: binding it changes its instance, and a refused edit
     # must still show the saved record in the heading.
-    form = ProductForm(request.POST, company=company, instance=copy.copy(product))
+    form = ProductForm(request.POST, company=company, instance=copy.copy(product), share_status=share_status)
     if not form.is_valid():
         return _render_form(request, company, form, product=product, status=400)
+    before = selectors.record_sync(company=company, registry="product", record_id=product.pk)
     try:
         product = services.product_update(
             company=company,
@@ -146,15 +163,20 @@ def product_edit(request: HttpRequest, company_id: int, product_id: int) -> Http
         # Show what is saved now, next to what the user typed; nothing was written.
         current = stale.current
         stale_info = {"message": str(stale), "differences": stale_differences(form, current)}
-        fresh = ProductForm(company=company, instance=current)
+        fresh = ProductForm(company=company, instance=current, share_status=share_status)
         return _render_form(request, company, fresh, product=current, stale=stale_info, status=409)
     except WriteRefused as refusal:
         form.add_error(None, refusal.message)
         return _render_form(request, company, form, product=product, status=403)
     except ValidationError as error:
         add_service_errors(form, error)
-        return _render_form(request, company, form, product=product, status=400)
-    messages.success(request, f"Produto {product.code} – “{product.description}” alterado.")
+        return _render_form(
+            request, company, form, product=product, existing=existing_record(company, error), status=400
+        )
+    saved_message(
+        request, f"Produto {product.code} – “{product.description}” alterado.", before=before,
+        after=selectors.record_sync(company=company, registry="product", record_id=product.pk),
+    )
     return redirect("catalog:product_detail", company_id=company.pk, product_id=product.pk)
 
 

@@ -100,3 +100,27 @@ def test_a_product_written_through_the_origins_api_reaches_the_destinations_api(
 
     again = omie(dest_keys, "produtos", "ConsultarProduto", {"codigo": "SHR-1"}).json()
     assert again["descricao"] == "Caneta 2"
+
+
+def test_an_edit_racing_another_companys_change_is_a_concurrent_edit_fault_worded_for_an_api(
+    omie, django_capture_on_commit_callbacks
+):
+    origin, dest = CompanyFactory(), CompanyFactory()
+    _share(origin, dest, dest_permissions=Permissions())  # the destination may edit
+    origin_keys, dest_keys = credential_issue(company=origin), credential_issue(company=dest)
+    with django_capture_on_commit_callbacks(execute=False):
+        omie(origin_keys, "produtos", "IncluirProduto", {**PRODUCT, "codigo": "SHR-2"})
+    for change in Change.objects.all():
+        apply_change(change.pk)
+    # The origin changes it again; the change has not reached the destination yet.
+    with django_capture_on_commit_callbacks(execute=False):
+        omie(origin_keys, "produtos", "AlterarProduto", {"codigo_produto_integracao": "I1", "descricao": "Caneta azul"})
+
+    response = omie(dest_keys, "produtos", "AlterarProduto", {"codigo": "SHR-2", "descricao": "Caneta preta"})
+
+    body = response.json()
+    assert response.status_code == 500 and body["faultcode"] == "SOAP-ENV:Client-10", body
+    assert "foi alterado por outra requisição ou por outra empresa do grupo (versão 2)" in body["faultstring"]
+    assert "consulte o cadastro em alguns segundos e envie a alteração de novo" in body["faultstring"]
+    assert "Recarregue" not in body["faultstring"]
+    assert Product.objects.get(company=dest, code="SHR-2").description == "Caneta"

@@ -64,16 +64,30 @@ def test_it_refuses_an_edit_and_a_delete_in_a_destination_without_those_permissi
     shared = product_in(sul, "NB-14")
 
     log_in(group_admin)
-    # Straight to the form: even if the page hides "Editar", the server must refuse the post.
+    # The form shows the shared fields read-only, says why, and saves what stays here.
     page.goto(reverse("catalog:product_edit", args=[sul.pk, shared.pk]))
-    page.get_by_label(re.compile(r"^Descrição")).fill("Notebook alterado na Filial Sul")
+    description = page.get_by_label(re.compile(r"^Descrição"))
+    expect(description).to_be_disabled()
+    expect(page.locator("#locked-reason")).to_contain_text(
+        "esta empresa não tem permissão de edição: os campos compartilhados só podem ser alterados em Matriz"
+    )
+    shot("18-destino-sem-permissao-de-edicao")
+    page.get_by_label(re.compile(r"^Código de integração")).fill("NB-SUL")
+    page.get_by_role("button", name="Salvar", exact=True).click()
+    expect(page.get_by_text("alterado.")).to_be_visible()
+    assert product_in(sul, "NB-14").integration_code == "NB-SUL"
+
+    # The page only explains; the server refuses a shared field anyway (a stale page, a hand-made POST).
+    page.goto(reverse("catalog:product_edit", args=[sul.pk, shared.pk]))
+    description = page.get_by_label(re.compile(r"^Descrição"))
+    description.evaluate("input => input.disabled = false")
+    description.fill("Notebook alterado na Filial Sul")
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.get_by_role("button", name="Salvar", exact=True).click()
     assert posted.value.status == 403
     refusal = page.get_by_role("alert")
     expect(refusal).to_contain_text("A empresa Filial Sul não tem permissão de edição de produtos")
     expect(refusal).to_contain_text("Nada foi salvo")
-    shot("18-destino-sem-permissao-de-edicao")
 
     page.goto(reverse("catalog:product_delete", args=[sul.pk, shared.pk]))
     delete = page.get_by_role("button", name="Excluir (inativar)")

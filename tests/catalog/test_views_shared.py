@@ -74,16 +74,17 @@ def test_it_marks_shared_records_with_the_share(login, dest_user, dest, document
     assert badge in client.get(url("party_detail", dest, party_id=party.pk)).content.decode()
 
 
-def test_it_disables_edit_and_delete_without_permission_and_still_refuses(
+def test_it_disables_delete_without_permission_keeps_edit_for_local_fields_and_still_refuses(
     login, dest_user, dest, read_only_share
 ):
     client = login(dest_user)
     a1 = product_in(dest, "A1")
     html = client.get(url("product_detail", dest, product_id=a1.pk)).content.decode()
     assert REFUSED in html
-    assert re.search(r"<button[^>]*disabled[^>]*>Editar</button>", html)
     assert re.search(r"<button[^>]*disabled[^>]*>Excluir</button>", html)
-    assert url("product_edit", dest, product_id=a1.pk) not in html
+    # Editar opens the form with the shared fields read-only (tests/catalog/test_views_locked.py).
+    assert url("product_edit", dest, product_id=a1.pk) in html
+    assert "os que ficam nesta empresa podem ser alterados" in html
 
     # A local record keeps its buttons.
     z9 = product_in(dest, "Z9")
