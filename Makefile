@@ -30,6 +30,12 @@ test: venv
 	bash tests/browser/ensure_chromium.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
+# The suite in a random order with a new seed, printed at the top ("Using --randomly-seed=N"):
+# `make test PYTEST_ARGS=--randomly-seed=N` replays that order and that data.
+.PHONY: test-random
+test-random:
+	$(MAKE) test PYTEST_ARGS="--randomly-seed=default $(PYTEST_ARGS)"
+
 # Runs the browser tests and keeps their pictures of each step in docs/screenshots/ (shown
 # in the README); commit them when the pages change.
 screenshots: venv

@@ -56,6 +56,7 @@ from catalog.models import (
     StockBalance,
 )
 from companies.admin import MaskedSearchMixin, accept_masked_input
+from omieshare.templatetags.numbers import format_number
 
 # Errors a catalog service raises to refuse a write; nothing was written.
 SERVICE_ERRORS = (ValidationError, WriteRefused, StaleEdit)
@@ -792,8 +793,8 @@ class ProductFamilyAdmin(ServiceWriteAdmin):
         return queryset.annotate(product_count=Count("products"))
 
     @admin.display(description="produtos", ordering="product_count")
-    def product_count(self, family: ProductFamily) -> int:
-        return family.product_count
+    def product_count(self, family: ProductFamily) -> str:
+        return format_number(family.product_count)
 
     def get_readonly_fields(self, request, obj=None):
         return ["company"] if obj is not None else []
@@ -933,8 +934,8 @@ class BlobAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(uses=Count("attachments"))
 
     @admin.display(description="usado por", ordering="uses")
-    def uses(self, blob: Blob) -> int:
-        return blob.uses
+    def uses(self, blob: Blob) -> str:
+        return format_number(blob.uses)
 
     def has_add_permission(self, request):
         return False
@@ -1028,8 +1029,8 @@ class PriceTableAdmin(ServiceWriteAdmin):
         return queryset.annotate(item_count=Count("items"))
 
     @admin.display(description="itens", ordering="item_count")
-    def item_count(self, table: PriceTable) -> int:
-        return table.item_count
+    def item_count(self, table: PriceTable) -> str:
+        return format_number(table.item_count)
 
     @admin.display(description="todos os itens")
     def items_link(self, table: PriceTable) -> str:

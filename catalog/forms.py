@@ -20,7 +20,7 @@ from django.core.validators import MaxLengthValidator
 from catalog import selectors
 from catalog.models import Party, Product, ProductFamily, Salesperson
 from catalog.services import PARTY_FIELDS, PRODUCT_FIELDS
-from catalog.templatetags.catalog_extras import filesize, money, quantity
+from catalog.templatetags.catalog_extras import filesize, format_decimal_br, money, quantity
 from companies.models import Company
 from omieshare.lib import brazil
 
@@ -176,6 +176,27 @@ def parse_decimal_br(text: str) -> Decimal:
     if not value.is_finite():
         raise ValueError(text)
     return value
+
+
+class BrazilianDecimalField(forms.DecimalField):
+    """A money field typed and shown as a person writes it: "1.234,56" (also "1234,56",
+    "1234.56"). Django's own localized input only drops thousand dots while
+    USE_THOUSAND_SEPARATOR is on, which it is not (it put dots into ids, settings.py)."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return format_decimal_br(value, self.decimal_places or 0)
+        return value
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if isinstance(value, str):
+            integer, comma, decimals = value.strip().replace(" ", "").partition(",")
+            # As Django did with the separator on: one dot followed by 1, 2 or 4+ digits
+            # is a decimal point ("2.5"); otherwise dots group thousands ("1.234").
+            if not (integer.count(".") == 1 and len(integer.rsplit(".", 1)[1]) != 3):
+                integer = integer.replace(".", "")
+            value = f"{integer}.{decimals}" if comma else integer
+        return super().to_python(value)
 
 
 def parse_bom_lines(text: str) -> list[tuple[int, str, Decimal]]:
@@ -387,7 +408,7 @@ class ProductForm(SharedFieldsMixin, forms.ModelForm):
             "code", "integration_code", "description", "unit", "ncm", "ean", "price",
             "origin", "item_type", "cest", "family", "suppliers", "characteristics", "active",
         ]
-        localized_fields = ["price"]
+        field_classes = {"price": BrazilianDecimalField}
         widgets = {
             "ncm": forms.TextInput(attrs={"placeholder": "0000.00.00", "inputmode": "numeric"}),
             "cest": forms.TextInput(attrs={"placeholder": "00.000.00", "inputmode": "numeric"}),

@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "builtins": ["omieshare.templatetags.numbers"],
         },
     },
 ]
@@ -127,8 +128,11 @@ LANGUAGES = [("pt-br", "Português (Brasil)")]
 TIME_ZONE = "America/Sao_Paulo"
 USE_I18N = True
 USE_TZ = True
-# Money and quantities are shown the Brazilian way: R$ 1.234,56.
-USE_THOUSAND_SEPARATOR = True
+# Off: with it on, every integer a template prints gets a dot, and machine values (ids in
+# form values and htmx URLs, versions) came back as "1.865" and were refused. Numbers meant
+# for people are grouped explicitly: `|number` (omieshare/templatetags/numbers.py, a
+# template builtin, see TEMPLATES), `|money` and `|quantity` (catalog_extras).
+USE_THOUSAND_SEPARATOR = False
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"

@@ -44,6 +44,7 @@ from companies.admin import CompanyAdmin, MaskedSearchMixin
 from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.lib.jobs import enqueue_on_commit
+from omieshare.templatetags.numbers import format_number
 from sharing import selectors, services
 from sharing.canonical import canonical_values, diff_fields
 from sharing.models import (
@@ -370,15 +371,15 @@ class ShareAdmin(MaskedSearchMixin, EngineRecordAdmin):
         return share.get_registries_display() or "—"
 
     @admin.display(description="destinos", ordering="destination_count")
-    def destination_count(self, share: Share) -> int:
-        return share.destination_count
+    def destination_count(self, share: Share) -> str:
+        return format_number(share.destination_count)
 
     @admin.display(description="alterações pendentes", ordering="pending_count")
     def pending_changes(self, share: Share):
         if not share.pending_count:
             return 0
         url = _changelist_url(Change, share__id__exact=share.pk, status__in="pending,failed")
-        return format_html('<a href="{}">{}</a>', url, share.pending_count)
+        return format_html('<a href="{}">{}</a>', url, format_number(share.pending_count))
 
     @admin.display(description="ver também")
     def related(self, share: Share):
@@ -809,15 +810,15 @@ class SyncJobAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
     @admin.display(description="feito/total")
     def progress(self, job: SyncJob) -> str:
-        return f"{localize(job.done)}/{localize(job.total)}"
+        return f"{format_number(job.done)}/{format_number(job.total)}"
 
     @admin.display(description="%")
     def percent_display(self, job: SyncJob) -> str:
         return f"{job.percent} %"
 
     @admin.display(description="erros")
-    def error_count(self, job: SyncJob) -> int:
-        return len(job.errors or [])
+    def error_count(self, job: SyncJob) -> str:
+        return format_number(len(job.errors or []))
 
     @admin.display(description="duração")
     def duration(self, job: SyncJob) -> str:

@@ -1,7 +1,9 @@
 """The whole "Cadastros Compartilhados" flow in a real browser, with a real django-q2 worker:
 Meus Aplicativos → ⚙ Resumo do App → Editar grupo de empresas → Cadastros Compartilhados →
 the wizard → preview → the irreversible warning → the progress bar → an edit in the origin
-reaching a destination → removing that destination, whose records stay.
+reaching a destination → a new price for a product with suppliers, which keep them in every
+company → removing that destination, whose records stay → restoring its copy from before the
+activation in the admin. Every id is over 1,000,000, as in production.
 
 Each step leaves a screenshot (docs/screenshots/ with `make screenshots`)."""
 
@@ -9,29 +11,41 @@ from __future__ import annotations
 
 import re
 import time
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from catalog.models import Product
-from sharing.models import Change, Share, ShareMember
+from sharing.models import Change, Share, ShareMember, Snapshot
+from tests.conftest import FIRST_ID, restart_sequences
+from tests.factories import UserFactory
 from tests.sharing.conftest import make_party, make_product, wait_for
 
-# reset_sequences: the screenshots show "Compartilhamento nº 1" whatever ran before.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, reset_sequences=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PROPAGATION_TIMEOUT = 20  # seconds for the worker to apply an edit in another company
 
 
+@pytest.fixture(autouse=True)
+def _ids_from_one_million(transactional_db) -> None:
+    """The screenshots show "Compartilhamento nº 1000000" whatever ran before."""
+    restart_sequences()
+
+
 def _origin_records(matriz) -> None:
-    make_product(matriz, "NB-14", "Notebook 14 polegadas", price="4599.90")
+    suppliers = [
+        make_party(matriz, "39099603082426", "Distribuidora Paulista de Informática Ltda", is_supplier=True),
+        make_party(matriz, "62819482199300", "Atacado Mineiro de Eletrônicos S.A.", state="MG",
+                   city="Belo Horizonte", is_supplier=True),
+    ]
+    make_product(matriz, "NB-14", "Notebook 14 polegadas", price="4599.90",
+                 suppliers=[supplier.pk for supplier in suppliers])
     make_product(matriz, "MS-01", "Mouse sem fio", price="89.90")
     make_product(matriz, "TC-01", "Teclado ABNT2", price="149.00")
     for n in range(1, 22):
         make_product(matriz, f"CB-{n:02d}", f"Cabo HDMI {n} m", price=f"{19 + n}.90")
-    make_party(matriz, "39099603082426", "Distribuidora Paulista de Informática Ltda")
-    make_party(matriz, "62819482199300", "Atacado Mineiro de Eletrônicos S.A.", state="MG", city="Belo Horizonte")
     make_party(matriz, "71147104964", "Joana da Silva", person_type="F")
 
 
@@ -67,6 +81,13 @@ def _edit_description(page: Page, company, code: str, description: str) -> None:
     page.get_by_label(re.compile(r"^Descrição")).fill(description)
     page.get_by_role("button", name="Salvar", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="alterado")).to_be_visible()
+
+
+SUPPLIERS = {"39099603082426", "62819482199300"}
+
+
+def _suppliers_of(company, code: str) -> set[str]:
+    return {party.cnpj_cpf for party in Product.objects.get(company=company, code=code).suppliers.all()}
 
 
 def test_it_runs_the_whole_sharing_flow_with_a_real_worker(page: Page, group_companies, group_admin, worker,
@@ -172,6 +193,32 @@ def test_it_runs_the_whole_sharing_flow_with_a_real_worker(page: Page, group_com
     _reload_until_heading_has(page, "Notebook 14 polegadas Core i7")
     shot("14-produto-atualizado-no-destino")
 
+    # A new price for a product with suppliers (ids over 1,000,000, printed "1.000.004" in
+    # value="" while the pages grouped thousands: the save was refused and a second Salvar
+    # dropped the suppliers in every company). Its suppliers stay, everywhere.
+    _open_product(page, matriz, "NB-14")
+    page.get_by_role("link", name="Editar", exact=True).click()
+    selected = page.locator("#selected-suppliers")
+    expect(selected.get_by_role("checkbox", checked=True)).to_have_count(2)
+    assert min(int(v) for v in selected.get_by_role("checkbox").evaluate_all("boxes => boxes.map(b => b.value)")) \
+        >= FIRST_ID
+    page.get_by_label(re.compile(r"^Preço unitário de venda")).fill("4.299,90")
+    shot("14a-produto-com-fornecedores-novo-preco")
+    page.get_by_role("button", name="Salvar", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="alterado")).to_be_visible()
+    assert Product.objects.get(company=matriz, code="NB-14").price == Decimal("4299.90")
+    for company in (norte, sul):
+        wait_for(lambda company=company: Product.objects.get(company=company, code="NB-14").price
+                 == Decimal("4299.90"), timeout=PROPAGATION_TIMEOUT, what=f"the new price in {company}")
+    for company in (matriz, norte, sul):
+        assert _suppliers_of(company, "NB-14") == SUPPLIERS, company
+    _open_product(page, sul, "NB-14")
+    expect(page.get_by_text("R$ 4.299,90").first).to_be_visible()
+    suppliers_card = page.get_by_role("region", name="Fornecedores")
+    expect(suppliers_card.get_by_role("listitem")).to_have_count(2)
+    expect(suppliers_card).to_contain_text("Distribuidora Paulista de Informática Ltda")
+    shot("14b-fornecedores-mantidos-no-destino")
+
     # Editar → Remover Filial Norte → Salvar Alterações. (Removal waits for accepted changes
     # still on their way: the worker marks the edit applied once every member has it.)
     wait_for(lambda: not Change.objects.filter(status=Change.Status.PENDING).exists(), timeout=30,
@@ -204,3 +251,25 @@ def test_it_runs_the_whole_sharing_flow_with_a_real_worker(page: Page, group_com
     _open_product(page, norte, "NB-14")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Notebook 14 polegadas Core i7")
     expect(page.get_by_role("heading", level=1)).not_to_contain_text("2ª geração")
+
+    # Support restores, in the admin, Filial Norte's NB-14 as it was before the activation:
+    # only there, since Filial Norte no longer takes part.
+    page.get_by_role("button", name="Sair").click()
+    support = UserFactory(username="suporte@grupoexemplo.com.br", first_name="Sérgio", is_staff=True,
+                          is_superuser=True)
+    log_in(support)
+    snapshot = Snapshot.objects.get(company=norte, values__code="NB-14")
+    assert snapshot.pk >= FIRST_ID
+    page.goto(reverse("admin:sharing_snapshot_changelist"))
+    row = page.get_by_role("row").filter(has_text="Notebook antigo")
+    row.get_by_role("checkbox").check()
+    page.locator("select[name=action]").select_option("restore_snapshots")
+    page.locator("button[name=index]").click()
+    expect(page.get_by_text("Só nesta empresa: o cadastro não está mais compartilhado.")).to_be_visible()
+    shot("20-admin-restaurar-copia-anterior")
+    page.get_by_role("button", name="Sim, restaurar").click()
+    expect(page.locator(".messagelist")).to_contain_text("Restaurado")
+    shot("21-admin-copia-restaurada")
+    restored = Product.objects.get(company=norte, code="NB-14")
+    assert (restored.description, restored.price) == ("Notebook antigo", Decimal("3999.00"))
+    assert Product.objects.get(company=matriz, code="NB-14").description == "Notebook 14 polegadas Core i7 (2ª geração)"
