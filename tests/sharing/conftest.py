@@ -116,26 +116,6 @@ def make_product(company: Company, code: str, description: str = "Notebook 14 po
                                            source="test")
 
 
-@pytest.fixture
-def large_ids(django_db_setup, django_db_blocker):
-    """Ids from about 1,000,000 up, as in production: nothing may rely on small or equal ids.
-    The sequences are put back afterwards (a rollback does not), so that other tests see
-    what they expect until every test database starts there."""
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename), last_value FROM pg_sequences "
-            "WHERE schemaname = 'public' AND coalesce(last_value, 0) < 1000000"
-        )
-        before = cursor.fetchall()
-        for sequence, _last in before:
-            cursor.execute("SELECT setval(%s, 1000000 + (random() * 5000)::int, false)", [sequence])
-    yield
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for sequence, last in before:
-            # The test's rows are gone (rolled back, or flushed by a transactional test).
-            cursor.execute("SELECT setval(%s, %s, %s)", [sequence, last or 1, last is not None])
-
-
 def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float = 0.1, what: str = "") -> object:
     deadline = time.monotonic() + timeout
     while True:

@@ -36,7 +36,7 @@ def supplier_documents(company, code: str) -> list[str]:
 
 
 @pytest.fixture
-def group(large_ids):
+def group(db):
     origin = CompanyFactory(legal_name="Laticínios Serra Azul Indústria e Comércio Ltda", trade_name="Matriz")
     north = CompanyFactory(legal_name="Laticínios Serra Azul – Filial Maceió", trade_name="Filial Maceió")
     south = CompanyFactory(legal_name="Laticínios Serra Azul – Filial Joinville", trade_name="Filial Joinville")

@@ -49,7 +49,7 @@ def roles(company, document: str) -> tuple[bool, bool]:
 
 
 @pytest.fixture
-def group(large_ids):
+def group(db):
     origin = CompanyFactory(legal_name="Construtora Horizonte Paulista Ltda", trade_name="Matriz")
     editor = CompanyFactory(legal_name="Construtora Horizonte – Filial Ribeirão Preto", trade_name="Filial Ribeirão")
     reader = CompanyFactory(legal_name="Construtora Horizonte – Filial São José", trade_name="Filial São José")

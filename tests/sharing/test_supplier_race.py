@@ -79,7 +79,7 @@ def _give_suppliers(company, products, suppliers, rng: random.Random) -> None:
 
 
 def test_it_converges_supplier_lists_when_a_supplier_gains_a_cpf_under_a_live_worker(
-    qcluster, large_ids, client
+    qcluster, client
 ):
     rng = random.Random(SEED)
     origin = CompanyFactory(legal_name="Distribuidora Paulista de Alimentos Ltda", trade_name="Matriz São Paulo")
