@@ -362,3 +362,13 @@ def test_it_refuses_a_phone_of_another_length(typed):
 
 def test_it_refuses_a_phone_with_letters():
     assert _refusal(brazil.normalize_phone_number, "3234-ABCD") == "Telefone inválido: use apenas números."
+
+
+def test_it_formats_counts_with_pt_br_thousand_separators_whatever_the_setting(settings):
+    from omieshare.lib.brazil import format_integer
+
+    settings.USE_THOUSAND_SEPARATOR = False
+    assert format_integer(1_234_567) == "1.234.567"
+    assert format_integer(999) == "999"
+    assert format_integer(-1_200) == "-1.200"
+    assert format_integer(None) == ""

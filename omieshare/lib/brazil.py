@@ -242,3 +242,13 @@ def mask_phone(ddd: str | None, number: str | None) -> str:
     if len(number) in (8, 9):
         number = f"{number[:-4]}-{number[-4:]}"
     return f"({ddd}) {number}" if ddd else number
+
+
+def format_integer(value: object) -> str:
+    """A whole number the pt-BR way, "1.234.567", however Django's USE_THOUSAND_SEPARATOR is
+    set (counts in sentences and tables must read the same everywhere). Not a number: as is."""
+    try:
+        number = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)
+    return f"{number:,}".replace(",", ".")
