@@ -19,6 +19,8 @@ choose_database || exit 1
 debug_env
 
 $PY manage.py migrate --noinput
+# WhiteNoise (DEBUG off) warns about a missing STATIC_ROOT even while it serves from static/.
+mkdir -p "${STATIC_ROOT:-staticfiles}"
 # The UI is written in pt-BR and Django ships its own pt-BR catalogues (admin, validation)
 # compiled. Our .po files, once there are any under locale/, are compiled here (needs
 # gettext's msgfmt); compilemessages refuses to run where there is nothing to compile.
@@ -28,11 +30,6 @@ fi
 $PY manage.py seed_demo --records "$DEMO_RECORDS" --once
 # Tasks queued under an earlier SECRET_KEY would fail in the worker, again and again.
 $PY manage.py queue_drop_unreadable
-if [ "$DEBUG" = 0 ]; then
-  # With DEBUG off, runserver serves no static files: WhiteNoise serves them from
-  # STATIC_ROOT (staticfiles/, ignored by git).
-  $PY manage.py collectstatic --noinput -v 0
-fi
 
 # The worker gets its own process group, stopped once and waited for when this script
 # ends, however it ends (Ctrl+C, or a TERM sent to our group by an IDE or supervisor, which

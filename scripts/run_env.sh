@@ -23,6 +23,8 @@ choose_database() {
   fi
   local log
   log=$(mktemp)
+  # Installing the package on a fresh machine takes a minute or two: say what is going on.
+  echo "Preparando o PostgreSQL local (scripts/ensure_postgres.sh)..."
   if bash "${ENSURE_POSTGRES:-scripts/ensure_postgres.sh}" >"$log" 2>&1; then
     rm -f "$log"
     export DATABASE_URL=$LOCAL_DATABASE_URL
@@ -98,4 +100,7 @@ debug_env() {
   fi
   # runserver speaks plain HTTP: cookies marked Secure would never come back (no login).
   export SECURE_COOKIES=${SECURE_COOKIES:-0}
+  # runserver serves no static files with DEBUG off: WhiteNoise serves them from static/
+  # and the apps, and picks up an edited CSS file without a restart.
+  export WHITENOISE_AUTOREFRESH=1
 }
