@@ -183,7 +183,7 @@ def run_resync(job: SyncJob) -> None:
             SyncJob.objects.filter(pk=job.pk).update(done=number, lease_until=timezone.now() + JOB_LEASE)
     failed = len(drifts) - fixed
     counts = {"drift": len(drifts), "fixed": fixed, "recreated": recreated, "failed": failed, "snapshots": kept,
-              "checked": _checked_count(share, company_id)}
+              "checked": checked_count(share, company_id)}
     AuditEntry.objects.create(
         share=share, company_id=company_id, actor_id=job.created_by_id, action=AuditEntry.Action.RESYNC,
         detail=resync_summary(counts),
@@ -198,7 +198,7 @@ def run_resync(job: SyncJob) -> None:
     )
 
 
-def _checked_count(share: Share, company_id: int | None) -> int:
+def checked_count(share: Share, company_id: int | None) -> int:
     """How many member rows the resync compared (each link of an active member), so that a
     clean check can say "todos os N cadastros conferem"."""
     members = selectors.active_members(share)

@@ -86,7 +86,8 @@ def test_it_repairs_drift_and_then_finds_nothing(drifted):
 
     again = io.StringIO()
     call_command("resync", "--share", share.pk, stdout=again)
-    assert "0 divergência(s) encontrada(s)" in again.getvalue()
+    checked = RecordLink.objects.filter(shared_record__share=share).count()
+    assert f"Nenhuma divergência: todos os {checked} cadastros conferem." in again.getvalue()
 
 
 @pytest.mark.django_db
