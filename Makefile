@@ -7,6 +7,7 @@ TEST_DATABASE_URL ?= postgresql://omieshare:omieshare@127.0.0.1:5432/omieshare
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_RECORDS ?= 3000
+DEBUG ?= 0
 
 .PHONY: venv run test screenshots lint migrations-check bench clean
 
@@ -17,10 +18,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-# Migrates, compiles messages, loads the demo data once, then runs the django-q2 worker in
-# the background and the web server in the foreground (see scripts/run.sh).
+# Makes sure PostgreSQL is reachable (as `make test` does), migrates, compiles messages,
+# loads the demo data once, then runs the django-q2 worker in the background and the web
+# server in the foreground (see scripts/run.sh). DEBUG off unless DEBUG=1: users see the
+# product's own error pages. DB=sqlite runs without PostgreSQL (no sharing activation).
 run: venv
-	HOST=$(HOST) PORT=$(PORT) DEMO_RECORDS=$(DEMO_RECORDS) bash scripts/run.sh
+	HOST=$(HOST) PORT=$(PORT) DEMO_RECORDS=$(DEMO_RECORDS) DEBUG=$(DEBUG) bash scripts/run.sh
 
 # Makes sure PostgreSQL is reachable (installs/starts it and creates the role and database
 # when missing) and that Debian's Chromium is installed for the browser tests (skipped, with

@@ -77,6 +77,11 @@ MIDDLEWARE = [
 if not DEBUG:
     # Production serves static files (htmx, CSS) itself; runserver and tests use finders.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+# `make run` (DEBUG off, see scripts/run_env.sh): files straight from static/ and the apps,
+# re-read when edited, with no collectstatic (a file collected again under a running server
+# kept its old length, and pages hung loading it).
+WHITENOISE_AUTOREFRESH = env_bool("WHITENOISE_AUTOREFRESH", False)
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH or DEBUG
 
 ROOT_URLCONF = "omieshare.urls"
 

@@ -13,6 +13,23 @@ DATABASE=omieshare
 say() { echo "[ensure_postgres] $*"; }
 
 if ! pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null; then
+  # Installing a package and starting the system's cluster both need root: without it,
+  # say what to run instead of failing halfway through apt-get.
+  if [ "$(id -u)" != 0 ]; then
+    if command -v pg_isready >/dev/null; then
+      say "PostgreSQL does not answer on $PGHOST:$PGPORT and starting it needs root:"
+      say "  sudo bash scripts/ensure_postgres.sh   (or: sudo pg_ctlcluster <version> main start)"
+    else
+      say "PostgreSQL is not installed and installing it needs root:"
+      say "  sudo bash scripts/ensure_postgres.sh   (or: sudo apt-get install postgresql)"
+    fi
+    exit 1
+  fi
+  if ! command -v apt-get >/dev/null && ! command -v pg_ctlcluster >/dev/null; then
+    say "PostgreSQL is not installed and this is not a Debian/Ubuntu system (no apt-get):"
+    say "install and start PostgreSQL, then run this script again, or set DATABASE_URL."
+    exit 1
+  fi
   if [ -z "$(ls /etc/postgresql 2>/dev/null)" ] || ! command -v pg_ctlcluster >/dev/null; then
     say "PostgreSQL is not installed: installing it from Debian's packages"
     apt-get update -qq

@@ -26,7 +26,7 @@ from django.utils import timezone
 from omieshare.lib.threads import run_in_threads
 from sharing.canonical import PLAIN_FIELDS, canonical_sql, refresh_stale_statistics, same_values_sql
 from sharing.leases import LeaseLost
-from sharing.models import JOB_LEASE, AuditEntry, Share, SharedRecord, ShareMember, SyncJob
+from sharing.models import JOB_LEASE, AuditEntry, Share, SharedRecord, ShareMember, SyncJob, activation_summary
 
 # Shared records per chunk (one transaction each, a few seconds at 50,000): each chunk
 # repeats a fixed cost (temp table, ANALYZE, a dozen statements), 20,000 was ~15 % slower
@@ -701,12 +701,7 @@ def run_activation(job: SyncJob) -> None:
             AuditEntry.objects.create(
                 share=share, company_id=dest.company_id, actor_id=job.created_by_id,
                 action=AuditEntry.Action.ACTIVATE,
-                detail=(
-                    f"Sincronismo ativado ({share.get_registries_display()}): "
-                    f"{mine['created']} incluídos, {mine['overwritten']} sobrescritos "
-                    f"(com cópia anterior guardada), {mine.get('identical', 0)} já iguais (mantidos), "
-                    f"{mine['conflicts']} não copiados por conflito."
-                ),
+                detail=f"Sincronismo ativado ({share.get_registries_display()}): {activation_summary(mine)}",
             )
         _renew(job, status=SyncJob.Status.DONE, done=job.total, finished_at=now,
                counts={**counts, "timings": timings, "by_company": by_company}, errors=errors, release=True)

@@ -48,6 +48,8 @@ from omieshare.templatetags.numbers import format_number
 from sharing import selectors, services
 from sharing.canonical import canonical_values, diff_fields
 from sharing.models import (
+    CHANGE_ACTIONS,
+    CHANGE_SOURCE_NAMES,
     AuditEntry,
     Change,
     RecordLink,
@@ -56,6 +58,8 @@ from sharing.models import (
     ShareMember,
     Snapshot,
     SyncJob,
+    activation_summary,
+    change_source_name,
 )
 from sharing.services import Permissions
 from sharing.templatetags.shared_values import field_label, shared_value
@@ -632,18 +636,28 @@ class RecordLinkAdmin(MaskedSearchMixin, EngineRecordAdmin):
 # --- the outbox --------------------------------------------------------------------------
 
 
-CHANGE_ACTIONS = {"create": "inclusão", "update": "edição", "delete": "exclusão"}
-
-
 class ChangeActionFilter(admin.SimpleListFilter):
     title = "ação"
     parameter_name = "action"
 
     def lookups(self, request, model_admin):
-        return list(CHANGE_ACTIONS.items())
+        return [(action, name.capitalize()) for action, name in CHANGE_ACTIONS.items()]
 
     def queryset(self, request, queryset):
         return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class ChangeSourceFilter(admin.SimpleListFilter):
+    """Where a change was made, in words: "Tela (web)", "API", "Admin (suporte)"…"""
+
+    title = "origem da alteração"
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        return list(CHANGE_SOURCE_NAMES.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(source=self.value()) if self.value() else queryset
 
 
 @admin.register(Change)
@@ -658,12 +672,12 @@ class ChangeAdmin(MaskedSearchMixin, EngineRecordAdmin):
         "status",
         "attempts",
         "error",
-        "source",
+        "source_name",
         "created_at",
         "applied_at",
     ]
     list_display_links = ["number"]
-    list_filter = ["status", ChangeActionFilter, "shared_record__registry", "source", "company"]
+    list_filter = ["status", ChangeActionFilter, "shared_record__registry", ChangeSourceFilter, "company"]
     list_select_related = ["shared_record", "share", "share__origin", "company"]
     search_fields = ["shared_record__match_key", "company__legal_name", "company__cnpj", "last_error"]
     masked_search_fields = ("shared_record__match_key", "company__cnpj")
@@ -676,7 +690,7 @@ class ChangeAdmin(MaskedSearchMixin, EngineRecordAdmin):
         "action_name",
         "fields_pretty",
         "actor_link",
-        "source",
+        "source_name",
         "status",
         "attempts",
         "last_error",
@@ -740,7 +754,11 @@ class ChangeAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
     @admin.display(description="ação", ordering="action")
     def action_name(self, change: Change) -> str:
-        return CHANGE_ACTIONS.get(change.action, change.action)
+        return CHANGE_ACTIONS.get(change.action, change.action).capitalize()
+
+    @admin.display(description="origem da alteração", ordering="source")
+    def source_name(self, change: Change) -> str:
+        return change_source_name(change.source)
 
 
 # --- jobs --------------------------------------------------------------------------------
@@ -783,6 +801,7 @@ class SyncJobAdmin(MaskedSearchMixin, EngineRecordAdmin):
         "duration",
         "lease",
         "params_pretty",
+        "summary",
         "counts_pretty",
         "errors_pretty",
     ]
@@ -810,7 +829,9 @@ class SyncJobAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
     @admin.display(description="feito/total")
     def progress(self, job: SyncJob) -> str:
-        return f"{format_number(job.done)}/{format_number(job.total)}"
+        if job.kind == SyncJob.Kind.RESYNC and job.is_finished and not job.total:
+            return "nada a corrigir"  # a clean check, which used to read "0/0"
+        return f"{format_number(job.done)} de {format_number(job.total)}"
 
     @admin.display(description="%")
     def percent_display(self, job: SyncJob) -> str:
@@ -829,13 +850,29 @@ class SyncJobAdmin(MaskedSearchMixin, EngineRecordAdmin):
         text = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
         return text if job.finished_at else f"{text} (em andamento)"
 
-    @admin.display(description="parâmetros")
+    @admin.display(description="empresas")
     def params_pretty(self, job: SyncJob):
-        return _pretty(job.params)
+        company_id = (job.params or {}).get("company_id")
+        if company_id is None:
+            return "Todas as empresas do compartilhamento"
+        company = Company.objects.filter(pk=company_id).first()
+        return str(company) if company else f"Empresa nº {company_id} (excluída)"
 
-    @admin.display(description="contagens")
+    @admin.display(description="resultado")
+    def summary(self, job: SyncJob) -> str:
+        return job.summary or "—"
+
+    @admin.display(description="resultado por empresa")
     def counts_pretty(self, job: SyncJob):
-        return _pretty(job.counts)
+        by_company = (job.counts or {}).get("by_company") or {}
+        if not by_company:
+            return "—"
+        names = dict(Company.objects.filter(pk__in=[int(pk) for pk in by_company]).values_list("pk", "trade_name"))
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td></tr>",
+            ((names.get(int(pk)) or f"nº {pk}", activation_summary(counts)) for pk, counts in by_company.items()),
+        )
+        return format_html("<table><tbody>{}</tbody></table>", rows)
 
     @admin.display(description="erros")
     def errors_pretty(self, job: SyncJob):
@@ -1039,7 +1076,7 @@ def _is_linked(snapshot: Snapshot) -> bool:
 class AuditEntryAdmin(MaskedSearchMixin, EngineRecordAdmin):
     list_display = [
         "created_at",
-        "action",
+        "action_name",
         "share_link",
         "company",
         "actor",
@@ -1049,7 +1086,7 @@ class AuditEntryAdmin(MaskedSearchMixin, EngineRecordAdmin):
         "detail_short",
     ]
     list_filter = ["action", "registry", "company"]
-    list_select_related = ["share", "share__origin", "company", "actor", "shared_record"]
+    list_select_related = ["share", "share__origin", "company", "actor", "shared_record", "change"]
     search_fields = [
         "detail",
         "shared_record__match_key",
@@ -1063,7 +1100,7 @@ class AuditEntryAdmin(MaskedSearchMixin, EngineRecordAdmin):
     show_full_result_count = False
     fields = [
         "created_at",
-        "action",
+        "action_name",
         "share_link",
         "company",
         "actor",
@@ -1079,9 +1116,13 @@ class AuditEntryAdmin(MaskedSearchMixin, EngineRecordAdmin):
     ]
     readonly_fields = fields
 
+    @admin.display(description="ação", ordering="action")
+    def action_name(self, entry: AuditEntry) -> str:
+        return entry.action_label
+
     @admin.display(description="campos")
     def fields_short(self, entry: AuditEntry) -> str:
-        return _short(", ".join(entry.fields or []), 50)
+        return _short(", ".join(field_label(name) for name in entry.fields or []), 50)
 
     @admin.display(description="detalhe")
     def detail_short(self, entry: AuditEntry) -> str:
@@ -1101,7 +1142,7 @@ class AuditEntryAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
     @admin.display(description="campos")
     def fields_pretty(self, entry: AuditEntry):
-        return _pretty(entry.fields)
+        return ", ".join(field_label(name) for name in entry.fields or []) or "—"
 
     @admin.display(description="valores anteriores")
     def old_values_pretty(self, entry: AuditEntry):
@@ -1136,7 +1177,14 @@ class CompanyInShareAdmin(CompanyAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and self._share_of(obj) is not None:
-            fields += ["cnpj", "group"]
+            fields += ["cnpj_display", "group"]
+        return fields
+
+    def get_fields(self, request, obj=None):
+        # Read-only, the CNPJ is shown masked (the bare field would read "15334299000198").
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and self._share_of(obj) is not None:
+            fields = ["cnpj_display" if name == "cnpj" else name for name in fields]
         return fields
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -1154,3 +1202,7 @@ class CompanyInShareAdmin(CompanyAdmin):
 
 admin.site.unregister(Company)
 admin.site.register(Company, CompanyInShareAdmin)
+
+
+# django-q2's own pages (tasks, schedules, the queue) in pt-BR: see sharing/admin_queue.py.
+from sharing import admin_queue  # noqa: E402,F401

@@ -77,6 +77,23 @@ class ConfirmActivationForm(forms.Form):
     fingerprint = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
+# The audit filter's actions as the Ação column names them: a shared change is an
+# inclusion, an alteration or an exclusion (AuditEntry "change" + its Change's action).
+AUDIT_CHANGE_FILTERS = {"inclusao": "create", "alteracao": "update", "exclusao": "delete"}
+AUDIT_ACTION_CHOICES = [
+    (AuditEntry.Action.CONFIGURE, "Configuração"),
+    (AuditEntry.Action.ACTIVATE, "Ativação"),
+    (AuditEntry.Action.REMOVE, "Remoção"),
+    ("inclusao", "Inclusão"),
+    ("alteracao", "Alteração"),
+    ("exclusao", "Exclusão"),
+    (AuditEntry.Action.APPLY, "Aplicação nas outras empresas"),
+    (AuditEntry.Action.APPLY_FAILED, "Falha ao aplicar"),
+    (AuditEntry.Action.RESYNC, "Ressincronização"),
+    (AuditEntry.Action.RESTORE, "Restauração"),
+]
+
+
 class AuditFilterForm(forms.Form):
     empresa = forms.TypedChoiceField(label="Empresa", coerce=int, required=False, empty_value=None)
     acao = forms.ChoiceField(label="Ação", required=False)
@@ -84,4 +101,4 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, companies, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["empresa"].choices = [("", "Todas")] + [(c.pk, c.display_name) for c in companies]
-        self.fields["acao"].choices = [("", "Todas"), *AuditEntry.Action.choices]
+        self.fields["acao"].choices = [("", "Todas"), *AUDIT_ACTION_CHOICES]

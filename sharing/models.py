@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj
+from omieshare.templatetags.numbers import format_number
 
 REGISTRY_CHOICES = [("party", "Clientes e fornecedores"), ("product", "Produtos")]
 
@@ -21,14 +22,69 @@ CHANGE_SOURCES = {
     "web": "pela web", "api": "pela API", "admin": "pelo admin (suporte)", "command": "pela linha de comando",
     "restore": "ao restaurar uma cópia anterior",
 }
+# Change.source as a column or filter shows it to support (the raw values are what
+# catalog/services.py callers pass as `source=`).
+CHANGE_SOURCE_NAMES = {
+    "web": "Tela (web)", "api": "API", "admin": "Admin (suporte)", "command": "Comando (linha de comando)",
+    "restore": "Restauração de cópia anterior",
+}
+
+
+def change_source_name(source: str) -> str:
+    return CHANGE_SOURCE_NAMES.get(source, source or "—")
 
 
 REGISTRY_NOUN = {"party": "cliente", "product": "produto"}
 
 
+def record_key(registry: str, key: str) -> str:
+    """A shared record's match key as people write it: a product code, a masked CNPJ/CPF."""
+    return mask_cpf_cnpj(key) if registry == "party" else key
+
+
 def record_label(registry: str, key: str) -> str:
     """A shared record as support searches for it: "produto A1", "cliente 11.222.333/0001-81"."""
-    return f"{REGISTRY_NOUN[registry]} {mask_cpf_cnpj(key) if registry == 'party' else key}"
+    return f"{REGISTRY_NOUN[registry]} {record_key(registry, key)}"
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{format_number(number)} {one if number == 1 else many}"
+
+
+def resync_summary(counts: dict) -> str:
+    """E.g. "Nenhuma divergência: todos os 1.170 cadastros conferem." A clean check is the
+    common case and used to read "0 de 0 cadastros"; `checked` is missing in jobs older
+    than this sentence."""
+    drift, checked = counts.get("drift", 0), counts.get("checked")
+    if not drift:
+        if checked is None:
+            return "Nenhuma divergência: os cadastros conferem."
+        if checked == 0:
+            return "Nenhum cadastro vinculado a conferir."
+        if checked == 1:
+            return "Nenhuma divergência: o único cadastro confere."
+        return f"Nenhuma divergência: todos os {format_number(checked)} cadastros conferem."
+    of = f" em {_count(checked, 'cadastro conferido', 'cadastros conferidos')}" if checked else ""
+    text = f"{_count(drift, 'divergência encontrada', 'divergências encontradas')}{of}: "
+    text += f"{_count(counts.get('fixed', 0), 'corrigida', 'corrigidas')}"
+    if counts.get("recreated"):
+        recreated = counts["recreated"]
+        gone = "por ter sido apagada" if recreated == 1 else "por terem sido apagadas"
+        text += f" ({_count(recreated, 'recriada', 'recriadas')} {gone} fora do sistema)"
+    failed = counts.get("failed", 0)
+    text += f", {_count(failed, 'não corrigida', 'não corrigidas')}." if failed else "."
+    return text[0].upper() + text[1:]
+
+
+def activation_summary(counts: dict) -> str:
+    """E.g. "840 incluídos, 319 sobrescritos (com cópia anterior guardada), 11 já iguais
+    (mantidos), 0 não copiados por conflito." """
+    return (
+        f"{format_number(counts.get('created', 0))} incluídos, "
+        f"{format_number(counts.get('overwritten', 0))} sobrescritos (com cópia anterior guardada), "
+        f"{format_number(counts.get('identical', 0))} já iguais (mantidos), "
+        f"{format_number(counts.get('conflicts', 0))} não copiados por conflito."
+    )
 
 
 def permissions_text(can_create: bool, can_update: bool, can_delete: bool) -> str:
@@ -172,7 +228,7 @@ class SharedRecord(models.Model):
 
     def __str__(self) -> str:
         label = self.values.get("legal_name") or self.values.get("description") or ""
-        return f"{self.match_key} {label} (v{self.version})"
+        return f"{record_key(self.registry, self.match_key)} {label} (versão {self.version})"
 
 
 class RecordLink(models.Model):
@@ -317,6 +373,17 @@ class SyncJob(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
     @property
+    def summary(self) -> str:
+        """The finished job's result in one sentence, for the job page, the admin and the
+        audit trail; "" while it runs (or when it gave up before counting)."""
+        counts = self.counts or {}
+        if self.kind == self.Kind.RESYNC:
+            return resync_summary(counts) if "drift" in counts else ""
+        if "created" not in counts:
+            return ""
+        return activation_summary(counts)
+
+    @property
     def silent_seconds(self) -> int | None:
         """How long a running job has shown no sign of life (its worker renews the lease every
         few seconds), or None while it is not running. A worker that stopped leaves it silent
@@ -409,4 +476,24 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["share", "-created_at"], name="audit_share_created")]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} em {self.created_at:%d/%m/%Y %H:%M}"
+        return f"{self.action_label} em {self.created_at:%d/%m/%Y %H:%M}"
+
+    @property
+    def action_label(self) -> str:
+        """What a person calls the entry. The "change" action covers a shared record's
+        inclusion, alteration and exclusion alike: its Change says which (read it with
+        select_related("change")); an application says which change it applied."""
+        if self.action not in (self.Action.CHANGE, self.Action.APPLY):
+            return self.get_action_display()
+        if self.change_id is None and self.action == self.Action.APPLY:
+            return self.get_action_display()
+        kind = self.change.action if self.change_id else _change_kind_from_text(self.detail)
+        what = CHANGE_ACTIONS.get(kind, "alteração")
+        return what.capitalize() if self.action == self.Action.CHANGE else f"{what.capitalize()} aplicada"
+
+
+def _change_kind_from_text(detail: str) -> str:
+    """A change entry whose Change row is gone (its record was deleted) still starts with
+    change_text(): "Inclusão (versão 1) pela web"."""
+    first = detail.split(" ", 1)[0].lower()
+    return next((kind for kind, name in CHANGE_ACTIONS.items() if name == first), "update")

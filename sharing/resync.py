@@ -23,7 +23,7 @@ from catalog.exceptions import WriteRefused
 from catalog.models import Party, Product
 from sharing import propagation, selectors
 from sharing.canonical import canonical_sql, diff_fields, field_verbose_name, refresh_stale_statistics
-from sharing.models import JOB_LEASE, AuditEntry, RecordLink, Share, Snapshot, SyncJob, record_label
+from sharing.models import JOB_LEASE, AuditEntry, RecordLink, Share, Snapshot, SyncJob, record_label, resync_summary
 
 logger = logging.getLogger(__name__)
 
@@ -182,10 +182,11 @@ def run_resync(job: SyncJob) -> None:
         if number % 100 == 0:
             SyncJob.objects.filter(pk=job.pk).update(done=number, lease_until=timezone.now() + JOB_LEASE)
     failed = len(drifts) - fixed
+    counts = {"drift": len(drifts), "fixed": fixed, "recreated": recreated, "failed": failed, "snapshots": kept,
+              "checked": checked_count(share, company_id)}
     AuditEntry.objects.create(
         share=share, company_id=company_id, actor_id=job.created_by_id, action=AuditEntry.Action.RESYNC,
-        detail=f"Ressincronização: {len(drifts)} divergências encontradas, {fixed} corrigidas "
-        f"({recreated} recriadas por terem sido apagadas fora do sistema), {failed} não corrigidas.",
+        detail=resync_summary(counts),
     )
     # SyncJob has no "done with errors" status: a resync that left drift behind is FAILED,
     # so the admin's list (and its status filter) and the job page flag it; counts say how
@@ -193,9 +194,19 @@ def run_resync(job: SyncJob) -> None:
     SyncJob.objects.filter(pk=job.pk).update(
         status=SyncJob.Status.FAILED if failed else SyncJob.Status.DONE, done=len(drifts),
         finished_at=timezone.now(), lease_until=None,
-        counts={"drift": len(drifts), "fixed": fixed, "recreated": recreated, "failed": failed, "snapshots": kept},
-        errors=errors[:100],
+        counts=counts, errors=errors[:100],
     )
+
+
+def checked_count(share: Share, company_id: int | None) -> int:
+    """How many member rows the resync compared (each link of an active member), so that a
+    clean check can say "todos os N cadastros conferem"."""
+    members = selectors.active_members(share)
+    if company_id is not None:
+        members = members.filter(company_id=company_id)
+    return RecordLink.objects.filter(
+        shared_record__share=share, registry__in=share.registries, company_id__in=members.values("company_id")
+    ).count()
 
 
 def _keep_snapshots(job: SyncJob, drifts: list[Drift]) -> int:

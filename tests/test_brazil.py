@@ -362,3 +362,16 @@ def test_it_refuses_a_phone_of_another_length(typed):
 
 def test_it_refuses_a_phone_with_letters():
     assert _refusal(brazil.normalize_phone_number, "3234-ABCD") == "Telefone inválido: use apenas números."
+
+
+def test_it_formats_counts_with_pt_br_thousand_separators_whatever_the_setting(settings):
+    from django.utils import translation
+
+    from omieshare.templatetags.numbers import format_number
+
+    settings.USE_THOUSAND_SEPARATOR = False
+    with translation.override(None):  # a worker or a command, where no request set the language
+        assert format_number(1_234_567) == "1.234.567"
+    assert format_number(999) == "999"
+    assert format_number(-1_200) == "-1.200"
+    assert format_number(None) is None

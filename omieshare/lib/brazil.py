@@ -242,3 +242,4 @@ def mask_phone(ddd: str | None, number: str | None) -> str:
     if len(number) in (8, 9):
         number = f"{number[:-4]}-{number[-4:]}"
     return f"({ddd}) {number}" if ddd else number
+

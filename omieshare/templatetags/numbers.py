@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.utils import formats
+from django.conf import settings
+from django.utils import formats, translation
 
 register = template.Library()
 
@@ -20,7 +21,9 @@ register = template.Library()
 @register.filter("number")
 def format_number(value: Any) -> str:
     """An int, Decimal or float grouped by thousands in the active language; anything else
-    (None, "", text) comes back as it is, so `|number|default:"—"` still works."""
+    (None, "", text) comes back as it is, so `|number|default:"—"` still works. Always in the
+    site's language, also where none is active (a worker, a command under override(None))."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return value
-    return formats.number_format(value, use_l10n=True, force_grouping=True)
+    with translation.override(settings.LANGUAGE_CODE):
+        return formats.number_format(value, use_l10n=True, force_grouping=True)

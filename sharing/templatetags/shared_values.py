@@ -34,6 +34,10 @@ FIELD_LABELS = {
 }
 
 
+# Omie's country codes (catalog.Party.country_code); the group's records are Brazilian.
+COUNTRIES = {"1058": "Brasil"}
+
+
 def _salespeople(value: list) -> str:
     # Stored as [e-mail, name] pairs (matched by e-mail in every member).
     return ", ".join(f"{name} <{email}>" if name else email for email, name in value)
@@ -66,6 +70,7 @@ _FORMATTERS: dict[str, Callable[[Any], str]] = {
     "bom": _structure,
     "attachments": _attachments,
     "cep": brazil.mask_cep,
+    "country_code": lambda code: COUNTRIES.get(str(code), str(code)),
     "ncm": brazil.mask_ncm,
     "cest": brazil.mask_cest,
     "price": money,
@@ -88,10 +93,14 @@ def field_label(name: str) -> str:
     return FIELD_LABELS.get(name, name)
 
 
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
 @register.filter
 def shared_value(value: Any, name: str = "") -> str:
     """One shared field's value as text; "—" when empty."""
-    if value is None or value == "" or value == [] or value == {}:
+    if is_empty(value):
         return EMPTY
     if isinstance(value, bool):
         return "Sim" if value else "Não"

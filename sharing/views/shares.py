@@ -18,9 +18,12 @@ from django_htmx.http import HttpResponseStopPolling
 
 from companies.models import Company
 from sharing import selectors, services
-from sharing.forms import AuditFilterForm, PermissionsForm
-from sharing.models import CHANGE_ACTIONS, AuditEntry, Change, Share, ShareMember, SyncJob, change_text
+from sharing.forms import AUDIT_CHANGE_FILTERS, AuditFilterForm, PermissionsForm
+from sharing.models import CHANGE_ACTIONS, AuditEntry, Change, Share, ShareMember, SyncJob, change_text, record_key
+from sharing.templatetags.shared_values import FIELD_LABELS, is_empty
 from sharing.views._common import duration, forbidden, is_admin, left_share, origin_admin_message, share_for
+
+FIELD_ORDER = {name: position for position, name in enumerate(FIELD_LABELS)}
 
 AUDIT_PER_PAGE = 50
 FAILING_PER_PAGE = 50
@@ -195,12 +198,18 @@ def audit(request: HttpRequest, company_id: int, share_id: int) -> HttpResponse:
     if form.is_valid():
         if form.cleaned_data["empresa"]:
             entries = entries.filter(company_id=form.cleaned_data["empresa"])
-        if form.cleaned_data["acao"]:
-            entries = entries.filter(action=form.cleaned_data["acao"])
+        action = form.cleaned_data["acao"]
+        if action in AUDIT_CHANGE_FILTERS:
+            entries = entries.filter(action=AuditEntry.Action.CHANGE, change__action=AUDIT_CHANGE_FILTERS[action])
+        elif action:
+            entries = entries.filter(action=action)
     page = Paginator(entries, AUDIT_PER_PAGE).get_page(request.GET.get("pagina"))
     for entry in page.object_list:
         entry.summary = _audit_summary(entry)
         entry.diff = _audit_diff(entry)
+        entry.is_inclusion = bool(entry.diff) and not entry.old_values
+        if entry.shared_record is not None:
+            entry.record_key = record_key(entry.shared_record.registry, entry.shared_record.match_key)
     query = request.GET.copy()
     query.pop("pagina", None)
     return render(request, "sharing/audit.html", {
@@ -214,7 +223,13 @@ def _audit_diff(entry: AuditEntry) -> list[tuple[str, object, object]]:
     old, new = entry.old_values or {}, entry.new_values or {}
     if entry.action != AuditEntry.Action.CHANGE or not (old or new):
         return []
-    return [(name, old.get(name), new.get(name)) for name in entry.fields or []]
+    # In the order of the record's form (CNPJ/CPF and name first), not the engine's.
+    names = sorted(entry.fields or [], key=lambda name: FIELD_ORDER.get(name, len(FIELD_ORDER)))
+    rows = [(name, old.get(name), new.get(name)) for name in names]
+    if not old:
+        # An inclusion lists what was filled in, not every field the record could have.
+        rows = [row for row in rows if not is_empty(row[2])]
+    return rows
 
 
 def _audit_summary(entry: AuditEntry) -> str:

@@ -86,7 +86,8 @@ def test_it_repairs_drift_and_then_finds_nothing(drifted):
 
     again = io.StringIO()
     call_command("resync", "--share", share.pk, stdout=again)
-    assert "0 divergência(s) encontrada(s)" in again.getvalue()
+    checked = RecordLink.objects.filter(shared_record__share=share).count()
+    assert f"Nenhuma divergência: todos os {checked} cadastros conferem." in again.getvalue()
 
 
 @pytest.mark.django_db
@@ -190,12 +191,12 @@ def test_a_resync_that_leaves_drift_behind_is_recorded_as_failed_with_its_errors
     job = resync(share)
 
     assert job.status == SyncJob.Status.FAILED and job.finished_at is not None
-    assert job.counts == {"drift": 2, "fixed": 1, "recreated": 0, "failed": 1, "snapshots": 2}
+    assert job.counts == {"drift": 2, "fixed": 1, "recreated": 0, "failed": 1, "snapshots": 2, "checked": 6}
     assert job.errors == [
         f"Filial ({dest.cnpj_masked}) · produto A1: não corrigido. "
         "Já existe um produto com o código A1 nesta empresa: Água importada à mão."
     ]
-    assert AuditEntry.objects.filter(share=share, action="resync", detail__contains="1 não corrigidas").exists()
+    assert AuditEntry.objects.filter(share=share, action="resync", detail__contains="1 não corrigida.").exists()
 
 
 @pytest.mark.django_db

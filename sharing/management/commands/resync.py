@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from sharing import services
 from sharing.management.commands import _common
 from sharing.management.commands.share_activate import follow_job
-from sharing.resync import find_drift
+from sharing.models import resync_summary
+from sharing.resync import checked_count, find_drift
 
 LISTED = 200
 LISTED_ERRORS = 20
@@ -32,8 +33,13 @@ class Command(BaseCommand):
             self.stdout.write(f"  {item.summary}")
         if len(drift) > LISTED:
             self.stdout.write(f"  … e mais {len(drift) - LISTED}.")
+        if not drift:
+            # "0 divergência(s) encontrada(s)" told nothing of how much was checked.
+            checked = checked_count(share, company.pk if company else None)
+            self.stdout.write(resync_summary({"drift": 0, "checked": checked}))
+            return
         self.stdout.write(f"{len(drift)} divergência(s) encontrada(s).")
-        if options["dry_run"] or not drift:
+        if options["dry_run"]:
             return
         job = follow_job(self.stdout, services.resync_start(share=share, company=company).pk)
         counts = job.counts
