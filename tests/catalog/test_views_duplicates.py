@@ -9,11 +9,10 @@ from django.urls import reverse
 
 from catalog import services as catalog_services
 from catalog.models import Party, Product
-from companies.models import Membership
 from omieshare.lib.brazil import mask_cpf_cnpj
 from sharing.models import Change
 from sharing.services import Permissions
-from tests.factories import CompanyFactory, MembershipFactory, valid_cnpj, valid_ean13
+from tests.factories import valid_cnpj, valid_ean13
 from tests.sharing.conftest import ALL, apply_pending, make_party, make_product, product_in, share_between
 
 pytestmark = pytest.mark.django_db
@@ -22,21 +21,6 @@ CREATE_ONLY = Permissions(can_create=True, can_update=False, can_delete=False)
 ONLY_LOCAL = "só pode alterar os campos que ficam nesta empresa"
 IN_FLIGHT = "está sendo sincronizado"
 EAN = valid_ean13()
-
-
-@pytest.fixture
-def dest(db):
-    return CompanyFactory(legal_name="Filial Sul Comércio de Águas Ltda", trade_name="Filial Sul")
-
-
-@pytest.fixture
-def dest_user(dest):
-    return MembershipFactory(company=dest, role=Membership.Role.ADMIN).user
-
-
-@pytest.fixture
-def document():
-    return valid_cnpj()
 
 
 def _share(company, dest, document, permissions):

@@ -11,10 +11,8 @@ from django.urls import reverse
 
 from catalog import services as catalog_services
 from catalog.models import Attachment, Party
-from companies.models import Membership
 from sharing.models import Change
 from sharing.services import Permissions
-from tests.factories import CompanyFactory, MembershipFactory, valid_cnpj
 from tests.sharing.conftest import apply_pending, make_party, make_product, product_in, share_between
 
 pytestmark = pytest.mark.django_db
@@ -25,21 +23,6 @@ REASON = (
     "Este cadastro é compartilhado pelo grupo e esta empresa não tem permissão de edição: "
     "os campos compartilhados só podem ser alterados em Matriz."
 )
-
-
-@pytest.fixture
-def dest(db):
-    return CompanyFactory(legal_name="Filial Sul Comércio de Águas Ltda", trade_name="Filial Sul")
-
-
-@pytest.fixture
-def dest_user(dest):
-    return MembershipFactory(company=dest, role=Membership.Role.ADMIN).user
-
-
-@pytest.fixture
-def document():
-    return valid_cnpj()
 
 
 @pytest.fixture
@@ -80,9 +63,11 @@ def test_it_shows_a_parties_shared_fields_read_only_with_the_reason(login, dest_
     html = response.content.decode()
     assert response.status_code == 200
     assert REASON in html
-    for name in ("cnpj_cpf", "legal_name", "trade_name", "street", "city", "email", "characteristics", "active"):
+    # The roles (cliente, fornecedor) are shared too: they travel like the rest.
+    for name in ("cnpj_cpf", "legal_name", "trade_name", "street", "city", "email", "characteristics", "active",
+                 "is_client", "is_supplier"):
         assert _disabled(html, name), name
-    for name in ("code", "is_client", "is_supplier", "tags"):
+    for name in ("code", "tags"):
         assert not _disabled(html, name), name
     assert "Os campos que ficam nesta empresa continuam editáveis aqui: Código de integração" in html
     assert "Compartilhado: somente leitura" in html
@@ -94,7 +79,7 @@ def test_it_saves_the_fields_that_stay_in_the_company(login, dest_user, dest, do
     # What a browser sends: disabled controls are left out.
     response = login(dest_user).post(
         url("party_edit", dest, party_id=party.pk),
-        {"code": "FIL-SUL-0001", "is_supplier": "on", "tags": "atacado, VIP", "version": party.version},
+        {"code": "FIL-SUL-0001", "tags": "atacado, VIP", "version": party.version},
     )
 
     assert response.status_code == 302, response.content.decode()[:3000]

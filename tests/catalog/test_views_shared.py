@@ -13,8 +13,7 @@ from django.urls import reverse
 
 from catalog import services as catalog_services
 from catalog.models import Party, Product
-from companies.models import Membership
-from tests.factories import CompanyFactory, MembershipFactory, valid_cnpj
+from tests.factories import valid_cnpj
 from tests.sharing.conftest import (
     NONE,
     apply_pending,
@@ -28,22 +27,6 @@ from tests.sharing.conftest import (
 pytestmark = pytest.mark.django_db
 
 REFUSED = "Sua empresa não tem permissão de edição nem de exclusão neste compartilhamento"
-
-
-@pytest.fixture
-def dest(db):
-    return CompanyFactory(legal_name="Filial Sul Ltda", trade_name="Filial Sul")
-
-
-@pytest.fixture
-def dest_user(dest):
-    """An administrator of the destination (company role does not lift share permissions)."""
-    return MembershipFactory(company=dest, role=Membership.Role.ADMIN).user
-
-
-@pytest.fixture
-def document():
-    return valid_cnpj()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.utils.module_loading import import_string
 
 from catalog import services as catalog_services
 from companies.models import Membership
-from tests.factories import CompanyFactory, MembershipFactory, valid_cnpj, valid_ean13
+from tests.factories import CompanyFactory, MembershipFactory, valid_ean13
 from tests.sharing.conftest import apply_pending, make_party, make_product, party_in, product_in, share_between
 
 EAN = valid_ean13()
@@ -22,11 +22,6 @@ def dest(db):
     """A branch with uniqueness validation on, where Z9 already holds EAN."""
     return CompanyFactory(legal_name="Filial Sul Comércio de Águas Ltda", trade_name="Filial Sul",
                           enforce_unique_records=True)
-
-
-@pytest.fixture
-def document():
-    return valid_cnpj()
 
 
 @pytest.fixture
