@@ -63,6 +63,20 @@ PRODUCT_LIST_COLUMNS = (
 )
 
 
+def indexed_party_text(text: str) -> Q:
+    """Clients/suppliers that may hold `text` (case ignored) in one of PARTY_SEARCH_FIELDS:
+    every word of it somewhere in them, found through the search index. ANDed with a
+    filter on one of those fields (`legal_name__icontains=text`), it lets that filter use
+    the index instead of reading every record of the company (0.5 s at 100,000 clients);
+    it never leaves out a record the filter keeps."""
+    return words_condition(PARTY_SEARCH_FIELDS, text) or Q()
+
+
+def indexed_product_text(text: str) -> Q:
+    """indexed_party_text for products (PRODUCT_SEARCH_FIELDS)."""
+    return words_condition(PRODUCT_SEARCH_FIELDS, text) or Q()
+
+
 @dataclass(frozen=True)
 class ListFilters:
     q: str = ""
