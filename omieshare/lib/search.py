@@ -2,7 +2,7 @@
 
 People type names without accents. A letter that can carry an accent in Portuguese (and a
 few neighbours) stands in the regular expression for all its accented forms:
-"comercio" → [CÇ][OÓÒÔÕÖ]M[EÉÈÊË]R[CÇ][IÍÌÎÏ][OÓÒÔÕÖ], matched case-insensitively (`~*`
+"comercio" → [CÇcç][OÓÒÔÕÖoóòôõö]M[EÉÈÊËeéèêë]R…, matched case-insensitively (`~*`
 on PostgreSQL, which a GIN trigram index serves; Django's REGEXP with (?i) on SQLite, the
 first-run default).
 
@@ -60,7 +60,9 @@ def accentless_pattern(text: str) -> str:
     for character in text:
         base = _base_letter(character) if character.isalpha() else character
         forms = _FORMS.get(base)
-        parts.append(f"[{forms}]" if forms else re.escape(character.upper()))
+        # Both cases spelled out: `~*` folds non-ASCII letters only where the database's
+        # locale knows them (not under the "C" collation).
+        parts.append(f"[{forms}{forms.lower()}]" if forms else re.escape(character.upper()))
     return "".join(parts)
 
 

@@ -116,8 +116,8 @@ class Command(BaseCommand):
             if options["write_cost"]:
                 self._write_cost()
         finally:
-            if not options["keep"] and not options["company"]:
-                self._cleanup()
+            if not options["keep"]:
+                self._cleanup()  # only the companies this run made
 
     def _step(self, text: str) -> None:
         self.stdout.write(f"[{time.strftime('%H:%M:%S')}] {text}")
