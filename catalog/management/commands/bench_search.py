@@ -283,7 +283,7 @@ class Command(BaseCommand):
         rows.append(("party", "Buscar fornecedor (formulário)", "pimenta silva", times, found))
 
         self.stdout.write("")
-        self.stdout.write(f"{'cadastro':8} {'consulta':32} {'texto':24} {'achados':>8} "
+        self.stdout.write(f"{'cadastro':8} {'consulta':32} {'texto':30} {'achados':>8} "
                           f"{'p50 ms':>8} {'p95 ms':>8} {'÷ base':>7}")
         missed = []
         for registry, label, q, times, found in rows:
@@ -292,7 +292,7 @@ class Command(BaseCommand):
             if q and p95 * 1000 > TARGET_MS:
                 missed.append(f"{registry} “{q}”")
             shown = f"> {found - 1:,}" if q and found > selectors.SEARCH_COUNT_LIMIT else f"{found:,}"
-            self.stdout.write(f"{registry:8} {label:32} {q[:24]:24} {shown:>8} {_ms(p50)} {_ms(p95)} "
+            self.stdout.write(f"{registry:8} {label:32} {q[:30]:30} {shown:>8} {_ms(p50)} {_ms(p95)} "
                               f"{p50 / base_p50:7.1f}")
         self.stdout.write("")
         if missed:
