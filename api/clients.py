@@ -15,6 +15,7 @@ from api.models import ApiImport
 from api.translate import list_of_dicts, party_data_from_omie, party_to_omie, party_to_omie_summary, whole_number
 from catalog import services
 from catalog.models import Attachment, Party, Salesperson
+from catalog.selectors import indexed_party_text
 from companies.models import Company
 from omieshare.lib.brazil import normalize_cpf_cnpj
 
@@ -224,21 +225,28 @@ def _listing(company: Company, param: dict[str, Any]):
         except ValidationError as error:
             raise ApiFault(INVALID_VALUE, f"{' '.join(error.messages)} (campo clientesFiltro.cnpj_cpf)") from None
         queryset = queryset.filter(cnpj_cpf=document)
+    # Each text filter also goes through the search index (indexed_party_text), which
+    # these columns have no index of their own to replace.
     if filters.get("razao_social"):
-        queryset = queryset.filter(legal_name__icontains=str(filters["razao_social"]).strip())
+        text = str(filters["razao_social"]).strip()
+        queryset = queryset.filter(indexed_party_text(text), legal_name__icontains=text)
     if filters.get("nome_fantasia"):
-        queryset = queryset.filter(trade_name__icontains=str(filters["nome_fantasia"]).strip())
+        text = str(filters["nome_fantasia"]).strip()
+        queryset = queryset.filter(indexed_party_text(text), trade_name__icontains=text)
     if filters.get("email"):
-        queryset = queryset.filter(email__iexact=str(filters["email"]).strip())
+        text = str(filters["email"]).strip()
+        queryset = queryset.filter(indexed_party_text(text), email__iexact=text)
     if filters.get("cidade"):
-        queryset = queryset.filter(city__icontains=str(filters["cidade"]).strip())
+        text = str(filters["cidade"]).strip()
+        queryset = queryset.filter(indexed_party_text(text), city__icontains=text)
     if filters.get("estado"):
         queryset = queryset.filter(state=str(filters["estado"]).strip().upper())
     if filters.get("inativo"):
         queryset = queryset.filter(active=str(filters["inativo"]).strip().upper() != "S")
     if filters.get("nome"):  # either name, as typed in a search box
         name = str(filters["nome"]).strip()
-        queryset = queryset.filter(Q(legal_name__icontains=name) | Q(trade_name__icontains=name))
+        either = Q(legal_name__icontains=name) | Q(trade_name__icontains=name)
+        queryset = queryset.filter(indexed_party_text(name), either)
     if param.get("clientesPorCodigo"):
         queryset = queryset.filter(_by_codes(param["clientesPorCodigo"]))
     return queryset

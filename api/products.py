@@ -22,6 +22,7 @@ from api.translate import (
 )
 from catalog import services
 from catalog.models import Attachment, BillOfMaterialsItem, Party, Product, ProductFamily
+from catalog.selectors import indexed_product_text
 from companies.models import Company
 
 SOURCE = "api"
@@ -255,8 +256,9 @@ def _listing(company: Company, param: dict[str, Any]):
         if inactive not in (None, ""):
             queryset = queryset.filter(active=not flag(inactive, "inativo"))
     description = filters.get("descricao") or param.get("filtrar_apenas_descricao")
-    if description:
-        queryset = queryset.filter(text_pattern_filter("description", description))
+    if description:  # through the search index too (see catalog.selectors.indexed_party_text)
+        text = str(description).strip().strip("%")
+        queryset = queryset.filter(indexed_product_text(text), text_pattern_filter("description", description))
     if _given(param.get("filtrar_apenas_familia")):
         queryset = queryset.filter(family_id=_int(param["filtrar_apenas_familia"], "filtrar_apenas_familia"))
     if param.get("filtrar_apenas_tipo") not in (None, ""):

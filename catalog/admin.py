@@ -41,7 +41,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
-from catalog import services
+from catalog import selectors, services
 from catalog.exceptions import StaleEdit, WriteRefused
 from catalog.models import (
     Attachment,
@@ -57,6 +57,7 @@ from catalog.models import (
 )
 from companies.admin import MaskedSearchMixin, accept_masked_input
 from omieshare.templatetags.numbers import format_number
+from omieshare.lib.search import words_condition
 
 # Errors a catalog service raises to refuse a write; nothing was written.
 SERVICE_ERRORS = (ValidationError, WriteRefused, StaleEdit)
@@ -336,6 +337,16 @@ class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
     delete_confirmation_template = "admin/catalog/soft_delete_confirmation.html"
     actions = ["deactivate_selected", "reactivate_selected"]
     record_readonly_fields = ["version", "created_at", "updated_at"]
+    # The fields the search looks in, word by word (the list pages' search, served by the
+    # trigram index of catalog/migrations/0008_search_words; `search_fields` only turns the
+    # admin's search box and autocomplete on).
+    search_words_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request, queryset, search_term):
+        """Every word somewhere in the record, accents and masks ignored: the list pages'
+        search, over every company (the admin's per-column `icontains` has no index)."""
+        condition = words_condition(self.search_words_fields, search_term)
+        return (queryset if condition is None else queryset.filter(condition)), False
 
     # Subclasses: the three services of the registry.
     def update(self, **kwargs):
@@ -581,9 +592,8 @@ class PartyAdmin(CatalogRecordAdmin):
     ]
     list_filter = ["company", "active", "is_client", "is_supplier", "person_type", "state"]
     list_select_related = ["company"]
-    # Each of these has a trigram index (catalog/migrations/0002): searching stays fast.
-    search_fields = ["legal_name", "trade_name", "cnpj_cpf", "code"]
-    masked_search_fields = ("cnpj_cpf",)
+    search_fields = ["legal_name", "trade_name", "cnpj_cpf", "code", "email", "city"]
+    search_words_fields = selectors.PARTY_SEARCH_FIELDS
     autocomplete_fields = ["company", "salespeople"]
     inlines = [PartyAttachmentInline]
     fieldsets = [
@@ -688,7 +698,8 @@ class ProductAdmin(CatalogRecordAdmin):
     list_display_links = ["code", "description"]
     list_filter = ["company", "active", "item_type", "origin"]
     list_select_related = ["company", "family"]
-    search_fields = ["code", "description", "ean"]
+    search_fields = ["code", "description", "ean", "ncm"]
+    search_words_fields = selectors.PRODUCT_SEARCH_FIELDS
     autocomplete_fields = ["company", "family", "suppliers"]
     inlines = [BillOfMaterialsInline, ProductAttachmentInline]
     fieldsets = [

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 
 from catalog import selectors
-from catalog.models import Party, Product, ProductFamily, Salesperson
+from catalog.models import Party, Product, ProductFamily, Salesperson, characteristics_dict
 from catalog.services import PARTY_FIELDS, PRODUCT_FIELDS
 from catalog.templatetags.catalog_extras import filesize, format_decimal_br, money, quantity
 from companies.models import Company
@@ -143,6 +143,7 @@ def parse_characteristics(text: str) -> dict[str, str]:
 
 
 def format_characteristics(values: Any) -> str:
+    values = characteristics_dict(values)  # the sharing engine's [name, value] pairs too
     if not isinstance(values, Mapping):
         return ""
     return "\n".join(f"{name}: {value}" for name, value in values.items())

@@ -6,7 +6,9 @@ each field is listed in `catalog/omie_fields.py`, the one place that maps the tw
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -16,6 +18,44 @@ from django.db.models.functions import Lower
 from companies.models import Company
 from omieshare.lib import brazil
 from omieshare.lib.models import NormalizedFieldsMixin
+
+
+def characteristics_pairs(value: Any) -> Any:
+    """{"Cor": "azul", "Voltagem": "220 V"} → [["Cor", "azul"], ["Voltagem", "220 V"]], in
+    the dict's order. Anything else is returned as it is (a list of pairs already, or a
+    value that validation will refuse)."""
+    if isinstance(value, Mapping):
+        return [[name, content] for name, content in value.items()]
+    return value
+
+
+def characteristics_dict(value: Any) -> Any:
+    """The other way: [[name, value], …] → a dict in the same order. A dict (or anything
+    that is not a list of pairs) is returned as it is."""
+    if isinstance(value, list) and all(isinstance(pair, list | tuple) and len(pair) == 2 for pair in value):
+        return {str(name): content for name, content in value}
+    return value
+
+
+class CharacteristicsField(models.JSONField):
+    """Características: name → value pairs, in the order they were entered.
+
+    A dict in Python (which keeps insertion order), stored as a JSON array of [name, value]
+    pairs: a jsonb object does not keep its keys' order (PostgreSQL sorts them, shorter
+    first), so "Voltagem, Cor, Peso" came back "Cor, Peso, Voltagem" on every page, in the
+    API and in every company the record was shared with. The array also travels as it is
+    through the sharing engine's SQL (activation copies the column; the canonical values
+    hold the array), so every company shows the origin's order.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        return characteristics_dict(super().from_db_value(value, expression, connection))
+
+    def to_python(self, value):
+        return characteristics_dict(super().to_python(value))
+
+    def get_prep_value(self, value):
+        return super().get_prep_value(characteristics_pairs(value))
 
 
 def _strip(value: str | None) -> str:
@@ -165,8 +205,8 @@ class Party(NormalizedFieldsMixin, models.Model):
     email = models.EmailField("e-mail", max_length=254, blank=True)
     is_client = models.BooleanField("cliente", default=True)
     is_supplier = models.BooleanField("fornecedor", default=False)
-    characteristics = models.JSONField(
-        "características", default=dict, blank=True, help_text="Pares nome → valor."
+    characteristics = CharacteristicsField(
+        "características", default=dict, blank=True, help_text="Pares nome → valor, na ordem informada."
     )
     tags = models.JSONField("tags", default=list, blank=True)
     salespeople = models.ManyToManyField(
@@ -307,8 +347,8 @@ class Product(NormalizedFieldsMixin, models.Model):
     suppliers = models.ManyToManyField(
         Party, verbose_name="fornecedores", related_name="supplied_products", blank=True
     )
-    characteristics = models.JSONField(
-        "características", default=dict, blank=True, help_text="Pares nome → valor."
+    characteristics = CharacteristicsField(
+        "características", default=dict, blank=True, help_text="Pares nome → valor, na ordem informada."
     )
     active = models.BooleanField("ativo", default=True)
     version = models.PositiveIntegerField("versão", default=1)

@@ -40,6 +40,7 @@ from catalog.models import (
     ProductFamily,
     Salesperson,
     StockBalance,
+    characteristics_pairs,
 )
 from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj
@@ -104,6 +105,9 @@ def _json_value(value: Any) -> Any:
 
 def party_values(party: Party) -> dict[str, Any]:
     values = {name: _json_value(getattr(party, name)) for name in PARTY_FIELDS}
+    # As pairs: two dicts with the same pairs in another order are equal, and a reordering
+    # is a change (it must reach the other companies).
+    values["characteristics"] = characteristics_pairs(party.characteristics)
     values["salespeople"] = sorted(party.salespeople.values_list("id", flat=True))
     values["attachments"] = _attachment_values(party.attachments.all())
     return values
@@ -111,6 +115,7 @@ def party_values(party: Party) -> dict[str, Any]:
 
 def product_values(product: Product) -> dict[str, Any]:
     values = {name: _json_value(getattr(product, name)) for name in PRODUCT_FIELDS if name != "family"}
+    values["characteristics"] = characteristics_pairs(product.characteristics)
     values["family"] = product.family_id
     values["suppliers"] = sorted(product.suppliers.values_list("id", flat=True))
     values["bom"] = sorted(
@@ -844,6 +849,7 @@ def _party_bulk_create(*, company, rows, actor_id, source) -> list[Party]:
     after_values = []
     for party, row in zip(parties, rows, strict=True):
         values = {name: _json_value(getattr(party, name)) for name in PARTY_FIELDS}
+        values["characteristics"] = characteristics_pairs(party.characteristics)
         values["salespeople"] = sorted({int(getattr(s, "pk", s)) for s in row.get("salespeople", ())})
         values["attachments"] = []
         after_values.append(values)
@@ -931,6 +937,7 @@ def _product_bulk_create(*, company, rows, actor_id, source) -> list[Product]:
     after_values = []
     for product, row, lines in zip(products, rows, bom_lines, strict=True):
         values = {name: _json_value(getattr(product, name)) for name in PRODUCT_FIELDS if name != "family"}
+        values["characteristics"] = characteristics_pairs(product.characteristics)
         values["family"] = product.family_id
         values["suppliers"] = sorted({int(getattr(s, "pk", s)) for s in row.get("suppliers", ())})
         values["bom"] = sorted([component_id, str(quantity)] for component_id, quantity in lines)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from catalog import services as catalog_services
 from catalog.exceptions import ConcurrentChange, WriteRefused
 from catalog.hooks import RecordWrite
-from catalog.models import Party, Product, ProductFamily, Salesperson
+from catalog.models import Party, Product, ProductFamily, Salesperson, characteristics_dict
 from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.lib.jobs import enqueue_on_commit
@@ -528,6 +528,8 @@ def to_local_data(registry: str, values: dict[str, Any], company: Company) -> di
     references: salespeople by e-mail and family by name (created if missing), suppliers by
     CNPJ/CPF, structure components by code, attachments by content hash."""
     data: dict[str, Any] = {name: values[name] for name in PLAIN_FIELDS[registry] if name in values}
+    if "characteristics" in data:  # [[name, value], …] in the origin's order
+        data["characteristics"] = characteristics_dict(data["characteristics"])
     data["attachments"] = values.get("attachments", [])
     if registry == "party":
         data["salespeople"] = [_salesperson_id(company, email, name) for email, name in values["salespeople"]]

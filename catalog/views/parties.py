@@ -44,6 +44,7 @@ def party_list(request: HttpRequest, company_id: int) -> HttpResponse:
         selectors.party_list(company=company, filters=filters),
         number=request.GET.get("page"),
         sort_field="legal_name",
+        searched=bool(filters.q.strip()),
     )
     page.object_list = selectors.with_share_status(company=company, registry="party", records=page.object_list)
     return render_list(

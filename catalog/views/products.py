@@ -45,6 +45,7 @@ def product_list(request: HttpRequest, company_id: int) -> HttpResponse:
         selectors.product_list(company=company, filters=filters),
         number=request.GET.get("page"),
         sort_field="description",
+        searched=bool(filters.q.strip()),
     )
     page.object_list = selectors.with_share_status(company=company, registry="product", records=page.object_list)
     return render_list(

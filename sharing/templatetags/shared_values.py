@@ -13,7 +13,7 @@ from typing import Any
 
 from django import template
 
-from catalog.models import Party, Product
+from catalog.models import Party, Product, characteristics_dict
 from catalog.templatetags.catalog_extras import money, quantity
 from omieshare.lib import brazil
 
@@ -43,8 +43,9 @@ def _salespeople(value: list) -> str:
     return ", ".join(f"{name} <{email}>" if name else email for email, name in value)
 
 
-def _characteristics(value: dict) -> str:
-    return "; ".join(f"{name}: {text}" for name, text in value.items())
+def _characteristics(value: list | dict) -> str:
+    # Stored as [name, value] pairs; audit entries written before may hold an object.
+    return "; ".join(f"{name}: {text}" for name, text in characteristics_dict(value).items())
 
 
 def _structure(value: list) -> str:

@@ -53,7 +53,7 @@ def test_it_keeps_the_values_activation_overwrote(overwritten):
     assert (product.values["description"], product.values["price"], product.values["unit"]) == (
         "Água da filial", "2.50", "CX"
     )
-    assert product.values["characteristics"] == {"cor": "azul"}
+    assert product.values["characteristics"] == [["cor", "azul"]]  # [name, value] pairs, in order
     party = snapshots["party"]
     assert (party.values["legal_name"], party.values["city"]) == ("ACME Filial", "Santos")
     assert party.values["salespeople"] == [["vendas@filial.com.br", "Vendedora"]]

@@ -46,7 +46,7 @@ INSERT INTO catalog_product (company_id, code, integration_code, description, un
     origin, item_type, cest, characteristics, active, version, created_at, updated_at)
 SELECT %(company)s, 'BP' || lpad(i::text, 7, '0'), 'INT-' || i,
        'Produto ' || i || ' ' || (ARRAY['azul','verde','vermelho','preto','branco'])[1 + i %% 5],
-       'UN', '84713012', '', (i %% 10000) / 100.0, 0, '00', '', '{}'::jsonb, true, 1,
+       'UN', '84713012', '', (i %% 10000) / 100.0, 0, '00', '', '[]'::jsonb, true, 1,
        now() - make_interval(days => i %% 365), now() - make_interval(days => i %% 365)
 FROM generate_series(1, %(n)s) AS i
 """
@@ -57,7 +57,7 @@ INSERT INTO catalog_party (company_id, code, cnpj_cpf, person_type, legal_name, 
     is_client, is_supplier, characteristics, tags, active, version, created_at, updated_at)
 SELECT %(company)s, 'CLI-' || i, lpad(i::text, 14, '0'), 'J', 'Cliente ' || i || ' Ltda',
        'Cliente ' || i, 'Rua ' || i, '1', '', 'Centro', 'São Paulo', 'SP', '01001000', '1058',
-       '11', '999990000', 'cliente' || i || '@exemplo.com.br', true, i %% 10 = 0, '{}'::jsonb,
+       '11', '999990000', 'cliente' || i || '@exemplo.com.br', true, i %% 10 = 0, '[]'::jsonb,
        '[]'::jsonb, true, 1,
        now() - make_interval(days => i %% 365), now() - make_interval(days => i %% 365)
 FROM generate_series(1, %(n)s) AS i

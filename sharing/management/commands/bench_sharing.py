@@ -509,8 +509,10 @@ class Command(BaseCommand):
                    (k + %(v)s) %% 9, CASE WHEN k %% 3 = 0 THEN '04' ELSE '00' END,
                    CASE WHEN k %% 4 = 0 THEN '2105300' ELSE '' END,
                    f.id,
-                   jsonb_build_object('cor', ({_COLOURS})[1 + (k + %(v)s) %% 5], 'lote', k,
-                                      'tamanho', (k %% 40) + %(v)s),
+                   -- [name, value] pairs, as catalog.models.CharacteristicsField stores them
+                   jsonb_build_array(jsonb_build_array('cor', ({_COLOURS})[1 + (k + %(v)s) %% 5]),
+                                     jsonb_build_array('lote', k),
+                                     jsonb_build_array('tamanho', (k %% 40) + %(v)s)),
                    true, 1, now(), now()
             FROM ({keys}) keys
             LEFT JOIN catalog_productfamily f ON f.company_id = %(c)s AND k %% 10 <> 9
@@ -555,8 +557,9 @@ class Command(BaseCommand):
                    '11', (900000000 + (k * 11 + %(v)s) %% 99999999)::text,
                    'contato' || k || '@' || %(lower)s || '.example.com',
                    true, k %% 10 = 0,
-                   jsonb_build_object('segmento', (ARRAY['varejo','atacado','indústria'])[1 + (k + %(v)s) %% 3],
-                                      'limite', (k %% 50) * 1000 + %(v)s),
+                   jsonb_build_array(
+                       jsonb_build_array('segmento', (ARRAY['varejo','atacado','indústria'])[1 + (k + %(v)s) %% 3]),
+                       jsonb_build_array('limite', (k %% 50) * 1000 + %(v)s)),
                    '[]'::jsonb, true, 1, now(), now()
             FROM (SELECT k, pg_temp.bench_doc(k) AS doc FROM ({keys}) keys) t
             """,
