@@ -56,8 +56,8 @@ from catalog.models import (
     StockBalance,
 )
 from companies.admin import MaskedSearchMixin, accept_masked_input
-from omieshare.templatetags.numbers import format_number
 from omieshare.lib.search import words_condition
+from omieshare.templatetags.numbers import format_number
 
 # Errors a catalog service raises to refuse a write; nothing was written.
 SERVICE_ERRORS = (ValidationError, WriteRefused, StaleEdit)

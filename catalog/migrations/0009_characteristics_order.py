@@ -4,7 +4,7 @@ A jsonb object sorts its keys, so characteristics were stored as objects and cam
 reordered. They are now stored as arrays of [name, value] pairs; existing objects become
 arrays here. Their entry order is already lost (PostgreSQL kept none): they take the
 order PostgreSQL had them in, the order every page showed until now. The shared records'
-and snapshots' copies are converted the same way (sharing/migrations/0008_characteristics_order),
+and snapshots' copies are converted the same way (sharing/migrations/0009_characteristics_order),
 so sharing does not see a difference where there is none.
 """
 
