@@ -23,6 +23,7 @@ from catalog.services import PARTY_FIELDS, PRODUCT_FIELDS
 from catalog.templatetags.catalog_extras import filesize, money, quantity
 from companies.models import Company
 from omieshare.lib import brazil
+from omieshare.lib.text import is_ascii_digits, without_unstorable
 
 # Room for masks: "12.ABC.345/01DE-35" is 18 characters for a 14-character CNPJ.
 MASKED_MAX_LENGTHS = {
@@ -161,8 +162,16 @@ def parse_bom_lines(text: str) -> list[tuple[int, str, Decimal]]:
 # --- list filters ----------------------------------------------------------------------
 
 
+class SearchField(forms.CharField):
+    """A search box: NUL (which PostgreSQL cannot search) is dropped and the rest searched,
+    instead of the whole filter form turning invalid and the search being ignored."""
+
+    def to_python(self, value: Any) -> str:
+        return without_unstorable(super().to_python(value))
+
+
 class PartyListFilterForm(forms.Form):
-    q = forms.CharField(label="Buscar", required=False)
+    q = SearchField(label="Buscar", required=False)
     status = forms.ChoiceField(
         label="Situação",
         required=False,
@@ -420,7 +429,7 @@ class ProductForm(forms.ModelForm):
         """The suppliers to show ticked: what was posted, or the product's own."""
         if self.is_bound:
             raw = self.data.getlist(self.add_prefix("suppliers")) if hasattr(self.data, "getlist") else []
-            ids = [int(value) for value in raw if str(value).isdigit()]
+            ids = [int(value) for value in raw if is_ascii_digits(str(value))]
         else:
             ids = list(self.initial.get("suppliers") or [])
         if not ids:

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 
 from companies import selectors as company_selectors
 from companies.models import Company, Membership
+from omieshare.lib.text import ascii_int
 from sharing import selectors
 from sharing.models import Share, ShareMember
 
@@ -81,7 +82,7 @@ def duration(seconds: float | None) -> str:
 
 def page_number(request: HttpRequest) -> int:
     try:
-        number = int(request.GET.get("pagina", "1"))
+        number = ascii_int(request.GET.get("pagina", "1"))
     except ValueError:
         raise Http404("Página inválida.") from None
     if number < 1:
