@@ -23,6 +23,7 @@ from api.translate import (
 from catalog import services
 from catalog.models import Attachment, BillOfMaterialsItem, Party, Product, ProductFamily
 from companies.models import Company
+from omieshare.lib.text import is_ascii_digits
 
 SOURCE = "api"
 
@@ -261,7 +262,7 @@ def _listing(company: Company, param: dict[str, Any]):
         queryset = queryset.filter(family_id=_int(param["filtrar_apenas_familia"], "filtrar_apenas_familia"))
     if param.get("filtrar_apenas_tipo") not in (None, ""):
         item_type = str(param["filtrar_apenas_tipo"]).strip()
-        queryset = queryset.filter(item_type=item_type.zfill(2) if item_type.isdigit() else item_type)
+        queryset = queryset.filter(item_type=item_type.zfill(2) if is_ascii_digits(item_type) else item_type)
     if param.get("produtosPorCodigo"):
         queryset = queryset.filter(_by_codes(param["produtosPorCodigo"]))
     return queryset

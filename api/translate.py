@@ -18,6 +18,7 @@ from django.utils import timezone
 from api.faults import INVALID_VALUE, ApiFault
 from catalog import omie_fields
 from catalog.models import Party, Product
+from omieshare.lib.text import is_ascii_digits
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Ours → Omie, for the plain fields: those with a simple Omie name and no special shape.
@@ -217,13 +218,15 @@ def party_to_omie_summary(party: Party) -> dict[str, Any]:
 # --- products ---------------------------------------------------------------------------
 
 
-_DECIMAL_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_INTEGER_TEXT = re.compile(r"[+-]?\d+")
+# ASCII digits only: \d and Decimal() also take other scripts' digits ("١٠" would be 10).
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 
 
 def whole_number(value: Any) -> int:
     """An id, page or count as sent. int() alone also takes "1_000" (Python's digit
-    separator), which no integration means; raises ValueError like int()."""
+    separator) and "٣" (an Arabic-Indic 3), which no integration means; raises ValueError
+    like int()."""
     text = str(value).strip()
     if isinstance(value, bool) or not _INTEGER_TEXT.fullmatch(text):
         raise ValueError(value)
@@ -270,7 +273,7 @@ def product_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
         data["price"] = decimal_value(param["valor_unitario"], "valor_unitario")
     if "tipoItem" in param:
         item_type = _text(param["tipoItem"], "tipoItem").strip()
-        data["item_type"] = item_type.zfill(2) if item_type.isdigit() else item_type
+        data["item_type"] = item_type.zfill(2) if is_ascii_digits(item_type) else item_type
     fiscal = param.get("recomendacoes_fiscais")
     if fiscal not in (None, "") and not isinstance(fiscal, dict):
         raise ApiFault(INVALID_VALUE, "O campo recomendacoes_fiscais deve ser um objeto.")
@@ -281,8 +284,13 @@ def product_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
         data["cest"] = _text(fiscal["id_cest"], "recomendacoes_fiscais.id_cest").strip()
     if "origem_mercadoria" in fiscal:
         origin = _text(fiscal["origem_mercadoria"], "recomendacoes_fiscais.origem_mercadoria").strip()
-        if not origin.isdigit():
-            raise ApiFault(INVALID_VALUE, f"Origem da mercadoria inválida: [{origin}]; use de 0 a 8.")
+        # "²" passes str.isdigit() and fails int(); "٣" is int() 3: only 0-8 written in ASCII.
+        if not (is_ascii_digits(origin) and int(origin) <= 8):
+            raise ApiFault(
+                INVALID_VALUE,
+                f"Origem da mercadoria inválida: [{origin}]; use um número de 0 a 8 "
+                "(campo recomendacoes_fiscais.origem_mercadoria).",
+            )
         data["origin"] = int(origin)
     if "caracteristicas" in param:
         data["characteristics"] = _characteristics(param["caracteristicas"], ("nome_caracteristica", "campo"))

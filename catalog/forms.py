@@ -8,6 +8,7 @@ normalises and validates again (`full_clean()`) and is the only write path.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -111,11 +112,18 @@ def format_tags(values: Any) -> str:
     return ", ".join(label for label in labels if label)
 
 
+# A number as written: ASCII digits only, since Decimal() also reads "1_000" and other
+# scripts' digits ("١٢" is 12), which nobody types meaning a quantity or a price.
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)")
+
+
 def parse_decimal_br(text: str) -> Decimal:
     """ "2,5", "1.234,5" and "2.5" are all read as users mean them."""
     text = text.strip().replace(" ", "")
     if "," in text:
         text = text.replace(".", "").replace(",", ".")
+    if not _DECIMAL_TEXT.fullmatch(text):
+        raise ValueError(text)
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -298,6 +306,19 @@ class PartyForm(forms.ModelForm):
 # --- products ---------------------------------------------------------------------------
 
 
+class PriceField(forms.DecimalField):
+    """The price as typed in Brazil ("1.234,56"), with ASCII digits only: Django's own field
+    reads "١٢٣" (Arabic-Indic digits) as 123 and "1_000" as 1000."""
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().replace(".", "").replace(",", ".") if "," in str(value) else str(value).strip()
+        if not _DECIMAL_TEXT.fullmatch(text):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class ProductForm(forms.ModelForm):
     """Produto. Accepts masked or bare NCM, CEST and EAN; price as 1.234,56."""
 
@@ -338,6 +359,7 @@ class ProductForm(forms.ModelForm):
             "origin", "item_type", "cest", "family", "suppliers", "characteristics", "active",
         ]
         localized_fields = ["price"]
+        field_classes = {"price": PriceField}
         widgets = {
             "ncm": forms.TextInput(attrs={"placeholder": "0000.00.00", "inputmode": "numeric"}),
             "cest": forms.TextInput(attrs={"placeholder": "00.000.00", "inputmode": "numeric"}),

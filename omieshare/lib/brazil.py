@@ -106,7 +106,7 @@ def normalize_cpf_cnpj(value: str | None) -> str:
     document = strip_mask(value)
     if not document:
         return ""
-    if len(document) == 11 and document.isdigit():
+    if len(document) == 11 and document.isascii() and document.isdigit():
         return normalize_cpf(document)
     if len(document) == 14:
         return normalize_cnpj(document)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from catalog.models import Product
 from tests.factories import PartyFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +60,29 @@ def test_a_product_form_posted_with_a_superscript_supplier_id_is_shown_again(log
 
     assert response.status_code == 400
     assert "Café torrado 500 g" in response.text
+
+
+@pytest.mark.parametrize("price", ["١٢٣", "1_000"])
+def test_a_price_in_other_digits_or_with_underscores_is_refused(login, member, company, price):
+    url = reverse("catalog:product_create", args=[company.pk])
+    data = {"code": "PRD-ARAB", "description": "Café torrado 500 g", "unit": "UN", "ncm": "0901.21.00",
+            "price": price, "origin": "0", "item_type": "00", "active": "on"}
+
+    response = login(member).post(url, data)
+
+    assert response.status_code == 400
+    assert "Informe um número" in response.text
+    assert not Product.objects.filter(company=company).exists()
+
+
+def test_a_structure_quantity_in_other_digits_is_refused(login, member, company):
+    ProductFactory(company=company, code="COMP-1", description="Parafuso sextavado")
+    url = reverse("catalog:product_create", args=[company.pk])
+    data = {"code": "KIT-1", "description": "Kit de fixação", "unit": "UN", "ncm": "7318.15.00",
+            "price": "10,00", "origin": "0", "item_type": "00", "bom": "COMP-1; ٣", "active": "on"}
+
+    response = login(member).post(url, data)
+
+    assert response.status_code == 400
+    assert "quantidade inválida" in response.text
+    assert not Product.objects.filter(company=company, code="KIT-1").exists()

@@ -1,0 +1,63 @@
+"""Values real integrations send that are not quite what the field holds: a clear fault 105
+(or the value understood as the sender meant it), never a 500 and never a wrong value stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.models import Product
+from tests.factories import PartyFactory
+
+pytestmark = pytest.mark.django_db
+
+PRODUCT = {"codigo_produto_integracao": "INT-CAF-500", "codigo": "CAF-500", "descricao": "Café torrado 500 g",
+           "unidade": "UN", "ncm": "0901.21.00", "valor_unitario": 32.9}
+
+
+def _fault(response, code: int) -> str:
+    assert response.status_code == 500, response.content
+    body = response.json()
+    assert body["faultcode"] == f"SOAP-ENV:Client-{code}", body
+    return body["faultstring"]
+
+
+@pytest.mark.parametrize("origin", ["²", "٣", "9", "-1", " ", "0x1"])
+def test_it_refuses_an_origin_that_is_not_0_to_8_in_ascii_digits(omie, credentials, origin):
+    param = {**PRODUCT, "recomendacoes_fiscais": {"origem_mercadoria": origin}}
+
+    message = _fault(omie(credentials, "produtos", "IncluirProduto", param), 105)
+
+    assert "origem_mercadoria" in message
+    assert not Product.objects.exists()
+
+
+@pytest.mark.parametrize(("origin", "stored"), [("3", 3), (5, 5), ("0", 0)])
+def test_it_stores_an_origin_given_as_text_or_number(omie, credentials, origin, stored):
+    param = {**PRODUCT, "recomendacoes_fiscais": {"origem_mercadoria": origin}}
+
+    assert omie(credentials, "produtos", "IncluirProduto", param).status_code == 200
+    assert Product.objects.get().origin == stored
+
+
+@pytest.mark.parametrize(("field", "value"), [("valor_unitario", "١٠"), ("valor_unitario", "1_000"),
+                                              ("tipoItem", "٠٤")])
+def test_it_refuses_numbers_written_in_other_digits(omie, credentials, field, value):
+    message = _fault(omie(credentials, "produtos", "IncluirProduto", {**PRODUCT, field: value}), 105)
+
+    assert field in message
+    assert not Product.objects.exists()
+
+
+def test_it_refuses_a_supplier_id_in_superscript_digits(omie, credentials, company):
+    PartyFactory(company=company, legal_name="Torrefação Mineira Ltda", is_supplier=True)
+
+    message = _fault(omie(credentials, "produtos", "IncluirProduto", {**PRODUCT, "fornecedores": ["²²"]}), 105)
+
+    assert "fornecedores" in message
+    assert not Product.objects.exists()
+
+
+def test_it_refuses_a_listing_page_in_other_digits(omie, credentials):
+    message = _fault(omie(credentials, "produtos", "ListarProdutos", {"pagina": "٢"}), 105)
+
+    assert "pagina" in message
