@@ -13,9 +13,25 @@ import re
 from django.core.exceptions import ValidationError
 from validate_docbr import CNPJ, CPF
 
-# Punctuation users type in masks; anything else (letters in a CPF, emoji, Arabic-Indic
-# digits) is left in place so that the format check below refuses it.
-_MASK_CHARACTERS = re.compile(r"[\s.\-/()]")
+# Punctuation users type in masks, and the look-alikes a paste brings along: word
+# processors and PDFs turn "-" into an en or em dash (or a minus sign, a non-breaking
+# hyphen), spaces into non-breaking or zero-width ones, and full-width forms come from
+# Asian keyboards. All are separators. Anything else (letters in a CPF, emoji, full-width or
+# Arabic-Indic digits) is left in place so that the format check below refuses it: only
+# the ASCII 0-9 are digits.
+_SEPARATORS = (
+    "\\s"  # every Unicode space, the non-breaking ones (U+00A0, U+202F) included
+    ".\\-/()"
+    "\u00ad"  # soft hyphen
+    "\u2010-\u2015"  # hyphen, non-breaking hyphen, figure dash, en dash, em dash, bar
+    "\u2212"  # minus sign
+    "\ufe58\ufe63\uff0d"  # small em dash, small and full-width hyphen-minus
+    "\u00b7\u2024\uff0e"  # middle dot, one dot leader, full-width full stop
+    "\u2044\u2215\uff0f"  # fraction slash, division slash, full-width solidus
+    "\uff08\uff09"  # full-width parentheses
+    "\u200b-\u200d\u2060\ufeff"  # zero-width space, (non-)joiner, word joiner, BOM
+)
+_MASK_CHARACTERS = re.compile(f"[{_SEPARATORS}]")
 _CPF_FORMAT = re.compile(r"[0-9]{11}")
 # Alphanumeric CNPJ (valid from July 2026): 12 characters 0-9A-Z, then 2 check digits.
 _CNPJ_FORMAT = re.compile(r"[0-9A-Z]{12}[0-9]{2}")

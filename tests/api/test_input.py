@@ -61,3 +61,14 @@ def test_it_refuses_a_listing_page_in_other_digits(omie, credentials):
     message = _fault(omie(credentials, "produtos", "ListarProdutos", {"pagina": "٢"}), 105)
 
     assert "pagina" in message
+
+
+def test_it_reads_a_cnpj_pasted_with_an_en_dash(omie, credentials, company):
+    param = {"codigo_cliente_integracao": "CLI-PASTE", "razao_social": "Padaria Pão Quente Ltda",
+             "cnpj_cpf": "11.222.333/0001–81", "estado": "SP", "cidade": "Campinas"}
+
+    response = omie(credentials, "clientes", "IncluirCliente", param)
+
+    assert response.status_code == 200, response.json()
+    consulted = omie(credentials, "clientes", "ConsultarCliente", {"codigo_cliente_integracao": "CLI-PASTE"}).json()
+    assert consulted["cnpj_cpf"] == "11.222.333/0001-81"
