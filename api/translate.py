@@ -18,6 +18,7 @@ from django.utils import timezone
 from api.faults import INVALID_VALUE, ApiFault
 from catalog import omie_fields
 from catalog.models import Party, Product
+from catalog.validators import CHARACTERISTIC_CONTENT_MAX, CHARACTERISTIC_NAME_MAX
 from omieshare.lib.text import is_ascii_digits
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -88,9 +89,6 @@ def list_of_dicts(value: Any, name: str) -> list[dict]:
     return value
 
 
-# Omie's limits for a characteristic: 30 characters for its name, 60 for its content.
-CHARACTERISTIC_NAME_MAX = 30
-CHARACTERISTIC_CONTENT_MAX = 60
 
 
 def _characteristics(value: Any, name_keys: tuple[str, ...]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+from catalog.validators import validate_characteristics
 from companies.models import Company
 from omieshare.lib import brazil
 from omieshare.lib.models import NormalizedFieldsMixin
@@ -28,6 +29,13 @@ def _upper(value: str | None) -> str:
 
 def _lower(value: str | None) -> str:
     return (value or "").strip().lower()
+
+
+def _validate_characteristics(value) -> None:
+    try:
+        validate_characteristics(value)
+    except ValidationError as error:
+        raise ValidationError({"characteristics": error.messages}) from None
 
 
 class Salesperson(NormalizedFieldsMixin, models.Model):
@@ -204,8 +212,7 @@ class Party(NormalizedFieldsMixin, models.Model):
     def clean(self) -> None:
         if self.cnpj_cpf:
             self.person_type = brazil.document_kind(self.cnpj_cpf)
-        if not isinstance(self.characteristics, dict):
-            raise ValidationError({"characteristics": "Características devem ser pares nome → valor."})
+        _validate_characteristics(self.characteristics)
 
     @property
     def cnpj_cpf_masked(self) -> str:
@@ -348,8 +355,7 @@ class Product(NormalizedFieldsMixin, models.Model):
         return f"{self.code} - {self.description}"
 
     def clean(self) -> None:
-        if not isinstance(self.characteristics, dict):
-            raise ValidationError({"characteristics": "Características devem ser pares nome → valor."})
+        _validate_characteristics(self.characteristics)
         if self.family_id and self.family.company_id != self.company_id:
             raise ValidationError({"family": "A família pertence a outra empresa."})
 
