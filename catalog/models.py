@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, LPad
 
 from catalog.validators import validate_characteristics
 from companies.models import Company
@@ -29,6 +29,14 @@ def _upper(value: str | None) -> str:
 
 def _lower(value: str | None) -> str:
     return (value or "").strip().lower()
+
+
+def ean_gtin14(field: str = "ean") -> LPad:
+    """The EAN column as GTIN-14 (left-padded with zeros to 14 digits), the form in which two
+    EANs are the same product; brazil.gtin14() is the same rule in Python. The index
+    product_company_gtin is on this very expression (and the preview's and activation's SQL
+    write it as lpad(ean, 14, '0')), so lookups stay index scans."""
+    return LPad(field, 14, models.Value("0"))
 
 
 def _validate_characteristics(value) -> None:
@@ -330,8 +338,9 @@ class Product(NormalizedFieldsMixin, models.Model):
             models.Index(fields=["company", "description", "id"], name="product_company_descr"),
             # The API's listings page by id inside a company (a deep page stays an index scan).
             models.Index(fields=["company", "id"], name="product_company_id"),
-            # EAN lookups are always inside a company (uniqueness, the API's filter).
-            models.Index(fields=["company", "ean"], name="product_company_ean"),
+            # EAN lookups are always inside a company (uniqueness, the API's filter, the
+            # preview's duplicates) and compare GTIN-14 forms: see ean_gtin14().
+            models.Index(models.F("company"), ean_gtin14(), name="product_company_gtin"),
         ]
         constraints = [
             models.UniqueConstraint(

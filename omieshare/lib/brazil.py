@@ -211,6 +211,13 @@ def normalize_ean(value: str | None) -> str:
     return ean
 
 
+def gtin14(ean: str | None) -> str:
+    """The GTIN-14 form of a normalised EAN, for comparisons: GS1 compares GTINs of 8, 12, 13
+    and 14 digits right-aligned in 14, so 7891000315507 (EAN-13) and 07891000315507 are one
+    product. What the user typed is what is stored and shown; only comparisons use this."""
+    return ean.zfill(14) if ean else ""
+
+
 # --- address and contact ----------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Product
-from tests.factories import PartyFactory
+from tests.factories import PartyFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +72,29 @@ def test_it_reads_a_cnpj_pasted_with_an_en_dash(omie, credentials, company):
     assert response.status_code == 200, response.json()
     consulted = omie(credentials, "clientes", "ConsultarCliente", {"codigo_cliente_integracao": "CLI-PASTE"}).json()
     assert consulted["cnpj_cpf"] == "11.222.333/0001-81"
+
+
+@pytest.mark.parametrize("typed", ["7891000315507", "7 891000 315507", "7.891000.315507-", "07891000315507",
+                                   "7891000\u2013315507"])
+def test_listar_produtos_finds_an_ean_typed_with_a_mask_or_as_gtin14(omie, credentials, company, typed):
+    ProductFactory(company=company, code="CAF-500", description="Café torrado 500 g", ean="7891000315507")
+    ProductFactory(company=company, code="ACU-1", description="Açúcar cristal 1 kg", ean="7894900011517")
+
+    body = omie(credentials, "produtos", "ListarProdutosResumido", {"produtosFiltro": {"ean": typed}}).json()
+
+    assert [p["codigo"] for p in body["produto_servico_resumido"]] == ["CAF-500"]
+
+
+def test_listar_produtos_finds_a_stored_gtin14_by_its_ean13(omie, credentials, company):
+    ProductFactory(company=company, code="CAF-500", description="Café torrado 500 g", ean="07891000315507")
+
+    body = omie(credentials, "produtos", "ListarProdutos", {"produtosFiltro": {"ean": 7891000315507}}).json()
+
+    assert [p["codigo"] for p in body["produto_servico_cadastro"]] == ["CAF-500"]
+    assert body["produto_servico_cadastro"][0]["ean"] == "07891000315507"  # as it was typed
+
+
+def test_listar_produtos_refuses_an_ean_filter_that_is_not_a_barcode(omie, credentials):
+    message = _fault(omie(credentials, "produtos", "ListarProdutos", {"produtosFiltro": {"ean": "EAN-ABC"}}), 105)
+
+    assert "produtosFiltro.ean" in message
