@@ -19,6 +19,7 @@ from api.faults import INVALID_VALUE, ApiFault
 from catalog import omie_fields
 from catalog.models import Party, Product
 from catalog.validators import CHARACTERISTIC_CONTENT_MAX, CHARACTERISTIC_NAME_MAX
+from omieshare.lib.brazil import FOREIGN_STATE
 from omieshare.lib.text import is_ascii_digits
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -141,7 +142,30 @@ def party_data_from_omie(param: dict[str, Any], *, updating: bool = False) -> di
         data["characteristics"] = _characteristics(param["caracteristicas"], ("campo", "nome_caracteristica"))
     if "inativo" in param:
         data["active"] = not flag(param["inativo"], "inativo")
+    if "pessoa_fisica" in param:
+        # Omie fills it from the document; sent, it must still be S or N (an "X" was silently
+        # ignored). It decides only for a record without CNPJ/CPF (a client abroad): the
+        # model derives the kind from a document.
+        individual = flag(param["pessoa_fisica"], "pessoa_fisica")
+        data["person_type"] = Party.PersonType.INDIVIDUAL if individual else Party.PersonType.COMPANY
+    if "exterior" in param:
+        _apply_exterior(data, flag(param["exterior"], "exterior"))
     return data
+
+
+def _apply_exterior(data: dict[str, Any], abroad: bool) -> None:
+    """Omie's `exterior` flag ("S" for a client abroad), which Omie derives from the state
+    EX: "S" alone means estado EX; one that contradicts the estado sent is refused."""
+    state = str(data.get("state", "")).strip().upper()
+    if abroad and "state" not in data:
+        data["state"] = FOREIGN_STATE
+    elif abroad and state != FOREIGN_STATE:
+        raise ApiFault(
+            INVALID_VALUE,
+            f"O campo exterior = 'S' indica um cliente do exterior, que tem estado EX (recebido estado [{state}]).",
+        )
+    elif not abroad and state == FOREIGN_STATE:
+        raise ApiFault(INVALID_VALUE, "O campo exterior = 'N' não combina com o estado EX (exterior).")
 
 
 def _info(record, imported: bool) -> dict[str, str]:
@@ -181,6 +205,7 @@ def party_to_omie(party: Party, *, imported: bool = False, image_url=None) -> di
         result[omie] = getattr(party, ours)
     result["cnpj_cpf"] = party.cnpj_cpf_masked  # Omie answers with the mask
     result["pessoa_fisica"] = "S" if party.person_type == Party.PersonType.INDIVIDUAL else "N"
+    result["exterior"] = "S" if party.is_foreign else "N"
     tags = []
     if party.is_client:
         tags.append({"tag": CLIENT_TAG})

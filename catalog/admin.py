@@ -605,6 +605,14 @@ class PartyAdmin(CatalogRecordAdmin):
             "Endereço",
             {"fields": ["street", "number", "complement", "district", "city", "state", "cep", "country_code"]},
         ),
+        (
+            "Exterior",
+            {
+                "fields": ["nif", "foreign_document"],
+                "description": "Só para cliente/fornecedor do exterior (UF EX, país diferente de 1058): sem "
+                "CNPJ/CPF, ele não é compartilhado entre as empresas do grupo.",
+            },
+        ),
         ("Contato", {"fields": [("phone_ddd", "phone_number"), "email", "salespeople"]}),
         ("Características e tags", {"fields": ["characteristics", "tags"]}),
         ("Controle", {"fields": ["version", "created_at", "updated_at", "expected_version"]}),

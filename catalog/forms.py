@@ -250,12 +250,13 @@ class PartyForm(forms.ModelForm):
         fields = [
             "code", "cnpj_cpf", "person_type", "legal_name", "trade_name",
             "street", "number", "complement", "district", "city", "state", "cep", "country_code",
-            "phone_ddd", "phone_number", "email",
+            "nif", "foreign_document", "phone_ddd", "phone_number", "email",
             "is_client", "is_supplier", "characteristics", "tags", "salespeople", "active",
         ]
         widgets = {
             "cnpj_cpf": forms.TextInput(attrs={"placeholder": "00.000.000/0000-00", "autocomplete": "off"}),
             "cep": forms.TextInput(attrs={"placeholder": "00000-000", "inputmode": "numeric"}),
+            "country_code": forms.TextInput(attrs={"placeholder": "1058", "inputmode": "numeric", "size": 6}),
             "phone_ddd": forms.TextInput(attrs={"placeholder": "11", "inputmode": "numeric", "size": 4}),
             "phone_number": forms.TextInput(attrs={"placeholder": "99999-9999", "inputmode": "tel"}),
         }

@@ -125,7 +125,9 @@ class Blob(models.Model):
 class Party(NormalizedFieldsMixin, models.Model):
     """Cliente e/ou fornecedor of one company.
 
-    A record without CNPJ/CPF is valid; it is simply never shared between companies.
+    A record without CNPJ/CPF is valid; it is simply never shared between companies. A
+    client or supplier abroad (UF "EX", a country other than Brasil) has no CNPJ/CPF, so it
+    is never shared either; it may carry its NIF or another foreign document instead.
     """
 
     class PersonType(models.TextChoices):
@@ -137,8 +139,11 @@ class Party(NormalizedFieldsMixin, models.Model):
         "cnpj_cpf": brazil.normalize_cpf_cnpj,
         "legal_name": _strip,
         "trade_name": _strip,
-        "state": brazil.normalize_uf,
+        "state": brazil.normalize_party_state,
         "cep": brazil.normalize_cep,
+        "country_code": brazil.normalize_country_code,
+        "nif": _strip,
+        "foreign_document": _strip,
         "phone_ddd": brazil.normalize_ddd,
         "phone_number": brazil.normalize_phone_number,
         "email": _lower,
@@ -171,10 +176,23 @@ class Party(NormalizedFieldsMixin, models.Model):
     complement = models.CharField("complemento", max_length=60, blank=True)
     district = models.CharField("bairro", max_length=60, blank=True)
     city = models.CharField("cidade", max_length=60, blank=True)
-    state = models.CharField("UF", max_length=2, blank=True, choices=brazil.UF_CHOICES)
+    state = models.CharField("UF", max_length=2, blank=True, choices=brazil.PARTY_STATE_CHOICES)
     cep = models.CharField("CEP", max_length=8, blank=True)
     country_code = models.CharField(
-        "país", max_length=4, default="1058", help_text="Código do país (1058 = Brasil)."
+        "país",
+        max_length=4,
+        default=brazil.BRAZIL_COUNTRY_CODE,
+        help_text="Código do país no Banco Central, 4 dígitos (1058 = Brasil, 2496 = Estados Unidos).",
+    )
+    # Omie's nif and documento_exterior: for a client or supplier abroad only. db_default:
+    # the bulk SQL of activation and the benchmarks inserts rows without naming them.
+    nif = models.CharField(
+        "NIF (exterior)", max_length=40, blank=True, default="", db_default="",
+        help_text="Número de identificação fiscal no país do cliente/fornecedor do exterior.",
+    )
+    foreign_document = models.CharField(
+        "documento no exterior", max_length=40, blank=True, default="", db_default="",
+        help_text="Outro documento do cliente/fornecedor do exterior (ex.: passaporte).",
     )
     phone_ddd = models.CharField("DDD", max_length=2, blank=True)
     phone_number = models.CharField("telefone", max_length=9, blank=True)
@@ -221,6 +239,40 @@ class Party(NormalizedFieldsMixin, models.Model):
         if self.cnpj_cpf:
             self.person_type = brazil.document_kind(self.cnpj_cpf)
         _validate_characteristics(self.characteristics)
+        self._clean_country()
+
+    @property
+    def is_foreign(self) -> bool:
+        return self.state == brazil.FOREIGN_STATE
+
+    def _clean_country(self) -> None:
+        """Brasil with a Brazilian UF, or abroad: UF EX, another country, no CNPJ/CPF."""
+        foreign_country = self.country_code not in ("", brazil.BRAZIL_COUNTRY_CODE)
+        if foreign_country and not self.state:
+            self.state = brazil.FOREIGN_STATE  # the country says it: as Omie fills "EX" in
+        errors: dict[str, str] = {}
+        if self.is_foreign:
+            if self.cnpj_cpf:
+                errors["cnpj_cpf"] = (
+                    "Cliente/fornecedor do exterior (UF EX) não tem CNPJ/CPF: deixe em branco e informe o "
+                    "NIF ou o documento no exterior. Sem CNPJ/CPF, o cadastro não é compartilhado entre "
+                    "as empresas do grupo."
+                )
+            if not foreign_country:
+                errors["country_code"] = (
+                    "Cliente/fornecedor do exterior (UF EX): informe o código do país no Banco Central, "
+                    "diferente de 1058 (Brasil), por exemplo 2496 para os Estados Unidos."
+                )
+        else:
+            if foreign_country:
+                errors["state"] = (
+                    f"País {self.country_code} não é o Brasil (1058): use a UF EX (exterior), ou o país 1058."
+                )
+            if self.nif or self.foreign_document:
+                field = "nif" if self.nif else "foreign_document"
+                errors[field] = "NIF e documento no exterior são só para clientes/fornecedores do exterior (UF EX)."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def cnpj_cpf_masked(self) -> str:

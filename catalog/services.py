@@ -60,6 +60,8 @@ PARTY_FIELDS = (
     "state",
     "cep",
     "country_code",
+    "nif",
+    "foreign_document",
     "phone_ddd",
     "phone_number",
     "email",

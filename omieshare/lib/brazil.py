@@ -71,6 +71,12 @@ UF_CHOICES = [
 ]
 UF_CODES = frozenset(code for code, _ in UF_CHOICES)
 
+# A client or supplier abroad: Omie (like the NF-e) writes its state as "EX" and its country
+# with the Banco Central (BACEN) code, 1058 for Brasil.
+FOREIGN_STATE = "EX"
+BRAZIL_COUNTRY_CODE = "1058"
+PARTY_STATE_CHOICES = [*UF_CHOICES, (FOREIGN_STATE, "Exterior (cliente/fornecedor estrangeiro)")]
+
 
 def strip_mask(value: str | None) -> str:
     """Remove spaces and the punctuation of masks, and upper-case the rest.
@@ -240,6 +246,33 @@ def normalize_uf(value: str | None) -> str:
             "UF inválida: use a sigla de um dos 27 estados (ex.: SP, RJ, DF).", code="uf"
         )
     return uf
+
+
+def normalize_party_state(value: str | None) -> str:
+    """A client's or supplier's UF: one of the 27 states, or EX for one abroad."""
+    state = (value or "").strip().upper()
+    if state and state not in UF_CODES and state != FOREIGN_STATE:
+        raise ValidationError(
+            "UF inválida: use a sigla de um dos 27 estados (ex.: SP, RJ, DF) ou EX para um "
+            "cliente/fornecedor do exterior.",
+            code="uf",
+        )
+    return state
+
+
+def normalize_country_code(value: str | None) -> str:
+    """The country's BACEN code, as Omie's codigo_pais: 4 digits (1058 = Brasil). A number
+    sent without its leading zero (639 for 0639) is padded; empty stays empty."""
+    code = strip_mask(value)
+    if not code:
+        return ""
+    if not (_DIGITS.fullmatch(code) and code.isascii() and len(code) <= 4) or int(code) == 0:
+        raise ValidationError(
+            f"Código do país inválido: [{value}]. Use o código do país do Banco Central, com 4 "
+            "dígitos (ex.: 1058 = Brasil, 2496 = Estados Unidos, 1600 = China).",
+            code="country_code",
+        )
+    return code.zfill(4)
 
 
 def normalize_ddd(value: str | None) -> str:

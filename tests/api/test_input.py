@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.models import Product
+from catalog.models import Party, Product
 from tests.factories import PartyFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +98,68 @@ def test_listar_produtos_refuses_an_ean_filter_that_is_not_a_barcode(omie, crede
     message = _fault(omie(credentials, "produtos", "ListarProdutos", {"produtosFiltro": {"ean": "EAN-ABC"}}), 105)
 
     assert "produtosFiltro.ean" in message
+
+
+# --- clients abroad, codigo_pais and pessoa_fisica (Omie's clientes_cadastro) ---------------
+
+FOREIGN_CLIENT = {
+    "codigo_cliente_integracao": "EXP-0042", "razao_social": "Acme Trading Corporation", "nome_fantasia": "Acme",
+    "endereco": "5th Avenue", "endereco_numero": "350", "cidade": "New York", "estado": "EX",
+    "codigo_pais": "2496", "nif": "12-3456789", "email": "purchasing@acme-trading.com",
+    "tags": [{"tag": "Cliente"}],
+}
+
+
+def test_it_registers_a_client_abroad_as_omie_sends_it(omie, credentials, company):
+    response = omie(credentials, "clientes", "IncluirCliente", FOREIGN_CLIENT)
+
+    assert response.status_code == 200, response.json()
+    record = omie(credentials, "clientes", "ConsultarCliente", {"codigo_cliente_integracao": "EXP-0042"}).json()
+    assert (record["estado"], record["codigo_pais"], record["exterior"], record["nif"], record["cnpj_cpf"]) == (
+        "EX", "2496", "S", "12-3456789", "")
+    listed = omie(credentials, "clientes", "ListarClientes", {"clientesFiltro": {"estado": "EX"}}).json()
+    assert [c["codigo_cliente_integracao"] for c in listed["clientes_cadastro"]] == ["EXP-0042"]
+
+
+def test_exterior_s_alone_makes_the_state_ex_and_a_brazilian_client_answers_n(omie, credentials, company):
+    param = {k: v for k, v in FOREIGN_CLIENT.items() if k != "estado"}
+    assert omie(credentials, "clientes", "IncluirCliente", {**param, "exterior": "S"}).status_code == 200
+    PartyFactory(company=company, code="BR-1", legal_name="Padaria Pão Quente Ltda", state="SP")
+
+    listed = omie(credentials, "clientes", "ListarClientes", {"ordenar_por": "CODIGO_INTEGRACAO"}).json()
+
+    assert [(c["codigo_cliente_integracao"], c["estado"], c["exterior"]) for c in listed["clientes_cadastro"]] == [
+        ("BR-1", "SP", "N"), ("EXP-0042", "EX", "S")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"codigo_pais": "abc"}, "codigo_pais"),
+        ({"codigo_pais": "10588"}, "codigo_pais"),
+        ({"pessoa_fisica": "X"}, "pessoa_fisica"),
+        ({"exterior": "talvez"}, "exterior"),
+        ({"exterior": "N"}, "exterior"),
+        ({"cnpj_cpf": "11.222.333/0001-81"}, "cnpj_cpf"),
+    ],
+)
+def test_it_refuses_what_omie_would_not_take_naming_the_field(omie, credentials, changes, field):
+    message = _fault(omie(credentials, "clientes", "IncluirCliente", {**FOREIGN_CLIENT, **changes}), 105)
+
+    assert field in message
+    assert not Party.objects.exists()
+
+
+def test_pessoa_fisica_decides_the_kind_of_a_client_without_document(omie, credentials):
+    param = {**FOREIGN_CLIENT, "razao_social": "John Smith", "pessoa_fisica": "S"}
+
+    assert omie(credentials, "clientes", "IncluirCliente", param).status_code == 200
+    assert Party.objects.get().person_type == "F"
+
+
+def test_a_brazilian_client_keeps_the_kind_of_its_document_whatever_pessoa_fisica_says(omie, credentials):
+    param = {"codigo_cliente_integracao": "BR-2", "razao_social": "Maria da Silva", "cnpj_cpf": "529.982.247-25",
+             "estado": "SP", "pessoa_fisica": "N"}
+
+    assert omie(credentials, "clientes", "IncluirCliente", param).status_code == 200
+    assert Party.objects.get().person_type == "F"
