@@ -26,6 +26,7 @@ from api.limits import MAX_CONCURRENT, request_slot
 from api.translate import is_duplicate, validation_message
 from catalog.exceptions import StaleEdit, WriteRefused
 from companies import selectors
+from omieshare.lib import chunked
 from omieshare.lib.text import has_unstorable, printable
 
 logger = logging.getLogger(__name__)
@@ -42,23 +43,43 @@ SERVICES = {
 }
 
 
+def _too_large() -> ApiFault:
+    return ApiFault(faults.TOO_LARGE, "A requisição excede o tamanho máximo de 1 MB.")
+
+
 def _read_body(request: HttpRequest) -> bytes:
     """The envelope's bytes: the POST body, or the `JSON` query parameter of a GET, which is
     how Omie's generated PHP client calls (`endpoint?JSON=<urlencoded envelope>`)."""
     if request.method == "GET":
         return request.GET["JSON"].encode("utf-8")
+    if chunked.is_chunked(request.META):
+        # No Content-Length: Django would read the body as empty (see omieshare/lib/chunked.py).
+        try:
+            return chunked.read_terminated_input(request.META, MAX_BODY_BYTES)
+        except OverflowError:
+            raise _too_large() from None
+        except LookupError:
+            raise ApiFault(
+                faults.MALFORMED,
+                "Este servidor não recebe o corpo em partes (Transfer-Encoding: chunked): envie a "
+                "requisição com Content-Length.",
+            ) from None
+        except (chunked.MalformedChunkedBody, OSError):
+            raise ApiFault(
+                faults.MALFORMED, "O corpo em partes (Transfer-Encoding: chunked) chegou incompleto ou malformado."
+            ) from None
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > MAX_BODY_BYTES:
-        raise ApiFault(faults.TOO_LARGE, "A requisição excede o tamanho máximo de 1 MB.")
+        raise _too_large()
     return request.read(MAX_BODY_BYTES + 1)
 
 
 def _read_envelope(body: bytes) -> dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
-        raise ApiFault(faults.TOO_LARGE, "A requisição excede o tamanho máximo de 1 MB.")
+        raise _too_large()
     try:
         # utf-8-sig: some Windows tools start the body with a byte order mark.
         # RecursionError: deeply nested arrays ('[' * 100000) exhaust the parser's stack.
