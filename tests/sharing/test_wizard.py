@@ -473,3 +473,15 @@ def test_the_share_page_ignores_a_removal_that_is_not_an_id(login, owner, compan
     assert response.status_code in (200, 302)
     dest_member.refresh_from_db()
     assert dest_member.state != ShareMember.State.REMOVED
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999999", "٣", "²", "\x00"])
+def test_a_preview_page_number_out_of_reach_is_not_found(login, owner, company, dest, catalog, page):
+    client = login(owner)
+    walk_to_preview(client, company, [dest])
+    rows = url("preview_rows", company, dest_id=dest.pk, registry="product", category="create")
+
+    response = client.get(rows, {"pagina": page})
+
+    assert response.status_code == 404
+    assert client.get(rows, {"pagina": "1"}).status_code == 200
