@@ -55,7 +55,9 @@ from catalog.models import (
     Salesperson,
     StockBalance,
 )
+from catalog.validators import validate_storable_json
 from companies.admin import MaskedSearchMixin, accept_masked_input
+from omieshare.lib.text import printable
 
 # Errors a catalog service raises to refuse a write; nothing was written.
 SERVICE_ERRORS = (ValidationError, WriteRefused, StaleEdit)
@@ -151,6 +153,21 @@ def _label(model: type[models.Model], name: str) -> str:
         return name
 
 
+class StorableJSONField(forms.JSONField):
+    """The admin's JSON box (characteristics, tags), where escapes are typed as they are:
+    "\\u0000" and a lone "\\ud800" are refused on the field (PostgreSQL's jsonb takes neither),
+    and shown back as the escapes typed (written raw, a lone surrogate made the page itself
+    unencodable: an error page instead of the form)."""
+
+    def to_python(self, value):
+        converted = super().to_python(value)
+        validate_storable_json(converted, "Este valor")
+        return converted
+
+    def prepare_value(self, value):
+        return printable(super().prepare_value(value))
+
+
 class CatalogRecordForm(ServiceModelForm):
     """Party and product forms: masked input accepted, the loaded version carried along."""
 
@@ -216,6 +233,7 @@ class PartyAdminForm(CatalogRecordForm):
     class Meta:
         model = Party
         fields = ["company", *services.PARTY_FIELDS, "salespeople"]
+        field_classes = {"characteristics": StorableJSONField, "tags": StorableJSONField}
 
     def clean(self):
         cleaned_data = super().clean()
@@ -230,6 +248,7 @@ class ProductAdminForm(CatalogRecordForm):
     class Meta:
         model = Product
         fields = ["company", *services.PRODUCT_FIELDS, "suppliers"]
+        field_classes = {"characteristics": StorableJSONField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower, LPad
 
-from catalog.validators import validate_characteristics
+from catalog.validators import validate_characteristics, validate_storable_json
 from companies.models import Company
 from omieshare.lib import brazil
 from omieshare.lib.models import NormalizedFieldsMixin
@@ -238,7 +238,17 @@ class Party(NormalizedFieldsMixin, models.Model):
     def clean(self) -> None:
         if self.cnpj_cpf:
             self.person_type = brazil.document_kind(self.cnpj_cpf)
-        _validate_characteristics(self.characteristics)
+        errors = {}
+        for name, check in (
+            ("characteristics", validate_characteristics),
+            ("tags", lambda tags: validate_storable_json(tags, "Uma tag")),
+        ):
+            try:
+                check(getattr(self, name))
+            except ValidationError as error:
+                errors[name] = error.messages
+        if errors:
+            raise ValidationError(errors)
         self._clean_country()
 
     @property

@@ -63,3 +63,30 @@ def test_the_limits_themselves_are_accepted(login, member, company):
 
     assert response.status_code == 302
     assert Party.objects.get(company=company).characteristics == {name: content}
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("characteristics", '{"Cor": "\\u0000"}'),
+        ("characteristics", '{"\\u0000": "azul"}'),
+        ("characteristics", '{"Cor": "azul \\ud800"}'),
+        ("tags", '["VIP", "\\ud800"]'),
+        ("tags", '["\\u0000"]'),
+    ],
+)
+def test_the_admin_refuses_json_that_postgresql_cannot_store_and_shows_it_back(admin_client, company, field,
+                                                                               typed):
+    response = admin_client.post(_url(Party, "add"), _party_post(company, **{field: typed}))
+
+    assert "que não podem ser gravados" in _errors(response)
+    assert ("\\u0000" in typed and "\\u0000" in response.text) or "\\ud800" in response.text
+    assert not Party.objects.exists()
+
+
+def test_the_service_refuses_a_nul_in_tags_or_characteristics_whoever_calls(company):
+    with pytest.raises(ValidationError) as refused:
+        services.party_create(company=company, data={"legal_name": "Mercado Bom Preço Ltda",
+                                                     "tags": ["VIP\x00"], "characteristics": {"Cor": "a\x00"}})
+
+    assert set(refused.value.message_dict) == {"tags", "characteristics"}
