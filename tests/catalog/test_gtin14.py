@@ -95,5 +95,13 @@ def test_the_gtin_lookup_is_served_by_the_company_gtin_index(unique_company):
         )
         cursor.execute("ANALYZE catalog_product")
     queryset = services._products_with_gtin(Product.objects.filter(company=unique_company), GTIN14)
+    with connection.cursor() as cursor:
+        # As the preview and activation write it in SQL.
+        cursor.execute(
+            "EXPLAIN SELECT 1 FROM catalog_product x WHERE x.company_id = %s AND lpad(x.ean, 14, '0') = %s",
+            [unique_company.pk, GTIN14],
+        )
+        raw_plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert "product_company_gtin" in queryset.explain()
+    assert "product_company_gtin" in raw_plan
