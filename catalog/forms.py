@@ -26,15 +26,18 @@ from companies.models import Company
 from omieshare.lib import brazil
 from omieshare.lib.text import is_ascii_digits, without_unstorable
 
-# Room for masks: "12.ABC.345/01DE-35" is 18 characters for a 14-character CNPJ.
+# Room for masks: "12.ABC.345/01DE-35" is 18 characters for a 14-character CNPJ, and a
+# paste adds spaces around dashes ("11.222.333/0001 – 81"): the model's normaliser strips
+# the separators and checks the stored length itself.
 MASKED_MAX_LENGTHS = {
-    "cnpj_cpf": 20,
-    "cep": 10,
-    "phone_ddd": 4,
-    "phone_number": 12,
-    "ncm": 12,
-    "cest": 10,
-    "ean": 20,
+    "cnpj_cpf": 32,
+    "cep": 16,
+    "country_code": 8,
+    "phone_ddd": 8,
+    "phone_number": 20,
+    "ncm": 20,
+    "cest": 16,
+    "ean": 32,
 }
 
 

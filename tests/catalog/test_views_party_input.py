@@ -22,6 +22,16 @@ def test_it_accepts_a_cnpj_cep_and_phone_pasted_with_en_dashes_and_odd_spaces(lo
     assert (party.cnpj_cpf, party.cep, party.phone_number) == ("11222333000181", "13010100", "998765432")
 
 
+def test_it_accepts_a_cnpj_pasted_with_spaces_around_the_dash(login, member, company):
+    """21 characters: the form's length cap once refused it before the separators were read."""
+    data = party_form_data(cnpj_cpf="11.222.333/0001 – 81", cep="13010 - 100")
+
+    response = login(member).post(reverse("catalog:party_create", args=[company.pk]), data)
+
+    assert response.status_code == 302, response.text
+    assert Party.objects.get(company=company).cnpj_cpf == "11222333000181"
+
+
 # --- clients and suppliers abroad ------------------------------------------------------------
 
 
