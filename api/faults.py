@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 
+from omieshare.lib.text import printable
+
 MALFORMED = 1  # body is not the JSON envelope {call, app_key, app_secret, param}
 TOO_LARGE = 2
 UNKNOWN_CALL = 3
@@ -42,7 +44,9 @@ class ApiFault(Exception):
 
     def response(self) -> JsonResponse:
         response = JsonResponse(
-            {"faultstring": f"ERROR: {self.message}", "faultcode": f"SOAP-ENV:Client-{self.code}"},
+            # printable(): a fault may quote a value sent; a lone surrogate in it would make
+            # the answer itself unencodable (an HTML 500 instead of the fault).
+            {"faultstring": f"ERROR: {printable(self.message)}", "faultcode": f"SOAP-ENV:Client-{self.code}"},
             status=HTTP_STATUS.get(self.code, 500),
             json_dumps_params={"ensure_ascii": False},
         )

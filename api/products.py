@@ -21,9 +21,11 @@ from api.translate import (
     whole_number,
 )
 from catalog import services
-from catalog.models import Attachment, BillOfMaterialsItem, Party, Product, ProductFamily
+from catalog.models import Attachment, BillOfMaterialsItem, Party, Product, ProductFamily, ean_gtin14
 from catalog.selectors import indexed_product_text
 from companies.models import Company
+from omieshare.lib.brazil import gtin14, strip_mask
+from omieshare.lib.text import is_ascii_digits
 
 SOURCE = "api"
 
@@ -231,6 +233,19 @@ def _by_codes(items: Any) -> Q:
     return wanted
 
 
+def _gtin_filter(value: Any) -> str:
+    """produtosFiltro.ean as the GTIN-14 to look for: masks and pasted separators ("7 891000
+    315507", "7.891000.315507-") are dropped, and 7891000315507 finds a product stored as
+    07891000315507 (one GTIN). No check digit is required: an invalid code simply finds nothing."""
+    digits = strip_mask(str(value))
+    if not is_ascii_digits(digits) or len(digits) > 14:
+        raise ApiFault(
+            INVALID_VALUE,
+            f"O campo produtosFiltro.ean deve ter até 14 dígitos do código de barras (recebido [{value}]).",
+        )
+    return gtin14(digits)
+
+
 def _listing(company: Company, param: dict[str, Any]):
     refuse_unknown_keys(param, LIST_KEYS, "produto_servico_list_request")
     imported = ApiImport.objects.filter(company=company, registry="product", local_id=OuterRef("pk"))
@@ -249,7 +264,7 @@ def _listing(company: Company, param: dict[str, Any]):
     if filters.get("codigo"):
         queryset = queryset.filter(code=str(filters["codigo"]).strip().upper())
     if filters.get("ean"):
-        queryset = queryset.filter(ean=str(filters["ean"]).strip())
+        queryset = queryset.annotate(gtin=ean_gtin14()).filter(gtin=_gtin_filter(filters["ean"]))
     if filters.get("ncm"):
         queryset = queryset.filter(ncm=str(filters["ncm"]).replace(".", "").strip())
     for inactive in (filters.get("inativo"), param.get("inativo")):
@@ -263,7 +278,7 @@ def _listing(company: Company, param: dict[str, Any]):
         queryset = queryset.filter(family_id=_int(param["filtrar_apenas_familia"], "filtrar_apenas_familia"))
     if param.get("filtrar_apenas_tipo") not in (None, ""):
         item_type = str(param["filtrar_apenas_tipo"]).strip()
-        queryset = queryset.filter(item_type=item_type.zfill(2) if item_type.isdigit() else item_type)
+        queryset = queryset.filter(item_type=item_type.zfill(2) if is_ascii_digits(item_type) else item_type)
     if param.get("produtosPorCodigo"):
         queryset = queryset.filter(_by_codes(param["produtosPorCodigo"]))
     return queryset

@@ -26,6 +26,7 @@ from catalog import services
 from catalog.models import BillOfMaterialsItem, Party, Product, Salesperson
 from companies.models import Company
 from omieshare.lib.brazil import normalize_cpf_cnpj
+from omieshare.lib.text import is_ascii_digits
 
 MAX_IMAGES = 50
 
@@ -128,9 +129,9 @@ def supplier_ids(company: Company, value: Any) -> list[int]:
             ids.append(item)
         elif isinstance(item, str) and item.strip():
             text = item.strip()
-            if text.isdigit() and len(text) not in (11, 14):
+            if is_ascii_digits(text) and len(text) not in (11, 14):
                 ids.append(int(text))
-            elif text.isdigit():
+            elif is_ascii_digits(text):
                 # A bare 11/14-digit number is a CPF/CNPJ when it is a valid one, else an id.
                 try:
                     documents.append(normalize_cpf_cnpj(text))

@@ -18,6 +18,9 @@ from django.utils import timezone
 from api.faults import INVALID_VALUE, ApiFault
 from catalog import omie_fields
 from catalog.models import Party, Product
+from catalog.validators import CHARACTERISTIC_CONTENT_MAX, CHARACTERISTIC_NAME_MAX
+from omieshare.lib.brazil import FOREIGN_STATE
+from omieshare.lib.text import is_ascii_digits
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Ours → Omie, for the plain fields: those with a simple Omie name and no special shape.
@@ -87,9 +90,6 @@ def list_of_dicts(value: Any, name: str) -> list[dict]:
     return value
 
 
-# Omie's limits for a characteristic: 30 characters for its name, 60 for its content.
-CHARACTERISTIC_NAME_MAX = 30
-CHARACTERISTIC_CONTENT_MAX = 60
 
 
 def _characteristics(value: Any, name_keys: tuple[str, ...]) -> dict[str, str]:
@@ -142,7 +142,30 @@ def party_data_from_omie(param: dict[str, Any], *, updating: bool = False) -> di
         data["characteristics"] = _characteristics(param["caracteristicas"], ("campo", "nome_caracteristica"))
     if "inativo" in param:
         data["active"] = not flag(param["inativo"], "inativo")
+    if "pessoa_fisica" in param:
+        # Omie fills it from the document; sent, it must still be S or N (an "X" was silently
+        # ignored). It decides only for a record without CNPJ/CPF (a client abroad): the
+        # model derives the kind from a document.
+        individual = flag(param["pessoa_fisica"], "pessoa_fisica")
+        data["person_type"] = Party.PersonType.INDIVIDUAL if individual else Party.PersonType.COMPANY
+    if "exterior" in param:
+        _apply_exterior(data, flag(param["exterior"], "exterior"))
     return data
+
+
+def _apply_exterior(data: dict[str, Any], abroad: bool) -> None:
+    """Omie's `exterior` flag ("S" for a client abroad), which Omie derives from the state
+    EX: "S" alone means estado EX; one that contradicts the estado sent is refused."""
+    state = str(data.get("state", "")).strip().upper()
+    if abroad and "state" not in data:
+        data["state"] = FOREIGN_STATE
+    elif abroad and state != FOREIGN_STATE:
+        raise ApiFault(
+            INVALID_VALUE,
+            f"O campo exterior = 'S' indica um cliente do exterior, que tem estado EX (recebido estado [{state}]).",
+        )
+    elif not abroad and state == FOREIGN_STATE:
+        raise ApiFault(INVALID_VALUE, "O campo exterior = 'N' não combina com o estado EX (exterior).")
 
 
 def _info(record, imported: bool) -> dict[str, str]:
@@ -182,6 +205,7 @@ def party_to_omie(party: Party, *, imported: bool = False, image_url=None) -> di
         result[omie] = getattr(party, ours)
     result["cnpj_cpf"] = party.cnpj_cpf_masked  # Omie answers with the mask
     result["pessoa_fisica"] = "S" if party.person_type == Party.PersonType.INDIVIDUAL else "N"
+    result["exterior"] = "S" if party.is_foreign else "N"
     tags = []
     if party.is_client:
         tags.append({"tag": CLIENT_TAG})
@@ -217,13 +241,15 @@ def party_to_omie_summary(party: Party) -> dict[str, Any]:
 # --- products ---------------------------------------------------------------------------
 
 
-_DECIMAL_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_INTEGER_TEXT = re.compile(r"[+-]?\d+")
+# ASCII digits only: \d and Decimal() also take other scripts' digits ("١٠" would be 10).
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 
 
 def whole_number(value: Any) -> int:
     """An id, page or count as sent. int() alone also takes "1_000" (Python's digit
-    separator), which no integration means; raises ValueError like int()."""
+    separator) and "٣" (an Arabic-Indic 3), which no integration means; raises ValueError
+    like int()."""
     text = str(value).strip()
     if isinstance(value, bool) or not _INTEGER_TEXT.fullmatch(text):
         raise ValueError(value)
@@ -270,7 +296,7 @@ def product_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
         data["price"] = decimal_value(param["valor_unitario"], "valor_unitario")
     if "tipoItem" in param:
         item_type = _text(param["tipoItem"], "tipoItem").strip()
-        data["item_type"] = item_type.zfill(2) if item_type.isdigit() else item_type
+        data["item_type"] = item_type.zfill(2) if is_ascii_digits(item_type) else item_type
     fiscal = param.get("recomendacoes_fiscais")
     if fiscal not in (None, "") and not isinstance(fiscal, dict):
         raise ApiFault(INVALID_VALUE, "O campo recomendacoes_fiscais deve ser um objeto.")
@@ -281,8 +307,13 @@ def product_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
         data["cest"] = _text(fiscal["id_cest"], "recomendacoes_fiscais.id_cest").strip()
     if "origem_mercadoria" in fiscal:
         origin = _text(fiscal["origem_mercadoria"], "recomendacoes_fiscais.origem_mercadoria").strip()
-        if not origin.isdigit():
-            raise ApiFault(INVALID_VALUE, f"Origem da mercadoria inválida: [{origin}]; use de 0 a 8.")
+        # "²" passes str.isdigit() and fails int(); "٣" is int() 3: only 0-8 written in ASCII.
+        if not (is_ascii_digits(origin) and int(origin) <= 8):
+            raise ApiFault(
+                INVALID_VALUE,
+                f"Origem da mercadoria inválida: [{origin}]; use um número de 0 a 8 "
+                "(campo recomendacoes_fiscais.origem_mercadoria).",
+            )
         data["origin"] = int(origin)
     if "caracteristicas" in param:
         data["characteristics"] = _characteristics(param["caracteristicas"], ("nome_caracteristica", "campo"))

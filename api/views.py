@@ -26,6 +26,8 @@ from api.limits import MAX_CONCURRENT, request_slot
 from api.translate import is_duplicate, validation_message
 from catalog.exceptions import ConcurrentChange, StaleEdit, WriteRefused
 from companies import selectors
+from omieshare.lib import chunked
+from omieshare.lib.text import has_unstorable, printable
 
 logger = logging.getLogger(__name__)
 
@@ -41,23 +43,43 @@ SERVICES = {
 }
 
 
+def _too_large() -> ApiFault:
+    return ApiFault(faults.TOO_LARGE, "A requisição excede o tamanho máximo de 1 MB.")
+
+
 def _read_body(request: HttpRequest) -> bytes:
     """The envelope's bytes: the POST body, or the `JSON` query parameter of a GET, which is
     how Omie's generated PHP client calls (`endpoint?JSON=<urlencoded envelope>`)."""
     if request.method == "GET":
         return request.GET["JSON"].encode("utf-8")
+    if chunked.is_chunked(request.META):
+        # No Content-Length: Django would read the body as empty (see omieshare/lib/chunked.py).
+        try:
+            return chunked.read_terminated_input(request.META, MAX_BODY_BYTES)
+        except OverflowError:
+            raise _too_large() from None
+        except LookupError:
+            raise ApiFault(
+                faults.MALFORMED,
+                "Este servidor não recebe o corpo em partes (Transfer-Encoding: chunked): envie a "
+                "requisição com Content-Length.",
+            ) from None
+        except (chunked.MalformedChunkedBody, OSError):
+            raise ApiFault(
+                faults.MALFORMED, "O corpo em partes (Transfer-Encoding: chunked) chegou incompleto ou malformado."
+            ) from None
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > MAX_BODY_BYTES:
-        raise ApiFault(faults.TOO_LARGE, "A requisição excede o tamanho máximo de 1 MB.")
+        raise _too_large()
     return request.read(MAX_BODY_BYTES + 1)
 
 
 def _read_envelope(body: bytes) -> dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
-        raise ApiFault(faults.TOO_LARGE, "A requisição excede o tamanho máximo de 1 MB.")
+        raise _too_large()
     try:
         # utf-8-sig: some Windows tools start the body with a byte order mark.
         # RecursionError: deeply nested arrays ('[' * 100000) exhaust the parser's stack.
@@ -71,41 +93,52 @@ def _read_envelope(body: bytes) -> dict[str, Any]:
     if not isinstance(envelope, dict):
         raise ApiFault(faults.MALFORMED, "O corpo da requisição deve ser um objeto JSON com call, app_key, "
                                          "app_secret e param.")
-    _refuse_nul_characters(envelope)
+    _refuse_unstorable_characters(envelope)
     return envelope
 
 
-def _field_with_nul_character(envelope: dict[str, Any]) -> str | None:
-    """The path of the first key or string holding U+0000, or None. Walked with a list, not
-    recursion, so no nesting depth can overflow the stack."""
+def _field_with_unstorable_character(envelope: dict[str, Any]) -> tuple[str, str] | None:
+    """The path of the first key or string holding U+0000 or a lone surrogate, and that
+    character; or None. Walked with a list, not recursion, so no nesting depth can overflow
+    the stack."""
     pending: list[tuple[str, Any]] = [("", envelope)]
     while pending:
         path, value = pending.pop()
-        if isinstance(value, str) and "\x00" in value:
-            return path
+        if isinstance(value, str) and has_unstorable(value):
+            return path, _first_unstorable(value)
         if isinstance(value, dict):
             for key, item in value.items():
                 name = f"{path}.{key}" if path else key
-                if "\x00" in key:
-                    return name
+                if has_unstorable(key):
+                    return name, _first_unstorable(key)
                 pending.append((name, item))
         elif isinstance(value, list):
             pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
     return None
 
 
-def _refuse_nul_characters(envelope: dict[str, Any]) -> None:
-    """PostgreSQL text cannot hold U+0000: stored, or even used in a lookup, it fails the
-    query (an HTML error page). Refused once here, for every string of the envelope."""
-    path = _field_with_nul_character(envelope)
-    if path is None:
+def _first_unstorable(text: str) -> str:
+    return next(character for character in text if has_unstorable(character))
+
+
+def _refuse_unstorable_characters(envelope: dict[str, Any]) -> None:
+    """PostgreSQL text cannot hold U+0000, and a lone UTF-16 surrogate ("\\ud800" in JSON,
+    half of a pair such as an emoji's) cannot be encoded as UTF-8: stored, used in a lookup
+    (even the app_key's), or echoed in an answer, either one fails with an HTML error page.
+    Refused once here, for every key and string of the envelope, before authentication."""
+    found = _field_with_unstorable_character(envelope)
+    if found is None:
         return
-    field = path.removeprefix("param[0].").replace("\x00", "\\u0000")
-    raise ApiFault(
-        faults.INVALID_VALUE,
-        f"O campo [{field}] contém o caractere nulo (\\u0000), que não pode ser gravado. Remova-o e envie "
-        "novamente.",
-    )
+    path, character = found
+    field = printable(path.removeprefix("param[0]."))
+    if character == "\x00":
+        problem = "o caractere nulo (\\u0000), que não pode ser gravado"
+    else:
+        problem = (
+            f"um caractere inválido ({printable(character)}: metade de um par UTF-16, sem a outra "
+            "metade), que não pode ser gravado"
+        )
+    raise ApiFault(faults.INVALID_VALUE, f"O campo [{field}] contém {problem}. Remova-o e envie novamente.")
 
 
 def _param(envelope: dict[str, Any]) -> dict[str, Any]:

@@ -55,8 +55,10 @@ from catalog.models import (
     Salesperson,
     StockBalance,
 )
+from catalog.validators import validate_storable_json
 from companies.admin import MaskedSearchMixin, accept_masked_input
 from omieshare.lib.search import words_condition
+from omieshare.lib.text import printable
 from omieshare.templatetags.numbers import format_number
 
 # Errors a catalog service raises to refuse a write; nothing was written.
@@ -153,6 +155,21 @@ def _label(model: type[models.Model], name: str) -> str:
         return name
 
 
+class StorableJSONField(forms.JSONField):
+    """The admin's JSON box (characteristics, tags), where escapes are typed as they are:
+    "\\u0000" and a lone "\\ud800" are refused on the field (PostgreSQL's jsonb takes neither),
+    and shown back as the escapes typed (written raw, a lone surrogate made the page itself
+    unencodable: an error page instead of the form)."""
+
+    def to_python(self, value):
+        converted = super().to_python(value)
+        validate_storable_json(converted, "Este valor")
+        return converted
+
+    def prepare_value(self, value):
+        return printable(super().prepare_value(value))
+
+
 class CatalogRecordForm(ServiceModelForm):
     """Party and product forms: masked input accepted, the loaded version carried along."""
 
@@ -218,6 +235,7 @@ class PartyAdminForm(CatalogRecordForm):
     class Meta:
         model = Party
         fields = ["company", *services.PARTY_FIELDS, "salespeople"]
+        field_classes = {"characteristics": StorableJSONField, "tags": StorableJSONField}
 
     def clean(self):
         cleaned_data = super().clean()
@@ -232,6 +250,7 @@ class ProductAdminForm(CatalogRecordForm):
     class Meta:
         model = Product
         fields = ["company", *services.PRODUCT_FIELDS, "suppliers"]
+        field_classes = {"characteristics": StorableJSONField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -615,6 +634,14 @@ class PartyAdmin(CatalogRecordAdmin):
         (
             "Endereço",
             {"fields": ["street", "number", "complement", "district", "city", "state", "cep", "country_code"]},
+        ),
+        (
+            "Exterior",
+            {
+                "fields": ["nif", "foreign_document"],
+                "description": "Só para cliente/fornecedor do exterior (UF EX, país diferente de 1058): sem "
+                "CNPJ/CPF, ele não é compartilhado entre as empresas do grupo.",
+            },
         ),
         ("Contato", {"fields": [("phone_ddd", "phone_number"), "email", "salespeople"]}),
         ("Características e tags", {"fields": ["characteristics", "tags"]}),

@@ -8,6 +8,7 @@ normalises and validates again (`full_clean()`) and is the only write path.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,16 +24,20 @@ from catalog.services import PARTY_FIELDS, PRODUCT_FIELDS
 from catalog.templatetags.catalog_extras import filesize, format_decimal_br, money, quantity
 from companies.models import Company
 from omieshare.lib import brazil
+from omieshare.lib.text import is_ascii_digits, without_unstorable
 
-# Room for masks: "12.ABC.345/01DE-35" is 18 characters for a 14-character CNPJ.
+# Room for masks: "12.ABC.345/01DE-35" is 18 characters for a 14-character CNPJ, and a
+# paste adds spaces around dashes ("11.222.333/0001 – 81"): the model's normaliser strips
+# the separators and checks the stored length itself.
 MASKED_MAX_LENGTHS = {
-    "cnpj_cpf": 20,
-    "cep": 10,
-    "phone_ddd": 4,
-    "phone_number": 12,
-    "ncm": 12,
-    "cest": 10,
-    "ean": 20,
+    "cnpj_cpf": 32,
+    "cep": 16,
+    "country_code": 8,
+    "phone_ddd": 8,
+    "phone_number": 20,
+    "ncm": 20,
+    "cest": 16,
+    "ean": 32,
 }
 
 
@@ -165,11 +170,18 @@ def format_tags(values: Any) -> str:
     return ", ".join(label for label in labels if label)
 
 
+# A number as written: ASCII digits only, since Decimal() also reads "1_000" and other
+# scripts' digits ("١٢" is 12), which nobody types meaning a quantity or a price.
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)")
+
+
 def parse_decimal_br(text: str) -> Decimal:
     """ "2,5", "1.234,5" and "2.5" are all read as users mean them."""
     text = text.strip().replace(" ", "")
     if "," in text:
         text = text.replace(".", "").replace(",", ".")
+    if not _DECIMAL_TEXT.fullmatch(text):
+        raise ValueError(text)
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -197,6 +209,10 @@ class BrazilianDecimalField(forms.DecimalField):
             if not (integer.count(".") == 1 and len(integer.rsplit(".", 1)[1]) != 3):
                 integer = integer.replace(".", "")
             value = f"{integer}.{decimals}" if comma else integer
+            # ASCII digits only: Django's own field reads "١٢٣" (Arabic-Indic) as 123 and
+            # "1_000" as 1000.
+            if value and not _DECIMAL_TEXT.fullmatch(value):
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
 
@@ -237,8 +253,16 @@ def parse_bom_lines(text: str) -> list[tuple[int, str, Decimal]]:
 # --- list filters ----------------------------------------------------------------------
 
 
+class SearchField(forms.CharField):
+    """A search box: NUL (which PostgreSQL cannot search) is dropped and the rest searched,
+    instead of the whole filter form turning invalid and the search being ignored."""
+
+    def to_python(self, value: Any) -> str:
+        return without_unstorable(super().to_python(value))
+
+
 class PartyListFilterForm(forms.Form):
-    q = forms.CharField(label="Buscar", required=False)
+    q = SearchField(label="Buscar", required=False)
     status = forms.ChoiceField(
         label="Situação",
         required=False,
@@ -309,12 +333,13 @@ class PartyForm(SharedFieldsMixin, forms.ModelForm):
         fields = [
             "code", "cnpj_cpf", "person_type", "legal_name", "trade_name",
             "street", "number", "complement", "district", "city", "state", "cep", "country_code",
-            "phone_ddd", "phone_number", "email",
+            "nif", "foreign_document", "phone_ddd", "phone_number", "email",
             "is_client", "is_supplier", "characteristics", "tags", "salespeople", "active",
         ]
         widgets = {
             "cnpj_cpf": forms.TextInput(attrs={"placeholder": "00.000.000/0000-00", "autocomplete": "off"}),
             "cep": forms.TextInput(attrs={"placeholder": "00000-000", "inputmode": "numeric"}),
+            "country_code": forms.TextInput(attrs={"placeholder": "1058", "inputmode": "numeric", "size": 6}),
             "phone_ddd": forms.TextInput(attrs={"placeholder": "11", "inputmode": "numeric", "size": 4}),
             "phone_number": forms.TextInput(attrs={"placeholder": "99999-9999", "inputmode": "tel"}),
         }
@@ -507,7 +532,7 @@ class ProductForm(SharedFieldsMixin, forms.ModelForm):
         """The suppliers to show ticked: what was posted, or the product's own."""
         if self.is_bound and "suppliers" not in self._kept:
             raw = self.data.getlist(self.add_prefix("suppliers")) if hasattr(self.data, "getlist") else []
-            ids = [int(value) for value in raw if str(value).isdigit()]
+            ids = [int(value) for value in raw if is_ascii_digits(str(value))]
         else:
             ids = list(self.initial.get("suppliers") or [])
         if not ids:

@@ -13,8 +13,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, LPad
 
+from catalog.validators import validate_characteristics, validate_storable_json
 from companies.models import Company
 from omieshare.lib import brazil
 from omieshare.lib.models import NormalizedFieldsMixin
@@ -68,6 +69,21 @@ def _upper(value: str | None) -> str:
 
 def _lower(value: str | None) -> str:
     return (value or "").strip().lower()
+
+
+def ean_gtin14(field: str = "ean") -> LPad:
+    """The EAN column as GTIN-14 (left-padded with zeros to 14 digits), the form in which two
+    EANs are the same product; brazil.gtin14() is the same rule in Python. The index
+    product_company_gtin is on this very expression (and the preview's and activation's SQL
+    write it as lpad(ean, 14, '0')), so lookups stay index scans."""
+    return LPad(field, 14, models.Value("0"))
+
+
+def _validate_characteristics(value) -> None:
+    try:
+        validate_characteristics(value)
+    except ValidationError as error:
+        raise ValidationError({"characteristics": error.messages}) from None
 
 
 class Salesperson(NormalizedFieldsMixin, models.Model):
@@ -149,7 +165,9 @@ class Blob(models.Model):
 class Party(NormalizedFieldsMixin, models.Model):
     """Cliente e/ou fornecedor of one company.
 
-    A record without CNPJ/CPF is valid; it is simply never shared between companies.
+    A record without CNPJ/CPF is valid; it is simply never shared between companies. A
+    client or supplier abroad (UF "EX", a country other than Brasil) has no CNPJ/CPF, so it
+    is never shared either; it may carry its NIF or another foreign document instead.
     """
 
     class PersonType(models.TextChoices):
@@ -161,8 +179,11 @@ class Party(NormalizedFieldsMixin, models.Model):
         "cnpj_cpf": brazil.normalize_cpf_cnpj,
         "legal_name": _strip,
         "trade_name": _strip,
-        "state": brazil.normalize_uf,
+        "state": brazil.normalize_party_state,
         "cep": brazil.normalize_cep,
+        "country_code": brazil.normalize_country_code,
+        "nif": _strip,
+        "foreign_document": _strip,
         "phone_ddd": brazil.normalize_ddd,
         "phone_number": brazil.normalize_phone_number,
         "email": _lower,
@@ -195,10 +216,23 @@ class Party(NormalizedFieldsMixin, models.Model):
     complement = models.CharField("complemento", max_length=60, blank=True)
     district = models.CharField("bairro", max_length=60, blank=True)
     city = models.CharField("cidade", max_length=60, blank=True)
-    state = models.CharField("UF", max_length=2, blank=True, choices=brazil.UF_CHOICES)
+    state = models.CharField("UF", max_length=2, blank=True, choices=brazil.PARTY_STATE_CHOICES)
     cep = models.CharField("CEP", max_length=8, blank=True)
     country_code = models.CharField(
-        "país", max_length=4, default="1058", help_text="Código do país (1058 = Brasil)."
+        "país",
+        max_length=4,
+        default=brazil.BRAZIL_COUNTRY_CODE,
+        help_text="Código do país no Banco Central, 4 dígitos (1058 = Brasil, 2496 = Estados Unidos).",
+    )
+    # Omie's nif and documento_exterior: for a client or supplier abroad only. db_default:
+    # the bulk SQL of activation and the benchmarks inserts rows without naming them.
+    nif = models.CharField(
+        "NIF (exterior)", max_length=40, blank=True, default="", db_default="",
+        help_text="Número de identificação fiscal no país do cliente/fornecedor do exterior.",
+    )
+    foreign_document = models.CharField(
+        "documento no exterior", max_length=40, blank=True, default="", db_default="",
+        help_text="Outro documento do cliente/fornecedor do exterior (ex.: passaporte).",
     )
     phone_ddd = models.CharField("DDD", max_length=2, blank=True)
     phone_number = models.CharField("telefone", max_length=9, blank=True)
@@ -244,8 +278,51 @@ class Party(NormalizedFieldsMixin, models.Model):
     def clean(self) -> None:
         if self.cnpj_cpf:
             self.person_type = brazil.document_kind(self.cnpj_cpf)
-        if not isinstance(self.characteristics, dict):
-            raise ValidationError({"characteristics": "Características devem ser pares nome → valor."})
+        errors = {}
+        for name, check in (
+            ("characteristics", validate_characteristics),
+            ("tags", lambda tags: validate_storable_json(tags, "Uma tag")),
+        ):
+            try:
+                check(getattr(self, name))
+            except ValidationError as error:
+                errors[name] = error.messages
+        if errors:
+            raise ValidationError(errors)
+        self._clean_country()
+
+    @property
+    def is_foreign(self) -> bool:
+        return self.state == brazil.FOREIGN_STATE
+
+    def _clean_country(self) -> None:
+        """Brasil with a Brazilian UF, or abroad: UF EX, another country, no CNPJ/CPF."""
+        foreign_country = self.country_code not in ("", brazil.BRAZIL_COUNTRY_CODE)
+        if foreign_country and not self.state:
+            self.state = brazil.FOREIGN_STATE  # the country says it: as Omie fills "EX" in
+        errors: dict[str, str] = {}
+        if self.is_foreign:
+            if self.cnpj_cpf:
+                errors["cnpj_cpf"] = (
+                    "Cliente/fornecedor do exterior (UF EX) não tem CNPJ/CPF: deixe em branco e informe o "
+                    "NIF ou o documento no exterior. Sem CNPJ/CPF, o cadastro não é compartilhado entre "
+                    "as empresas do grupo."
+                )
+            if not foreign_country:
+                errors["country_code"] = (
+                    "Cliente/fornecedor do exterior (UF EX): informe o código do país no Banco Central, "
+                    "diferente de 1058 (Brasil), por exemplo 2496 para os Estados Unidos."
+                )
+        else:
+            if foreign_country:
+                errors["state"] = (
+                    f"País {self.country_code} não é o Brasil (1058): use a UF EX (exterior), ou o país 1058."
+                )
+            if self.nif or self.foreign_document:
+                field = "nif" if self.nif else "foreign_document"
+                errors[field] = "NIF e documento no exterior são só para clientes/fornecedores do exterior (UF EX)."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def cnpj_cpf_masked(self) -> str:
@@ -363,8 +440,9 @@ class Product(NormalizedFieldsMixin, models.Model):
             models.Index(fields=["company", "description", "id"], name="product_company_descr"),
             # The API's listings page by id inside a company (a deep page stays an index scan).
             models.Index(fields=["company", "id"], name="product_company_id"),
-            # EAN lookups are always inside a company (uniqueness, the API's filter).
-            models.Index(fields=["company", "ean"], name="product_company_ean"),
+            # EAN lookups are always inside a company (uniqueness, the API's filter, the
+            # preview's duplicates) and compare GTIN-14 forms: see ean_gtin14().
+            models.Index(models.F("company"), ean_gtin14(), name="product_company_gtin"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -388,8 +466,7 @@ class Product(NormalizedFieldsMixin, models.Model):
         return f"{self.code} - {self.description}"
 
     def clean(self) -> None:
-        if not isinstance(self.characteristics, dict):
-            raise ValidationError({"characteristics": "Características devem ser pares nome → valor."})
+        _validate_characteristics(self.characteristics)
         if self.family_id and self.family.company_id != self.company_id:
             raise ValidationError({"family": "A família pertence a outra empresa."})
 

@@ -41,9 +41,10 @@ from catalog.models import (
     Salesperson,
     StockBalance,
     characteristics_pairs,
+    ean_gtin14,
 )
 from companies.models import Company
-from omieshare.lib.brazil import mask_cpf_cnpj
+from omieshare.lib.brazil import gtin14, mask_cpf_cnpj
 from omieshare.lib.locks import advisory_xact_lock
 
 PARTY_FIELDS = (
@@ -60,6 +61,8 @@ PARTY_FIELDS = (
     "state",
     "cep",
     "country_code",
+    "nif",
+    "foreign_document",
     "phone_ddd",
     "phone_number",
     "email",
@@ -295,24 +298,34 @@ def _check_product_unique(product: Product, company: Company, *, check_ean: bool
             registry="product", record_id=holder.pk,
         )
     if check_ean and product.ean and _enforces_uniqueness(company):
-        advisory_xact_lock("product-ean", company.pk, product.ean)
+        # One GTIN however it is written (7891000315507 = 07891000315507): compared, and
+        # locked, in its GTIN-14 form.
+        gtin = gtin14(product.ean)
+        advisory_xact_lock("product-ean", company.pk, gtin)
         holder = (
-            Product.objects.filter(company=company, ean=product.ean)
+            _products_with_gtin(Product.objects.filter(company=company), gtin)
             .exclude(pk=product.pk)
             .order_by("pk")
             .first()
         )
         if holder:
+            same = "" if holder.ean == product.ean else f" (o mesmo código de barras que {product.ean})"
             raise DuplicateRecord(
                 {
                     "ean": (
-                        f"Já existe um produto com o EAN {product.ean} nesta empresa: "
+                        f"Já existe um produto com o EAN {holder.ean}{same} nesta empresa: "
                         f"{holder.code} – {holder.description}. "
                         "A validação de unicidade de cadastros está ativada."
                     )
                 },
                 registry="product", record_id=holder.pk,
             )
+
+
+def _products_with_gtin(queryset, gtin: str):
+    """The products of `queryset` whose EAN is the GTIN-14 `gtin`, by the (company, GTIN-14)
+    index."""
+    return queryset.annotate(gtin=ean_gtin14()).filter(gtin=gtin)
 
 
 def _resolve_family(value: Any, company: Company) -> ProductFamily | None:
@@ -894,10 +907,16 @@ def _product_bulk_create(*, company, rows, actor_id, source) -> list[Product]:
     taken = set(Product.objects.filter(company=company, code__in=[c for _, c in codes]).values_list("code", flat=True))
     errors.update({i: f"já existe um produto com o código {c} nesta empresa." for i, c in codes if c in taken})
     if _enforces_uniqueness(company):
-        eans = [(i, p.ean) for i, p in enumerate(products) if p.ean]
-        errors.update({i: f"EAN {e} repetido no lote." for i, e in _duplicates_within(eans).items()})
-        held = set(Product.objects.filter(company=company, ean__in=[e for _, e in eans]).values_list("ean", flat=True))
-        errors.update({i: f"já existe um produto com o EAN {e} nesta empresa." for i, e in eans if e in held})
+        gtins = [(i, gtin14(p.ean)) for i, p in enumerate(products) if p.ean]
+        errors.update({i: f"EAN {products[i].ean} repetido no lote." for i in _duplicates_within(gtins)})
+        held = set(
+            Product.objects.filter(company=company)
+            .annotate(gtin=ean_gtin14())
+            .filter(gtin__in=[g for _, g in gtins])
+            .values_list("gtin", flat=True)
+        )
+        errors.update({i: f"já existe um produto com o EAN {products[i].ean} nesta empresa."
+                       for i, g in gtins if g in held})
     referenced_parties = {int(getattr(s, "pk", s)) for row in rows for s in row.get("suppliers", ())}
     valid_parties = set(Party.objects.filter(company=company, pk__in=referenced_parties).values_list("pk", flat=True))
     referenced_products = {int(getattr(c, "pk", c)) for row in rows for c, _ in row.get("bom", ())}

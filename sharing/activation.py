@@ -224,7 +224,9 @@ def _copy_parties(share_id: int, dest_id: int) -> None:
 
 def _mark_product_conflicts(dest_id: int) -> None:
     """With "validação de unicidade" on in the destination, an origin product whose EAN is
-    held there by a product under another code is not copied (it would be a duplicate)."""
+    held there by a product under another code is not copied (it would be a duplicate).
+    EANs are compared as GTIN-14 (lpad(ean, 14, '0'), the destination's index expression),
+    as catalog/services.py and the preview do."""
     _execute(
         """
         UPDATE act_match m SET conflict = true
@@ -232,7 +234,7 @@ def _mark_product_conflicts(dest_id: int) -> None:
         WHERE o.id = m.origin_id AND c.id = %(dest)s AND c.enforce_unique_records
           AND o.ean <> ''
           AND EXISTS (SELECT 1 FROM catalog_product x WHERE x.company_id = %(dest)s
-                      AND x.ean = o.ean AND x.code <> o.code)
+                      AND lpad(x.ean, 14, '0') = lpad(o.ean, 14, '0') AND x.code <> o.code)
         """,
         {"dest": dest_id},
     )
@@ -245,7 +247,8 @@ def _mark_product_conflicts(dest_id: int) -> None:
         WHERE o.id = m.origin_id AND c.id = %(dest)s AND c.enforce_unique_records
           AND o.ean <> '' AND NOT m.conflict
           AND EXISTS (SELECT 1 FROM act_match m2 JOIN catalog_product o2 ON o2.id = m2.origin_id
-                      WHERE o2.ean = o.ean AND m2.sr_id < m.sr_id AND NOT m2.conflict)
+                      WHERE lpad(o2.ean, 14, '0') = lpad(o.ean, 14, '0') AND m2.sr_id < m.sr_id
+                        AND NOT m2.conflict)
         """,
         {"dest": dest_id},
     )

@@ -180,10 +180,13 @@ def _count_registry(registry: str, origin_id: int, dest: Company, skipped: int) 
         counts["conflicts"] = 0
     else:
         counts["skipped"] = 0
-        # Same EAN under another code; the origin's EANs are listed once, in plan_eans.
+        # Same EAN (as GTIN-14: 7891000315507 = 07891000315507) under another code; the
+        # origin's EANs are listed once, in plan_eans. lpad(...) is the expression of the
+        # destination's (company, GTIN-14) index (catalog.models.ean_gtin14).
         duplicates_sql = """
             SELECT count(DISTINCT o.match_key) FROM plan_eans o
-            JOIN catalog_product d ON d.company_id = %(dest)s AND d.ean = o.ean AND d.code <> o.match_key
+            JOIN catalog_product d ON d.company_id = %(dest)s AND lpad(d.ean, 14, '0') = o.gtin
+                 AND d.code <> o.match_key
         """
         counts["duplicates"] = _one(duplicates_sql, params)
         counts["conflicts"] = counts["duplicates"] if dest.enforce_unique_records else 0
@@ -210,7 +213,7 @@ def _load_origin_eans() -> None:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS plan_eans")
         cursor.execute(
-            "CREATE TEMP TABLE plan_eans AS SELECT o.match_key, op.ean FROM plan_origin o "
+            "CREATE TEMP TABLE plan_eans AS SELECT o.match_key, lpad(op.ean, 14, '0') AS gtin FROM plan_origin o "
             "JOIN catalog_product op ON op.id = o.local_id WHERE op.ean <> ''"
         )
         cursor.execute("ANALYZE plan_eans")
@@ -284,7 +287,8 @@ _LOOKALIKE_SQL = {
         SELECT o.code, o.description || ' · EAN ' || o.ean,
                jsonb_agg(jsonb_build_array(d.code, d.description) ORDER BY d.code, d.id)
         FROM catalog_product o
-        JOIN catalog_product d ON d.company_id = %(dest)s AND d.ean = o.ean AND d.code <> o.code
+        JOIN catalog_product d ON d.company_id = %(dest)s AND lpad(d.ean, 14, '0') = lpad(o.ean, 14, '0')
+             AND d.code <> o.code
         WHERE o.company_id = %(origin)s AND o.active AND o.ean <> ''
         GROUP BY o.id ORDER BY o.code, o.id
     """,

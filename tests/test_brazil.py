@@ -375,3 +375,43 @@ def test_it_formats_counts_with_pt_br_thousand_separators_whatever_the_setting(s
     assert format_number(999) == "999"
     assert format_number(-1_200) == "-1.200"
     assert format_number(None) is None
+
+
+# --- what a paste brings along -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "11.222.333/0001–81",  # en dash, as word processors write a hyphen
+        "11.222.333/0001—81",  # em dash
+        "11.222.333/0001−81",  # minus sign
+        "11.222.333/0001‑81",  # non-breaking hyphen
+        "11\u00a0222\u202f333/0001-81",  # non-breaking spaces
+        "\u200b11.222.333/0001-81\ufeff",  # zero-width space and a byte order mark
+        "11．222．333／0001－81",  # full-width punctuation
+    ],
+)
+def test_it_reads_a_pasted_cnpj_with_look_alike_separators(typed):
+    assert brazil.normalize_cnpj(typed) == "11222333000181"
+    assert brazil.normalize_cpf_cnpj(typed) == "11222333000181"
+
+
+@pytest.mark.parametrize(
+    ("normalize", "typed", "stored"),
+    [
+        (brazil.normalize_cpf, "529.982.247–25", "52998224725"),
+        (brazil.normalize_cep, "01310\u2013100", "01310100"),
+        (brazil.normalize_ncm, "8471\u00b730\u00b712", "84713012"),
+        (brazil.normalize_ean, "7\u00a0891000\u00a0315507", "7891000315507"),
+        (brazil.normalize_phone_number, "99999\u20141234", "999991234"),
+        (brazil.normalize_ddd, "\uff0811\uff09", "11"),
+    ],
+)
+def test_every_code_reads_look_alike_separators(normalize, typed, stored):
+    assert normalize(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["５２９.９８２.２４７-２５", "٥٢٩.٩٨٢.٢٤٧-٢٥"])
+def test_full_width_and_arabic_indic_digits_are_not_digits(typed):
+    assert "11 dígitos" in _refusal(brazil.normalize_cpf, typed)

@@ -33,6 +33,7 @@ from catalog.views._common import (
 )
 from companies.models import Company
 from companies.selectors import company_for_user
+from omieshare.lib.text import without_unstorable
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -204,7 +205,8 @@ def product_delete(request: HttpRequest, company_id: int, product_id: int) -> Ht
 def supplier_options(request: HttpRequest, company_id: int) -> HttpResponse:
     """Suppliers matching the typed text, as checkboxes the product form can tick."""
     company = company_for_user(request.user, company_id)
-    q = request.GET.get("supplier_q", "").strip()[:100]
+    # NUL cannot be searched in PostgreSQL (a 500 before): dropped, the rest is searched.
+    q = without_unstorable(request.GET.get("supplier_q", "")).strip()[:100]
     suppliers = selectors.supplier_search(company=company, q=q) if q else []
     return render(
         request,

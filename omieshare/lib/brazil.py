@@ -13,9 +13,25 @@ import re
 from django.core.exceptions import ValidationError
 from validate_docbr import CNPJ, CPF
 
-# Punctuation users type in masks; anything else (letters in a CPF, emoji, Arabic-Indic
-# digits) is left in place so that the format check below refuses it.
-_MASK_CHARACTERS = re.compile(r"[\s.\-/()]")
+# Punctuation users type in masks, and the look-alikes a paste brings along: word
+# processors and PDFs turn "-" into an en or em dash (or a minus sign, a non-breaking
+# hyphen), spaces into non-breaking or zero-width ones, and full-width forms come from
+# Asian keyboards. All are separators. Anything else (letters in a CPF, emoji, full-width or
+# Arabic-Indic digits) is left in place so that the format check below refuses it: only
+# the ASCII 0-9 are digits.
+_SEPARATORS = (
+    "\\s"  # every Unicode space, the non-breaking ones (U+00A0, U+202F) included
+    ".\\-/()"
+    "\u00ad"  # soft hyphen
+    "\u2010-\u2015"  # hyphen, non-breaking hyphen, figure dash, en dash, em dash, bar
+    "\u2212"  # minus sign
+    "\ufe58\ufe63\uff0d"  # small em dash, small and full-width hyphen-minus
+    "\u00b7\u2024\uff0e"  # middle dot, one dot leader, full-width full stop
+    "\u2044\u2215\uff0f"  # fraction slash, division slash, full-width solidus
+    "\uff08\uff09"  # full-width parentheses
+    "\u200b-\u200d\u2060\ufeff"  # zero-width space, (non-)joiner, word joiner, BOM
+)
+_MASK_CHARACTERS = re.compile(f"[{_SEPARATORS}]")
 _CPF_FORMAT = re.compile(r"[0-9]{11}")
 # Alphanumeric CNPJ (valid from July 2026): 12 characters 0-9A-Z, then 2 check digits.
 _CNPJ_FORMAT = re.compile(r"[0-9A-Z]{12}[0-9]{2}")
@@ -54,6 +70,12 @@ UF_CHOICES = [
     ("TO", "Tocantins"),
 ]
 UF_CODES = frozenset(code for code, _ in UF_CHOICES)
+
+# A client or supplier abroad: Omie (like the NF-e) writes its state as "EX" and its country
+# with the Banco Central (BACEN) code, 1058 for Brasil.
+FOREIGN_STATE = "EX"
+BRAZIL_COUNTRY_CODE = "1058"
+PARTY_STATE_CHOICES = [*UF_CHOICES, (FOREIGN_STATE, "Exterior (cliente/fornecedor estrangeiro)")]
 
 
 def strip_mask(value: str | None) -> str:
@@ -106,7 +128,7 @@ def normalize_cpf_cnpj(value: str | None) -> str:
     document = strip_mask(value)
     if not document:
         return ""
-    if len(document) == 11 and document.isdigit():
+    if len(document) == 11 and document.isascii() and document.isdigit():
         return normalize_cpf(document)
     if len(document) == 14:
         return normalize_cnpj(document)
@@ -195,6 +217,13 @@ def normalize_ean(value: str | None) -> str:
     return ean
 
 
+def gtin14(ean: str | None) -> str:
+    """The GTIN-14 form of a normalised EAN, for comparisons: GS1 compares GTINs of 8, 12, 13
+    and 14 digits right-aligned in 14, so 7891000315507 (EAN-13) and 07891000315507 are one
+    product. What the user typed is what is stored and shown; only comparisons use this."""
+    return ean.zfill(14) if ean else ""
+
+
 # --- address and contact ----------------------------------------------------------------
 
 
@@ -217,6 +246,33 @@ def normalize_uf(value: str | None) -> str:
             "UF inválida: use a sigla de um dos 27 estados (ex.: SP, RJ, DF).", code="uf"
         )
     return uf
+
+
+def normalize_party_state(value: str | None) -> str:
+    """A client's or supplier's UF: one of the 27 states, or EX for one abroad."""
+    state = (value or "").strip().upper()
+    if state and state not in UF_CODES and state != FOREIGN_STATE:
+        raise ValidationError(
+            "UF inválida: use a sigla de um dos 27 estados (ex.: SP, RJ, DF) ou EX para um "
+            "cliente/fornecedor do exterior.",
+            code="uf",
+        )
+    return state
+
+
+def normalize_country_code(value: str | None) -> str:
+    """The country's BACEN code, as Omie's codigo_pais: 4 digits (1058 = Brasil). A number
+    sent without its leading zero (639 for 0639) is padded; empty stays empty."""
+    code = strip_mask(value)
+    if not code:
+        return ""
+    if not (_DIGITS.fullmatch(code) and code.isascii() and len(code) <= 4) or int(code) == 0:
+        raise ValidationError(
+            f"Código do país inválido: [{value}]. Use o código do país do Banco Central, com 4 "
+            "dígitos (ex.: 1058 = Brasil, 2496 = Estados Unidos, 1600 = China).",
+            code="country_code",
+        )
+    return code.zfill(4)
 
 
 def normalize_ddd(value: str | None) -> str:

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 
 from companies import selectors as company_selectors
 from companies.models import Company, Membership
+from omieshare.lib.text import ascii_int
 from sharing import selectors
 from sharing.models import Share, ShareMember
 
@@ -79,11 +80,16 @@ def duration(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+# Far beyond any list (100,000 records at 50 a page are 2,000 pages): a larger number would
+# overflow PostgreSQL's OFFSET (bigint) and fail the query.
+MAX_PAGE = 1_000_000
+
+
 def page_number(request: HttpRequest) -> int:
     try:
-        number = int(request.GET.get("pagina", "1"))
+        number = ascii_int(request.GET.get("pagina", "1"))
     except ValueError:
         raise Http404("Página inválida.") from None
-    if number < 1:
+    if not 1 <= number <= MAX_PAGE:
         raise Http404("Página inválida.")
     return number

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
 from companies.models import Company
+from omieshare.lib.text import is_ascii_digits
 from sharing import selectors, services
 from sharing.forms import AUDIT_CHANGE_FILTERS, AuditFilterForm, PermissionsForm
 from sharing.models import CHANGE_ACTIONS, AuditEntry, Change, Share, ShareMember, SyncJob, change_text, record_key
@@ -146,7 +147,7 @@ def share_edit(request: HttpRequest, company_id: int, share_id: int) -> HttpResp
         for m in members
     ]
     if request.method == "POST" and all(form.is_valid() for _, form in rows):
-        to_remove = {int(pk) for pk in request.POST.getlist("remover") if pk.isdigit()}
+        to_remove = {int(pk) for pk in request.POST.getlist("remover") if is_ascii_digits(pk)}
         done: list[str] = []
         failed = False
         try:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 from companies import selectors as company_selectors
 from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj
+from omieshare.lib.text import is_ascii_digits
 from sharing import planner, selectors, services
 from sharing.forms import AddCompaniesForm, ConfirmActivationForm, PermissionsForm, RegistriesForm
 from sharing.models import REGISTRY_CHOICES, Share, SyncJob
@@ -372,7 +373,7 @@ def step_destinations(request: HttpRequest, wizard: Wizard) -> HttpResponse:
         removed = request.POST.get("remover")
         if removed:
             name = next((c.display_name for c in companies if str(c.pk) == removed), None)
-            wizard.destinations.pop(int(removed) if removed.isdigit() else -1, None)
+            wizard.destinations.pop(int(removed) if is_ascii_digits(removed) else -1, None)
             wizard.save()
             if name:
                 messages.info(request, f"{name} removida da lista de destinos.")

@@ -93,3 +93,57 @@ def test_expected_faults_are_not_logged_as_server_errors(omie, credentials, capl
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert not [r for r in caplog.records if r.name == "django.request"]
     assert [r.levelno for r in caplog.records if r.name == "api.views"] == [logging.INFO, logging.INFO]
+
+
+def _with_lone_surrogate(body: dict) -> str:
+    """The JSON text with the escape "\\ud800" (half of a UTF-16 pair) where LONE is."""
+    return json.dumps(body).replace("LONE", "\\ud800")
+
+
+@pytest.mark.parametrize(
+    ("override", "param", "field"),
+    [
+        ({"app_key": "LONE"}, {}, "app_key"),
+        ({"call": "Listar LONE"}, {}, "call"),
+        ({}, {"clientesFiltro": {"razao_social": "Comércio LONE"}}, "clientesFiltro.razao_social"),
+        ({"call": "IncluirCliente"}, {"codigo_cliente_integracao": "C-LONE", "razao_social": "Açaí"},
+         "codigo_cliente_integracao"),
+        ({"call": "IncluirCliente"}, {"codigo_cliente_integracao": "C1", "razao_social": "Açaí",
+                                      "caracteristicas": [{"campo": "LONE", "conteudo": "x"}]},
+         "caracteristicas[0].campo"),
+    ],
+)
+def test_it_refuses_a_lone_surrogate_before_authentication_naming_the_field(client, credentials, override,
+                                                                            param, field):
+    body = {"call": "ListarClientes", "app_key": credentials.app_key, "app_secret": credentials.app_secret,
+            "param": [param], **override}
+
+    message = _fault(client.post(CLIENTES, _with_lone_surrogate(body), content_type="application/json"), 105)
+
+    assert f"[{field}]" in message and "\\ud800" in message
+    assert not Party.objects.exists()
+
+
+def test_it_refuses_a_lone_surrogate_in_a_product_description_and_in_a_get(client, credentials):
+    body = {"call": "IncluirProduto", "app_key": credentials.app_key, "app_secret": credentials.app_secret,
+            "param": [{"codigo_produto_integracao": "P1", "codigo": "PRD-1", "descricao": "Caneta LONE azul",
+                       "unidade": "UN", "ncm": "9608.10.00"}]}
+
+    posted = client.post("/api/v1/geral/produtos/", _with_lone_surrogate(body), content_type="application/json")
+    fetched = client.get("/api/v1/geral/produtos/?" + urlencode({"JSON": _with_lone_surrogate(body)}))
+
+    assert "[descricao]" in _fault(posted, 105)
+    assert "[descricao]" in _fault(fetched, 105)
+    assert not Product.objects.exists()
+
+
+def test_a_surrogate_pair_is_an_ordinary_character(client, credentials):
+    """"\\ud83d\\ude00" is one emoji, which PostgreSQL stores like any other character."""
+    body = {"call": "IncluirCliente", "app_key": credentials.app_key, "app_secret": credentials.app_secret,
+            "param": [{"codigo_cliente_integracao": "EMOJI", "razao_social": "Sorriso PAIR Ltda"}]}
+    raw = json.dumps(body).replace("PAIR", "\\ud83d\\ude00")
+
+    answer = client.post(CLIENTES, raw, content_type="application/json")
+
+    assert answer.status_code == 200, answer.content
+    assert Party.objects.get().legal_name == "Sorriso \U0001F600 Ltda"

@@ -83,7 +83,9 @@ def test_it_refuses_an_invalid_document_on_the_document_field(company):
 def test_it_reports_every_bad_field_of_a_party_at_once(company):
     errors = _errors(_party(company, cnpj_cpf="529.982.247-26", state="XX", cep="123", email="nao-e-email"))
     assert errors["cnpj_cpf"] == ["CPF inválido: os dígitos verificadores não conferem."]
-    assert errors["state"] == ["UF inválida: use a sigla de um dos 27 estados (ex.: SP, RJ, DF)."]
+    assert errors["state"] == [
+        "UF inválida: use a sigla de um dos 27 estados (ex.: SP, RJ, DF) ou EX para um cliente/fornecedor do exterior."
+    ]
     assert errors["cep"] == ["CEP inválido: informe 8 dígitos (ex.: 01310-100)."]
     assert "email" in errors
 

@@ -238,7 +238,7 @@ def test_it_leaves_every_party_field_and_salesperson_as_before_when_one_field_is
             expected_version=1,
         )
     assert caught.value.message_dict["state"] == [
-        "UF inválida: use a sigla de um dos 27 estados (ex.: SP, RJ, DF)."
+        "UF inválida: use a sigla de um dos 27 estados (ex.: SP, RJ, DF) ou EX para um cliente/fornecedor do exterior."
     ]
     assert _party_row(party.pk) == before
 

@@ -449,3 +449,41 @@ def test_the_progress_page_says_when_a_running_job_has_gone_silent(login, owner,
     assert "Sem sinal de andamento" not in busy
     assert "Sem sinal de andamento há 150 s" in silent or "Sem sinal de andamento há 151 s" in silent
     assert "será retomada automaticamente em até 1 minuto" in interrupted
+
+
+# -- digits that are not 0-9 in the buttons' values: a page, never a 500 -------------------
+
+
+def test_removing_a_destination_named_with_a_superscript_digit_removes_nothing(login, owner, company, dest):
+    client = login(owner)
+    walk_to_preview(client, company, [dest])
+
+    response = client.post(url("step_destinations", company), {"remover": "²"})
+
+    assert response.status_code == 302
+    assert client.get(url("preview", company)).status_code == 200  # the destination is still there
+
+
+def test_the_share_page_ignores_a_removal_that_is_not_an_id(login, owner, company, dest, active_share):
+    origin_member = active_share.members.get(is_origin=True)
+    dest_member = active_share.members.get(company=dest)
+    data = {"remover": ["²", "٣"], f"m{origin_member.pk}-can_create": "on", f"m{origin_member.pk}-can_update": "on",
+            f"m{dest_member.pk}-can_create": "on", f"m{dest_member.pk}-can_update": "on"}
+
+    response = login(owner).post(url("share_edit", company, share_id=active_share.pk), data)
+
+    assert response.status_code in (200, 302)
+    dest_member.refresh_from_db()
+    assert dest_member.state != ShareMember.State.REMOVED
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999999", "٣", "²", "\x00"])
+def test_a_preview_page_number_out_of_reach_is_not_found(login, owner, company, dest, catalog, page):
+    client = login(owner)
+    walk_to_preview(client, company, [dest])
+    rows = url("preview_rows", company, dest_id=dest.pk, registry="product", category="create")
+
+    response = client.get(rows, {"pagina": page})
+
+    assert response.status_code == 404
+    assert client.get(rows, {"pagina": "1"}).status_code == 200
