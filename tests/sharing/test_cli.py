@@ -356,3 +356,34 @@ def test_status_shows_how_long_the_oldest_change_waits(trio):
 
     assert ("alterações pendentes: 1 (a mais antiga espera há 12 min; o worker (manage.py qcluster) "
             "pode estar parado), com falha: 0") in _run("sharing_status", "--share", str(share.pk))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_repeated_to_activates_every_destination_it_names():
+    """`--to A --to B` used to keep only B: the activation silently left A out."""
+    origin = CompanyFactory(trade_name="Matriz")
+    south, north = CompanyFactory(trade_name="Filial Sul"), CompanyFactory(trade_name="Filial Norte")
+    make_product(origin, "A1", "Água mineral")
+
+    out = _run("share_activate", "--origin", origin.cnpj_masked, "--to", south.cnpj_masked, "--to", north.cnpj,
+               "--registries", "products", "--yes")
+
+    assert "Destino: Filial Sul" in out and "Destino: Filial Norte" in out
+    assert set(ShareMember.objects.filter(is_origin=False).values_list("company__trade_name", flat=True)) == {
+        "Filial Sul", "Filial Norte"}
+    assert product_in(north, "A1").description == product_in(south, "A1").description == "Água mineral"
+
+
+def test_the_commands_print_counts_for_people_the_pt_br_way():
+    origin = CompanyFactory(trade_name="Matriz")
+    dest = CompanyFactory(trade_name="Filial Sul")
+    catalog_services.product_bulk_create(
+        company=origin, source="test",
+        rows=[{"code": f"P{n:05d}", "description": f"Produto nº {n}", "unit": "UN", "ncm": "84713012",
+               "price": "10.00"} for n in range(1, 1201)],
+    )
+
+    out = _run("share_preview", "--origin", origin.cnpj, "--to", dest.cnpj, "--registries", "products")
+
+    assert re.search(r"Filial Sul\s+produtos\s+1\.200\s", out), out
+    assert re.search(r"prévia calculada em \d+(,\d+)? s", out), out

@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 
 from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj, normalize_cnpj
+from omieshare.templatetags.numbers import format_number
 from sharing import services
 from sharing.models import Share
 from sharing.services import Permissions
@@ -26,8 +27,10 @@ def company_by_cnpj(text: str) -> Company:
     return company
 
 
-def companies_by_cnpj(text: str) -> list[Company]:
-    companies = [company_by_cnpj(part) for part in text.split(",") if part.strip()]
+def companies_by_cnpj(text: str | list[str]) -> list[Company]:
+    """Companies by CNPJ, from "a,b" or from a repeated option's ["a", "b,c"]."""
+    parts = ",".join(text) if isinstance(text, list) else text
+    companies = [company_by_cnpj(part) for part in parts.split(",") if part.strip()]
     if not companies:
         raise CommandError("Informe pelo menos um CNPJ de destino em --to.")
     return companies
@@ -63,7 +66,10 @@ PERMISSIONS_HELP = "include, edit e/ou delete, separados por vírgula, ou none p
 def add_share_arguments(parser) -> None:
     """--origin, --to and --registries, the same for the preview and the activation."""
     parser.add_argument("--origin", required=True, help="CNPJ da empresa origem")
-    parser.add_argument("--to", required=True, help="CNPJs das empresas destino, separados por vírgula")
+    # Repeatable as well as comma-separated: a second --to used to replace the first one
+    # silently, and the activation then left a destination out.
+    parser.add_argument("--to", required=True, action="append",
+                        help="CNPJs das empresas destino, separados por vírgula (ou --to repetido)")
     parser.add_argument("--registries", default="parties,products", help=REGISTRIES_HELP)
 
 
@@ -80,4 +86,4 @@ def progress_bar(done: int, total: int, *, finished: bool = False, width: int = 
         return "concluído" if finished else "preparando…"
     fraction = done / total
     filled = int(width * fraction)
-    return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} ({fraction:.0%})"
+    return f"[{'#' * filled}{'.' * (width - filled)}] {format_number(done)}/{format_number(total)} ({fraction:.0%})"

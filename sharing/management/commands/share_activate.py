@@ -8,10 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from omieshare.templatetags.numbers import format_number
 from sharing import services
 from sharing.management.commands import _common
 from sharing.management.commands.share_preview import print_plan
-from sharing.models import REGISTRY_CHOICES, SyncJob
+from sharing.models import REGISTRY_CHOICES, SyncJob, activation_summary
 
 REGISTRY_LABELS = dict(REGISTRY_CHOICES)
 
@@ -135,11 +136,7 @@ class Command(BaseCommand):
         if job.status != SyncJob.Status.DONE:
             raise CommandError("A ativação não terminou: " + "; ".join(job.errors[-3:]))
         counts = job.counts
-        self.stdout.write(
-            f"Concluído: {counts.get('created', 0)} incluídos, {counts.get('overwritten', 0)} "
-            f"sobrescritos, {counts.get('identical', 0)} já iguais (mantidos), "
-            f"{counts.get('conflicts', 0)} conflitos, em "
-            f"{counts.get('timings', {}).get('total_s', 0):.1f} s."
-        )
+        seconds = format_number(round(counts.get("timings", {}).get("total_s", 0), 1))
+        self.stdout.write(f"Concluído em {seconds} s: {activation_summary(counts)}")
         for error in job.errors[:20]:
             self.stdout.write(f"  aviso: {error}")

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from omieshare.lib.brazil import mask_cpf_cnpj
+from omieshare.templatetags.numbers import format_number
 from sharing.canonical import field_verbose_name
 from sharing.management.commands import _common
 from sharing.planner import CATEGORIES, CATEGORY_LABELS, plan, plan_rows
@@ -43,7 +44,7 @@ def print_plan(stdout, origin, destinations, registries, *, details: int = 0) ->
     stdout.write("-" * len(header))
     for item in plans:
         row = f"{item.company.display_name[:30]:30} {REGISTRY_LABELS[item.registry]:22} "
-        row += " ".join(f"{item.counts[c]:>{widths[c]}}" for c in CATEGORIES)
+        row += " ".join(f"{format_number(item.counts[c]):>{widths[c]}}" for c in CATEGORIES)
         stdout.write(row)
     stdout.write("Legenda: " + "; ".join(f"{HEADERS[c]} = {CATEGORY_LABELS[c]}" for c in CATEGORIES))
     if details:
@@ -56,7 +57,7 @@ def print_plan(stdout, origin, destinations, registries, *, details: int = 0) ->
                 key = mask_cpf_cnpj(row["key"]) if item.registry == "party" else row["key"]
                 stdout.write(f"  {item.company.display_name} · {REGISTRY_LABELS[item.registry]} "
                              f"{key}: {changes or 'reativado'}")
-    stdout.write(f"(prévia calculada em {elapsed:.2f} s; nada foi gravado)")
+    stdout.write(f"(prévia calculada em {format_number(round(elapsed, 2))} s; nada foi gravado)")
     return elapsed
 
 

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Count
 from django.utils import timezone
 
+from omieshare.templatetags.numbers import format_number
 from sharing import selectors, services
 from sharing.management.commands import _common
 from sharing.models import Change, RecordLink, Share, ShareMember
@@ -88,7 +89,7 @@ class Command(BaseCommand):
         job = selectors.last_job(share)
         if job:
             self.stdout.write(
-                f"  última tarefa: {job} {job.done}/{job.total} "
+                f"  última tarefa: {job} {format_number(job.done)}/{format_number(job.total)} "
                 f"iniciada {services.local_time_text(job.started_at)} "
                 f"concluída {services.local_time_text(job.finished_at)}"
             )
