@@ -84,14 +84,18 @@ def find_drift(share: Share, company_id: int | None = None) -> list[Drift]:
             )
             table = propagation.MODEL[registry]._meta.db_table
             with connection.cursor() as cursor:
+                # The member's canonical values are computed once (MATERIALIZED): planned from
+                # statistics that say the links are few, a LEFT JOIN to the subquery was
+                # re-evaluated for every link, and 1,200 links took minutes instead of 0.1 s.
                 cursor.execute(
                     f"""
+                    WITH c AS MATERIALIZED ({canonical})
                     SELECT l.shared_record_id, l.local_id, sr.match_key, c.values, sr.values,
                            NOT EXISTS (SELECT 1 FROM {table} t
                                        WHERE t.id = l.local_id AND t.company_id = %(company_id)s) AS gone
                     FROM sharing_recordlink l
                     JOIN sharing_sharedrecord sr ON sr.id = l.shared_record_id
-                    LEFT JOIN ({canonical}) c ON c.local_id = l.local_id
+                    LEFT JOIN c ON c.local_id = l.local_id
                     WHERE l.company_id = %(company_id)s AND l.registry = %(registry)s
                       AND sr.share_id = %(share_id)s AND l.applied_version >= sr.version
                       AND c.values IS DISTINCT FROM sr.values
