@@ -28,4 +28,4 @@ def test_it_keeps_the_audit_filters_on_one_short_line(page: Page, group_companie
     assert all(box["width"] < 400 for box in boxes[:2]), boxes
     assert max(box["y"] for box in boxes) - min(box["y"] for box in boxes) < 20, boxes  # one line
     expect(page.get_by_role("cell", name="Ativação").first).to_be_visible()
-    shot("20-auditoria-filtros")
+    shot("22-auditoria")

@@ -92,7 +92,7 @@ def test_the_unticked_warning_is_shown_and_focused_and_confirm_posts_once(page: 
     notes = page.evaluate("() => [sessionStorage.getItem('button'), sessionStorage.getItem('submits')]")
     assert [json.loads(n) for n in notes] == [[True, "Ativando…"], [False, True]]  # the second one cancelled
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "aviso-sem-confirmacao-1366x800.png"), animations="disabled")
+    page.screenshot(path=str(SCREENSHOTS / "10a-aviso-nao-marcado-erro-em-foco.png"), animations="disabled")
     assert len(posts) == 1 and not Share.objects.exists()
     assert "acknowledge" not in posts[0] and "fingerprint=" in posts[0]
 
@@ -147,7 +147,7 @@ def test_a_confirmation_changed_in_another_tab_is_refused_with_the_new_preview(p
     expect(facts).to_contain_text("Filial Sul — inclusão")
     expect(facts).not_to_contain_text("Filial Sul — inclusão, edição, exclusão")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "confirmacao-recusada-outra-aba-1366x800.png"), animations="disabled")
+    page.screenshot(path=str(SCREENSHOTS / "10b-confirmacao-recusada-outra-aba.png"), animations="disabled")
     assert not Share.objects.exists()
 
     # What it shows now can be confirmed.
