@@ -80,10 +80,10 @@ def activation_summary(counts: dict) -> str:
     """E.g. "840 incluídos, 319 sobrescritos (com cópia anterior guardada), 11 já iguais
     (mantidos), 0 não copiados por conflito." """
     return (
-        f"{format_number(counts.get('created', 0))} incluídos, "
-        f"{format_number(counts.get('overwritten', 0))} sobrescritos (com cópia anterior guardada), "
-        f"{format_number(counts.get('identical', 0))} já iguais (mantidos), "
-        f"{format_number(counts.get('conflicts', 0))} não copiados por conflito."
+        f"{_count(counts.get('created', 0), 'incluído', 'incluídos')}, "
+        f"{_count(counts.get('overwritten', 0), 'sobrescrito', 'sobrescritos')} (com cópia anterior guardada), "
+        f"{_count(counts.get('identical', 0), 'já igual (mantido)', 'já iguais (mantidos)')}, "
+        f"{_count(counts.get('conflicts', 0), 'não copiado', 'não copiados')} por conflito."
     )
 
 

@@ -149,7 +149,7 @@ def test_it_lists_each_companys_activation_result(support, shared):
 
     detail = text(support.get(reverse("admin:sharing_syncjob_change", args=[job.pk])))
 
-    assert f"{branch.trade_name} 1 incluídos" in detail
+    assert f"{branch.trade_name} 1 incluído," in detail
     assert "by_company" not in detail
 
 

@@ -42,7 +42,7 @@ def test_it_records_configuration_and_activation(audited):
     assert activations.filter(company=origin, actor=admin, detail__startswith="Ativação confirmada").exists()
     for company in (dest, other):
         entry = activations.get(company=company)
-        assert entry.actor == admin and "1 incluídos" in entry.detail
+        assert entry.actor == admin and "1 incluído," in entry.detail
 
 
 def test_it_records_a_change_with_its_fields_and_values_and_where_it_was_applied(audited):

@@ -174,7 +174,7 @@ def test_it_applies_the_permissions_given_on_the_command_line():
     call_command("share_activate", "--origin", origin.cnpj, "--to", dest.cnpj, "--registries", "products",
                  "--destination-permissions", "include", "--yes", stdout=out)
 
-    assert "1 incluídos, 0 sobrescritos" in out.getvalue()
+    assert "1 incluído, 0 sobrescritos" in out.getvalue()
     member = ShareMember.objects.get(company=dest)
     assert (member.can_create, member.can_update, member.can_delete) == (True, False, False)
     _refused(lambda: catalog_services.product_update(company=dest, product_id=product_in(dest, "A1").pk,
