@@ -6,6 +6,7 @@ environment variable with a default that suits a first `make run` on a bare mach
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -61,6 +62,11 @@ INSTALLED_APPS = [
     "sharing",
     "api",
 ]
+# The benchmarks and the demo data (manage.py bench_*, seed_demo) are the dev-only devtools
+# package: registered when it is there, so `make run` and the README's commands work from a
+# checkout, while a production image may leave the directory out (or set OMIESHARE_DEVTOOLS=0).
+if os.environ.get("OMIESHARE_DEVTOOLS", "1") != "0" and importlib.util.find_spec("devtools"):
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -15,9 +15,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
-from catalog.management.commands._demo_data import DEMO_PASSWORD
 from catalog.models import Attachment, BillOfMaterialsItem, Blob, Party, PriceTableItem, Product, StockBalance
 from companies.models import Company, CompanyGroup
+from devtools.demo_data import DEMO_PASSWORD
 from omieshare.lib import brazil
 
 RECORDS = 24

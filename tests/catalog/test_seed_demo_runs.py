@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from faker import Faker
 
-from catalog.management.commands._demo_data import COMPANIES, DemoData
 from catalog.models import Attachment, BillOfMaterialsItem, Party, PriceTableItem, Product, StockBalance
 from companies.models import Company, Membership
+from devtools.demo_data import COMPANIES, DemoData
 from tests.catalog.test_seed_demo import FAST_HASHER, seed
 
 RECORDS = 12

@@ -33,8 +33,8 @@ from catalog import selectors
 from catalog.models import Party
 from companies import services as company_services
 from companies.models import Company
+from devtools.management.commands.bench_sharing import _FUNCTIONS, brazil_dv
 from omieshare.lib import brazil
-from sharing.management.commands.bench_sharing import _FUNCTIONS, brazil_dv
 
 TARGET_MS = 200.0
 

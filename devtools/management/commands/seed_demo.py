@@ -23,7 +23,10 @@ from django.db.models import Count, Q
 
 from catalog import services
 from catalog.exceptions import WriteRefused
-from catalog.management.commands._demo_data import (
+from catalog.models import Party, PriceTable, PriceTableItem, Product, ProductFamily, Salesperson, StockBalance
+from companies import services as company_services
+from companies.models import Company, CompanyGroup
+from devtools.demo_data import (
     COMPANIES,
     DEMO_GROUP,
     DEMO_PASSWORD,
@@ -35,9 +38,6 @@ from catalog.management.commands._demo_data import (
     money,
     slug,
 )
-from catalog.models import Party, PriceTable, PriceTableItem, Product, ProductFamily, Salesperson, StockBalance
-from companies import services as company_services
-from companies.models import Company, CompanyGroup
 
 SOURCE = "command"
 PRICE_TABLE = "Tabela Atacado"

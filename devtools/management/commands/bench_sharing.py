@@ -511,8 +511,8 @@ class Command(BaseCommand):
                    f.id,
                    -- [name, value] pairs, as catalog.models.CharacteristicsField stores them
                    jsonb_build_array(jsonb_build_array('cor', ({_COLOURS})[1 + (k + %(v)s) %% 5]),
-                                     jsonb_build_array('lote', k),
-                                     jsonb_build_array('tamanho', (k %% 40) + %(v)s)),
+                                     jsonb_build_array('lote', k::text),
+                                     jsonb_build_array('tamanho', ((k %% 40) + %(v)s)::text)),
                    true, 1, now(), now()
             FROM ({keys}) keys
             LEFT JOIN catalog_productfamily f ON f.company_id = %(c)s AND k %% 10 <> 9
