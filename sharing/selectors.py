@@ -85,11 +85,9 @@ def last_job(share: Share) -> SyncJob | None:
 
 def activation_confirmed(member: ShareMember) -> bool:
     """A pending member is frozen (every catalog write refused) only once its activation is
-    under way; the same test as the write listener in sharing/propagation.py."""
-    return member.share.status == Share.Status.ACTIVATING or SyncJob.objects.filter(
-        share_id=member.share_id, kind=SyncJob.Kind.ACTIVATE,
-        status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING],
-        params__member_ids__contains=[member.pk],
+    under way. The write listener in sharing/propagation.py asks the same."""
+    return member.share.status == Share.Status.ACTIVATING or SyncJob.objects.live().filter(
+        share_id=member.share_id, kind=SyncJob.Kind.ACTIVATE, params__member_ids__contains=[member.pk],
     ).exists()
 
 

@@ -388,8 +388,7 @@ def share_activate(*, share: Share, confirmed: bool, user=None, expected_fingerp
         # not what this user confirmed either.
         if expected_fingerprint is not None and selectors.share_fingerprint(share, lock=True) != expected_fingerprint:
             raise ConfigurationChanged(CONFIGURATION_CHANGED)
-        running = share.jobs.filter(kind=SyncJob.Kind.ACTIVATE,
-                                    status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).first()
+        running = share.jobs.live().filter(kind=SyncJob.Kind.ACTIVATE).first()
         if running:
             return running
         if share.status == Share.Status.DISSOLVED:
@@ -409,8 +408,7 @@ def share_activate(*, share: Share, confirmed: bool, user=None, expected_fingerp
                     params={"member_ids": [m.pk for m in pending]},
                 )
         except IntegrityError:  # another request created it a moment ago
-            return share.jobs.get(kind=SyncJob.Kind.ACTIVATE,
-                                  status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING])
+            return share.jobs.live().get(kind=SyncJob.Kind.ACTIVATE)
         _audit(share, user, AuditEntry.Action.ACTIVATE,
                "Ativação confirmada: " + ", ".join(m.company.display_name for m in pending if not m.is_origin),
                share.origin)
@@ -437,7 +435,7 @@ def member_remove(*, share: Share, company: Company, user=None) -> ShareMember:
                     f"{local_time_text(removed.removed_at)}."
                 )
             raise ValidationError(f"{company.display_name} não participa deste compartilhamento.")
-        if share.jobs.filter(status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).exists():
+        if share.jobs.live().exists():
             raise ValidationError("Aguarde a conclusão da sincronização em andamento antes de remover empresas.")
         destinations = share.members.filter(is_origin=False).exclude(state=ShareMember.State.REMOVED)
         dissolves = not destinations.exclude(pk=member.pk).exists()
@@ -548,7 +546,6 @@ def resync_start(*, share: Share, company: Company | None = None, user=None) -> 
                     params={"company_id": company.pk if company else None},
                 )
         except IntegrityError:
-            return share.jobs.get(kind=SyncJob.Kind.RESYNC,
-                                  status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING])
+            return share.jobs.live().get(kind=SyncJob.Kind.RESYNC)
         enqueue_on_commit("sharing.tasks.run_sync_job", job.pk)
         return job

@@ -412,8 +412,7 @@ def _preview_rows(wizard: Wizard, companies: list[Company]) -> list[dict]:
 def _running_activation(origin: Company, share: Share | None = None) -> SyncJob | None:
     jobs = SyncJob.objects.filter(share=share) if share is not None else SyncJob.objects.filter(share__origin=origin)
     return (
-        jobs.filter(kind=SyncJob.Kind.ACTIVATE,
-                               status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING])
+        jobs.live().filter(kind=SyncJob.Kind.ACTIVATE)
         .order_by("-created_at").first()
     )
 
