@@ -1161,18 +1161,13 @@ class AuditEntryAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
 
 class CompanyInShareAdmin(CompanyAdmin):
-    """A company taking part in a share keeps its CNPJ and group: the share was configured
-    for the group's companies, and a company moved out of its group (or given another
-    company's CNPJ) would go on receiving the group's records. Remove it from the share
-    first (wizard or `share_remove`)."""
+    """A company taking part in a share keeps its CNPJ and group (the rule is
+    Company.clean()'s, through companies/hooks.py, so it holds on every path): here they are
+    shown read-only, with the reason. Remove it from the share first (wizard or
+    `share_remove`)."""
 
     def _share_of(self, company: Company) -> Share | None:
-        member = (
-            ShareMember.objects.filter(company=company)
-            .exclude(state=ShareMember.State.REMOVED).exclude(share__status=Share.Status.DISSOLVED)
-            .select_related("share").first()
-        )
-        return member.share if member else None
+        return selectors.share_holding(company.pk)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -1191,12 +1186,8 @@ class CompanyInShareAdmin(CompanyAdmin):
         company = self.get_object(request, object_id)
         share = self._share_of(company) if company is not None else None
         if share is not None and request.method == "GET":
-            self.message_user(
-                request,
-                f"{company.display_name} participa do compartilhamento nº {share.pk}: o CNPJ e o grupo não "
-                "podem ser alterados enquanto ela não for removida dele.",
-                messages.INFO,
-            )
+            # The same sentence Company.clean() refuses a change with, on any other path.
+            self.message_user(request, selectors.identity_locked_reason(company.pk), messages.INFO)
         return super().change_view(request, object_id, form_url, extra_context)
 
 

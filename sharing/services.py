@@ -312,40 +312,50 @@ def share_plan(
     return SharePlan(origin, registries, share, Permissions.of(origin_member), starting, notes)
 
 
-def share_prepare(
+def share_start(
     *,
     origin: Company,
-    destinations: Sequence[Company],
     registries: Iterable[str],
     origin_permissions: Permissions,
-    destination_permissions: Permissions,
+    destinations: Mapping[Company, Permissions] | Sequence[tuple[Company, Permissions]],
+    expected_fingerprint: str | None,
     user=None,
-) -> tuple[Share, list[str]]:
-    """The share whose activation the command line confirms, all or nothing: the origin's
-    live share of these registries with the destinations added, or a new one (see
-    share_plan for what changes and the notes that say so)."""
+) -> SyncJob:
+    """Confirming an activation (the wizard's "Confirmar e ativar o sincronismo", the
+    share_activate command), all or nothing: configure a new share, or add the destinations
+    to the origin's live share of these registries (see share_plan for what changes for
+    members already there), then start the activation.
+
+    `expected_fingerprint`: the SharePlan.fingerprint the user was shown and confirmed;
+    share_activate checks it under the share's lock in this same transaction, so a change
+    made meanwhile (another tab, person or command) is refused with ConfigurationChanged
+    and everything configured here rolls back. `destinations` may be pairs, so that a
+    company typed twice is refused rather than folded into one.
+    """
+    pairs = list(destinations.items()) if isinstance(destinations, Mapping) else list(destinations)
     with transaction.atomic():
-        # Two of these at once for one origin: the second waits here, then joins the share
-        # the first configured instead of failing on the unique origin.
+        # Two confirmations at once for one origin (two tabs, two commands): the second
+        # waits here, then joins the share the first configured (or finds its job running)
+        # instead of failing on the unique origin.
         Company.objects.select_for_update().filter(pk=origin.pk).first()
-        _check_destination_list(origin, destinations)  # a repeated one, before the mapping folds it
+        _check_destination_list(origin, [company for company, _ in pairs])
         plan = share_plan(origin=origin, registries=registries, origin_permissions=origin_permissions,
-                          destinations=dict.fromkeys(destinations, destination_permissions))
+                          destinations=dict(pairs))
         if plan.share is None:
             share = share_configure(
                 origin=origin, registries=registries, origin_permissions=origin_permissions,
                 destinations=plan.destinations, user=user,
             )
-            return share, plan.notes
-        share = plan.share
-        present = {m.company_id: m for m in share.members.exclude(state=ShareMember.State.REMOVED)}
-        for company, permissions in plan.destinations.items():
-            member = present.get(company.pk)
-            if member is None:
-                member_add(share=share, company=company, permissions=permissions, user=user)
-            elif Permissions.of(member) != permissions:
-                member_set_permissions(member=member, permissions=permissions, user=user)
-        return share, plan.notes
+        else:
+            share = plan.share
+            present = {m.company_id: m for m in share.members.exclude(state=ShareMember.State.REMOVED)}
+            for company, permissions in plan.destinations.items():
+                member = present.get(company.pk)
+                if member is None:
+                    member_add(share=share, company=company, permissions=permissions, user=user)
+                elif Permissions.of(member) != permissions:
+                    member_set_permissions(member=member, permissions=permissions, user=user)
+        return share_activate(share=share, confirmed=True, user=user, expected_fingerprint=expected_fingerprint)
 
 
 def member_set_permissions(*, member: ShareMember, permissions: Permissions, user=None, actor=None) -> ShareMember:
