@@ -426,6 +426,74 @@ def share_activate(*, share: Share, confirmed: bool, user=None, expected_fingerp
         return job
 
 
+def share_members_update(
+    *,
+    share: Share,
+    permissions: Mapping[int, Permissions],
+    remove: Iterable[int] = (),
+    user=None,
+) -> tuple[list[ShareMember], list[ShareMember]]:
+    """"Editar" → "Salvar Alterações": new permissions (by ShareMember id) and destinations
+    to remove, all or nothing: one refusal (a removal while a job runs, say) leaves every
+    member as it was. A member being removed keeps its permissions (they no longer matter);
+    permissions equal to the current ones change nothing.
+
+    Returns (members whose permissions changed, members removed). The refusals and their
+    messages are member_set_permissions' and member_remove's."""
+    _check_origin_admin(user, share.origin)
+    remove = list(dict.fromkeys(remove))
+    with transaction.atomic():
+        # The share first, as member_remove locks it: one order for every path.
+        share = Share.objects.select_for_update().get(pk=share.pk)
+        # Removed ones too: removing one again is member_remove's to refuse, with its words.
+        members = {m.pk: m for m in share.members.filter(pk__in=[*permissions, *remove]).select_related("company")}
+        if len(members) < len(set(permissions) | set(remove)):
+            raise ValidationError("Uma das empresas informadas não faz parte deste compartilhamento.")
+        changed = []
+        for pk in sorted(permissions):
+            member = members[pk]
+            if pk in remove or Permissions.of(member) == permissions[pk]:
+                continue
+            changed.append(member_set_permissions(member=member, permissions=permissions[pk], user=user))
+        removed = [member_remove(share=share, company=members[pk].company, user=user) for pk in remove]
+        return changed, removed
+
+
+class NotResumable(ValidationError):
+    """job_resume refused: the job is not an activation that failed."""
+
+
+def job_resume(*, job: SyncJob, user=None) -> SyncJob:
+    """"Retomar a ativação": an activation that gave up after repeated errors leaves its
+    share half activated and its members' writes refused; a new job copies what is missing
+    (the copy is idempotent), under the confirmation given when it was started."""
+    if job.kind != SyncJob.Kind.ACTIVATE or job.status != SyncJob.Status.FAILED:
+        raise NotResumable("Só uma ativação que falhou pode ser retomada.")
+    return share_activate(share=job.share, confirmed=True, user=user)
+
+
+# "Reenviar alterações com falha" acts on at most this many changes at once.
+MAX_CHANGES_PER_RETRY = 1000
+
+
+def changes_retry(*, change_ids: Iterable[int], user=None) -> tuple[list[Change], int]:
+    """Apply changes again (sharing.tasks.apply_change, after commit): those not yet applied
+    in every member; one already applied is left alone. Returns (the changes sent again,
+    how many were already applied).
+
+    Nothing needs resetting first: apply_change re-reads the change and applies the shared
+    record's current version wherever it is missing, counting one more attempt."""
+    change_ids = list(dict.fromkeys(change_ids))
+    if len(change_ids) > MAX_CHANGES_PER_RETRY:
+        raise ValidationError(f"Selecione no máximo {MAX_CHANGES_PER_RETRY} alterações por vez. Nada foi reenviado.")
+    with transaction.atomic():
+        changes = list(Change.objects.filter(pk__in=change_ids).select_related("share").order_by("pk"))
+        retried = [c for c in changes if c.status != Change.Status.APPLIED]
+        for change in retried:
+            enqueue_on_commit("sharing.tasks.apply_change", change.pk)
+        return retried, len(changes) - len(retried)
+
+
 def member_remove(*, share: Share, company: Company, user=None) -> ShareMember:
     """Take a company out of the share. Its records stay as they are, unlinked, and are no
     longer updated either way. Removing the last destination ends the share."""
@@ -542,7 +610,11 @@ def check_resync_scope(share: Share, company: Company | None = None) -> None:
             f"Só um compartilhamento ativo pode ser ressincronizado (nº {share.pk}: {share.get_status_display()})."
         )
     if company is not None and not share.members.filter(company=company, state=ShareMember.State.ACTIVE).exists():
-        raise ValidationError(f"{company.display_name} não é uma empresa ativa do compartilhamento nº {share.pk}.")
+        member = share.members.filter(company=company).order_by("-pk").first()
+        state = f" (situação: {member.get_state_display()})" if member is not None else ""
+        raise ValidationError(
+            f"{company.display_name} não é uma empresa ativa do compartilhamento nº {share.pk}{state}."
+        )
 
 
 def resync_start(*, share: Share, company: Company | None = None, user=None) -> SyncJob:
