@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from omieshare.lib import brazil
@@ -66,6 +67,26 @@ class Company(NormalizedFieldsMixin, models.Model):
     @property
     def display_name(self) -> str:
         return self.trade_name or self.legal_name
+
+    def clean(self) -> None:
+        """A company whose CNPJ or group a higher layer holds (a share it takes part in)
+        keeps them: refused here so that every path that cleans before saving (forms,
+        the admin, services) refuses it the same way."""
+        super().clean()
+        if self.pk is None:
+            return
+        stored = Company.objects.filter(pk=self.pk).values("cnpj", "group_id").first()
+        if stored is None:
+            return
+        if (self.cnpj, self.group_id) == (stored["cnpj"], stored["group_id"]):
+            return
+        from companies.hooks import identity_locked_reason
+
+        reason = identity_locked_reason(self.pk)
+        if reason:
+            # Not tied to a field: a form may show these fields read-only (the admin does),
+            # and Django refuses a field error for a field the form lacks.
+            raise ValidationError(reason)
 
     @property
     def cnpj_masked(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
@@ -56,4 +58,25 @@ def company_set_unique_validation(*, company: Company, user, enabled: bool) -> C
             )
         company.enforce_unique_records = enabled
         company.save(update_fields=["enforce_unique_records"])
+        return company
+
+
+# What company_update may change; the rest (created_at, memberships) is not a company's data.
+COMPANY_FIELDS = ("cnpj", "legal_name", "trade_name", "group", "enforce_unique_records")
+
+
+def company_update(*, company: Company, data: dict[str, Any]) -> Company:
+    """Change a company's data (any of COMPANY_FIELDS), validated like a new one.
+
+    Refused with the reason (ValidationError, nothing saved) when a higher layer holds the
+    company's CNPJ and group: a company taking part in a share keeps them (Company.clean)."""
+    unknown = set(data) - set(COMPANY_FIELDS)
+    if unknown:
+        raise ValueError(f"company_update: unknown fields {sorted(unknown)}")
+    with transaction.atomic():
+        company = Company.objects.select_for_update().get(pk=company.pk)
+        for name, value in data.items():
+            setattr(company, name, value)
+        company.full_clean()
+        company.save(update_fields=list(data))
         return company

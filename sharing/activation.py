@@ -26,7 +26,7 @@ from django.utils import timezone
 from omieshare.lib.threads import run_in_threads
 from sharing.canonical import PLAIN_FIELDS, canonical_sql, refresh_stale_statistics, same_values_sql
 from sharing.leases import LeaseLost
-from sharing.models import JOB_LEASE, AuditEntry, Share, SharedRecord, ShareMember, SyncJob, activation_summary
+from sharing.models import AuditEntry, Share, SharedRecord, ShareMember, SyncJob, activation_summary
 
 # Shared records per chunk (one transaction each, a few seconds at 50,000): each chunk
 # repeats a fixed cost (temp table, ANALYZE, a dozen statements), 20,000 was ~15 % slower
@@ -461,11 +461,8 @@ def _renew(job: SyncJob, *, release: bool = False, **fields: Any) -> None:
     """Save progress and keep holding the job (or let it go when it is finished). Only the
     worker that claimed the job last may: one presumed dead (its lease lapsed and another
     worker took the job) gets LeaseLost, and its chunk's transaction rolls back."""
-    fields["lease_until"] = None if release else timezone.now() + JOB_LEASE
-    if not SyncJob.objects.filter(pk=job.pk, attempts=job.attempts).update(**fields):
+    if not (job.finish(**fields) if release else job.renew(**fields)):
         raise LeaseLost(job.pk)
-    for name, value in fields.items():
-        setattr(job, name, value)
 
 
 class _Progress:
@@ -706,7 +703,7 @@ def run_activation(job: SyncJob) -> None:
                 action=AuditEntry.Action.ACTIVATE,
                 detail=f"Sincronismo ativado ({share.get_registries_display()}): {activation_summary(mine)}",
             )
-        _renew(job, status=SyncJob.Status.DONE, done=job.total, finished_at=now,
+        _renew(job, done=job.total, finished_at=now,
                counts={**counts, "timings": timings, "by_company": by_company}, errors=errors, release=True)
     from sharing.propagation import enqueue_catch_up
 

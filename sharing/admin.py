@@ -9,7 +9,8 @@ goes through the same services and tasks as every other path:
 - a member's permissions (include, edit, delete) are changed by
   `services.member_set_permissions`, which audits the change;
 - "Ressincronizar" (a share, or one member) queues a resync job (`services.resync_start`);
-- "Reenviar alterações com falha" enqueues `sharing.tasks.apply_change` again;
+- "Reenviar alterações com falha" applies them again (`services.changes_retry`);
+- "Retomar ativação que falhou" starts a new activation job (`services.job_resume`);
 - "Restaurar cópia anterior" runs `services.snapshot_restore`, a catalog write like any
   other: the sharing permissions apply and, while the record is shared, the restored
   values reach the other members.
@@ -43,7 +44,6 @@ from catalog.exceptions import StaleEdit, WriteRefused
 from companies.admin import CompanyAdmin, MaskedSearchMixin
 from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj
-from omieshare.lib.jobs import enqueue_on_commit
 from omieshare.templatetags.numbers import format_number
 from sharing import selectors, services
 from sharing.canonical import canonical_values, diff_fields
@@ -71,7 +71,6 @@ REFUSALS = (ValidationError, PermissionDenied, WriteRefused, StaleEdit, ObjectDo
 # Actions act once per selected row; beyond this, use the management commands.
 MAX_ROWS_PER_ACTION = 1000
 MAX_SNAPSHOTS_PER_ACTION = 100
-RUNNING = (SyncJob.Status.QUEUED, SyncJob.Status.RUNNING)
 
 
 # --- display helpers ---------------------------------------------------------------------
@@ -240,23 +239,16 @@ class EngineRecordAdmin(ViewOnly, admin.ModelAdmin):
 def _start_resync(modeladmin: admin.ModelAdmin, request, share: Share, member: ShareMember | None) -> None:
     """Queue a resync of the share (or one member) and say so, or say why not."""
     scope = member.company.display_name if member else "todas as empresas"
-    if share.status != Share.Status.ACTIVE:
+    try:
+        # What resync_start would refuse for the share's state, told apart from other
+        # refusals: nothing is wrong, there is simply nothing to resync there.
+        services.check_resync_scope(share, member.company if member else None)
+    except ValidationError as error:
         modeladmin.message_user(
-            request,
-            f"{share}: não ressincronizado — só um compartilhamento ativo pode ser ressincronizado "
-            f"(situação: {share.get_status_display()}).",
-            messages.WARNING,
+            request, f"{share} ({scope}): não ressincronizado. {_messages_of(error)}", messages.WARNING
         )
         return
-    if member is not None and member.state != ShareMember.State.ACTIVE:
-        modeladmin.message_user(
-            request,
-            f"{member.company.display_name}: não ressincronizada — a empresa não está ativa no "
-            f"compartilhamento (situação: {member.get_state_display()}).",
-            messages.WARNING,
-        )
-        return
-    running = share.jobs.filter(kind=SyncJob.Kind.RESYNC, status__in=RUNNING).values_list("pk", flat=True).first()
+    running = share.jobs.live().filter(kind=SyncJob.Kind.RESYNC).values_list("pk", flat=True).first()
     try:
         job = services.resync_start(share=share, company=member.company if member else None, user=request.user)
     except REFUSALS as error:
@@ -722,18 +714,13 @@ class ChangeAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
     @admin.action(permissions=["retry"], description="Reenviar alterações com falha")
     def retry_changes(self, request, queryset):
-        rows = list(queryset.values_list("pk", "status")[: MAX_ROWS_PER_ACTION + 1])
-        if len(rows) > MAX_ROWS_PER_ACTION:
-            self.message_user(
-                request,
-                f"Selecione no máximo {MAX_ROWS_PER_ACTION} alterações por vez. Nada foi reenviado.",
-                messages.ERROR,
-            )
+        ids = list(queryset.values_list("pk", flat=True)[: services.MAX_CHANGES_PER_RETRY + 1])
+        try:
+            retried, applied = services.changes_retry(change_ids=ids, user=request.user)
+        except ValidationError as error:
+            self.message_user(request, _messages_of(error), messages.ERROR)
             return
-        retried = [pk for pk, status in rows if status != Change.Status.APPLIED]
-        for pk in retried:
-            enqueue_on_commit("sharing.tasks.apply_change", pk)
-        for change in Change.objects.filter(pk__in=retried):
+        for change in retried:
             self.log_change(request, change, "Reenviada para aplicação pelo admin.")
         if retried:
             self.message_user(
@@ -742,7 +729,6 @@ class ChangeAdmin(MaskedSearchMixin, EngineRecordAdmin):
                 "Acompanhe a situação e o último erro nesta lista.",
                 messages.SUCCESS,
             )
-        applied = len(rows) - len(retried)
         if applied:
             self.message_user(
                 request, f"{applied} alteração(ões) já estava(m) aplicada(s): nada a reenviar.", messages.INFO
@@ -813,11 +799,11 @@ class SyncJobAdmin(MaskedSearchMixin, EngineRecordAdmin):
         """An activation that gave up after repeated errors leaves its share half activated
         and its members' writes refused: a new job copies what is missing (idempotent)."""
         for job in queryset.select_related("share", "share__origin")[:MAX_ROWS_PER_ACTION]:
-            if job.kind != SyncJob.Kind.ACTIVATE or job.status != SyncJob.Status.FAILED:
-                self.message_user(request, f"{job}: só uma ativação que falhou pode ser retomada.", messages.WARNING)
-                continue
             try:
-                resumed = services.share_activate(share=job.share, confirmed=True)
+                # Staff act as support (user=None), as for permissions.
+                resumed = services.job_resume(job=job)
+            except services.NotResumable as error:  # nothing to resume: not an error
+                self.message_user(request, f"{job}: não retomada. {_messages_of(error)}", messages.WARNING)
             except REFUSALS as error:
                 self.message_user(request, f"{job}: não retomada. {_messages_of(error)}", messages.ERROR)
             else:
@@ -1161,18 +1147,13 @@ class AuditEntryAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
 
 class CompanyInShareAdmin(CompanyAdmin):
-    """A company taking part in a share keeps its CNPJ and group: the share was configured
-    for the group's companies, and a company moved out of its group (or given another
-    company's CNPJ) would go on receiving the group's records. Remove it from the share
-    first (wizard or `share_remove`)."""
+    """A company taking part in a share keeps its CNPJ and group (the rule is
+    Company.clean()'s, through companies/hooks.py, so it holds on every path): here they are
+    shown read-only, with the reason. Remove it from the share first (wizard or
+    `share_remove`)."""
 
     def _share_of(self, company: Company) -> Share | None:
-        member = (
-            ShareMember.objects.filter(company=company)
-            .exclude(state=ShareMember.State.REMOVED).exclude(share__status=Share.Status.DISSOLVED)
-            .select_related("share").first()
-        )
-        return member.share if member else None
+        return selectors.share_holding(company.pk)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -1191,12 +1172,8 @@ class CompanyInShareAdmin(CompanyAdmin):
         company = self.get_object(request, object_id)
         share = self._share_of(company) if company is not None else None
         if share is not None and request.method == "GET":
-            self.message_user(
-                request,
-                f"{company.display_name} participa do compartilhamento nº {share.pk}: o CNPJ e o grupo não "
-                "podem ser alterados enquanto ela não for removida dele.",
-                messages.INFO,
-            )
+            # The same sentence Company.clean() refuses a change with, on any other path.
+            self.message_user(request, selectors.identity_locked_reason(company.pk), messages.INFO)
         return super().change_view(request, object_id, form_url, extra_context)
 
 

@@ -17,6 +17,12 @@ class SharingConfig(AppConfig):
         hooks.register_create_status_provider(create_status)
         hooks.register_record_sync_provider(record_sync)
 
+        # A company in a share keeps its CNPJ and group, whichever path saves it.
+        from companies.hooks import register_identity_guard
+        from sharing.selectors import identity_locked_reason
+
+        register_identity_guard(identity_locked_reason)
+
         # Each worker process watches for jobs whose worker died (django-q2's scheduler is
         # too coarse for that: a minute at best).
         from django_q.signals import post_spawn

@@ -54,11 +54,7 @@ def claim_job(job_id: int, handout: str | None = None) -> SyncJob | None:
         reserved_for_me = handout is not None and job.lease_until == datetime.fromisoformat(handout)
         if job.lease_until and job.lease_until > now and not reserved_for_me:
             return None
-        job.status = SyncJob.Status.RUNNING
-        job.started_at = job.started_at or now
-        job.lease_until = now + JOB_LEASE
-        job.attempts += 1
-        job.save(update_fields=["status", "started_at", "lease_until", "attempts"])
+        job.claim(now)
         return job
 
 
@@ -77,7 +73,7 @@ def hand_out_jobs(*, expired_only: bool) -> list[int]:
     with transaction.atomic():
         jobs = (
             SyncJob.objects.select_for_update(skip_locked=True)
-            .filter(abandoned, status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING])
+            .live().filter(abandoned)
             .values_list("pk", flat=True)
         )
         for job_id in jobs:

@@ -310,8 +310,21 @@ JOB_LEASE = timedelta(seconds=15)
 JOB_HANDOUT = timedelta(seconds=30)
 
 
+class SyncJobQuerySet(models.QuerySet):
+    def live(self) -> SyncJobQuerySet:
+        """Jobs not finished yet: queued, or running (held by a worker, or waiting for one)."""
+        return self.filter(status__in=SyncJob.LIVE_STATUSES)
+
+
 class SyncJob(models.Model):
-    """A long job (activation, adding a member, resync) with progress for the bar and admin."""
+    """A long job (activation, adding a member, resync) with progress for the bar and admin.
+
+    Its state changes in three steps, each a method here: `claim` (a worker takes it and
+    gets a new fencing token, `attempts`), `renew` (progress, keeping the lease) and then
+    `finish` or `fail`. Every write after the claim is a conditional UPDATE … WHERE
+    attempts = <the token claimed with>: a worker presumed dead that comes back writes
+    nothing (sharing/leases.py).
+    """
 
     class Kind(models.TextChoices):
         ACTIVATE = "activate", "Ativação"
@@ -322,6 +335,9 @@ class SyncJob(models.Model):
         RUNNING = "running", "Em andamento"
         DONE = "done", "Concluído"
         FAILED = "failed", "Falhou"
+
+    # Not finished: at most one such job per share and kind (the constraint below).
+    LIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
 
     share = models.ForeignKey(Share, related_name="jobs", on_delete=models.CASCADE)
     kind = models.CharField("tipo", max_length=10, choices=Kind.choices)
@@ -346,6 +362,8 @@ class SyncJob(models.Model):
     # resumed, however often). The job gives up after tasks.MAX_JOB_ATTEMPTS of these.
     failures = models.PositiveIntegerField("falhas", default=0)
 
+    objects = SyncJobQuerySet.as_manager()
+
     class Meta:
         verbose_name = "tarefa de sincronismo"
         verbose_name_plural = "tarefas de sincronismo"
@@ -361,6 +379,52 @@ class SyncJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} nº {self.pk} ({self.get_status_display()})"
+
+    # --- state changes (the worker's side; see sharing/leases.py) -------------------------
+
+    def claim(self, now=None) -> None:
+        """Take the job for this execution: running, a fresh lease, a new fencing token.
+        The caller holds the row's lock (select_for_update) and has checked that nobody
+        else holds a live lease."""
+        now = now or timezone.now()
+        self.status = self.Status.RUNNING
+        self.started_at = self.started_at or now
+        self.lease_until = now + JOB_LEASE
+        self.attempts += 1
+        self.save(update_fields=["status", "started_at", "lease_until", "attempts"])
+
+    def _write_if_held(self, **fields) -> bool:
+        """UPDATE the row with `fields` only while it still carries the token this execution
+        claimed with (and mirror them on self); False, writing nothing, once another worker
+        has claimed the job since."""
+        if not SyncJob.objects.filter(pk=self.pk, attempts=self.attempts).update(**fields):
+            return False
+        for name, value in fields.items():
+            setattr(self, name, value)
+        return True
+
+    def renew(self, **fields) -> bool:
+        """Save progress (`fields`: done, total, counts, errors, params…) and keep holding
+        the job for another JOB_LEASE. False: the job is no longer this execution's."""
+        return self._write_if_held(lease_until=timezone.now() + JOB_LEASE, **fields)
+
+    def finish(self, *, status: str = Status.DONE, finished_at=None, **fields) -> bool:
+        """The end: DONE (or FAILED for a result that is itself a failure), the lease let
+        go. False: the job is no longer this execution's, and nothing was written."""
+        return self._write_if_held(status=status, finished_at=finished_at or timezone.now(),
+                                   lease_until=None, **fields)
+
+    def fail(self, message: str, *, final: bool) -> bool:
+        """One execution ended in an error: count it, keep `message` in the errors and let
+        the lease go, so that the watchdog hands the job out again; `final` gives up
+        (FAILED). A worker that lost the job writes nothing (False)."""
+        return self._write_if_held(
+            lease_until=None,
+            failures=self.failures + 1,
+            status=self.Status.FAILED if final else self.Status.RUNNING,
+            finished_at=timezone.now() if final else None,
+            errors=[*self.errors, message][-100:],
+        )
 
     @property
     def percent(self) -> int:

@@ -65,15 +65,6 @@ def _refuse(member: ShareMember, what: str, registry: str) -> None:
 # --- accepting a member's write ---------------------------------------------------------
 
 
-def _activation_confirmed(member: ShareMember) -> bool:
-    """A pending member is frozen only once its activation is under way."""
-    return member.share.status == Share.Status.ACTIVATING or SyncJob.objects.filter(
-        share_id=member.share_id, kind=SyncJob.Kind.ACTIVATE,
-        status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING],
-        params__member_ids__contains=[member.pk],
-    ).exists()
-
-
 def on_catalog_write(write: RecordWrite) -> None:
     """The hook catalog/services.py calls inside every party/product write."""
     if write.source == SOURCE:
@@ -92,10 +83,9 @@ def _accept(write: RecordWrite) -> None:
     if member is None:
         return
     if member.state != ShareMember.State.ACTIVE:
-        if not _activation_confirmed(member):
+        if not selectors.activation_confirmed(member):
             return  # added to a running share, but nobody confirmed its activation yet
-        running = SyncJob.objects.filter(share_id=member.share_id, kind=SyncJob.Kind.ACTIVATE,
-                                         status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).exists()
+        running = SyncJob.objects.live().filter(share_id=member.share_id, kind=SyncJob.Kind.ACTIVATE).exists()
         if not running:
             raise WriteRefused(
                 "A ativação do compartilhamento de cadastros desta empresa parou antes de terminar. "

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
 from catalog.hooks import CreateStatus, MemberSync, RecordShareStatus, RecordSync
+from companies.models import Company
 from sharing.canonical import SHARED_FIELDS
 from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, ShareMember, SyncJob
 
@@ -83,13 +84,37 @@ def last_job(share: Share) -> SyncJob | None:
     return share.jobs.order_by("-created_at").first()
 
 
+def share_holding(company_id: int) -> Share | None:
+    """The share a company takes part in (configured, activating or active), if any: it
+    holds the company's CNPJ and group until the company is removed from it."""
+    member = (
+        ShareMember.objects.filter(company_id=company_id)
+        .exclude(state=ShareMember.State.REMOVED).exclude(share__status=Share.Status.DISSOLVED)
+        .select_related("share").first()
+    )
+    return member.share if member else None
+
+
+def identity_locked_reason(company_id: int) -> str | None:
+    """companies/hooks.py's guard: why a company in a share keeps its CNPJ and group (the
+    share was configured for the group's companies, and a company moved out of its group,
+    or given another company's CNPJ, would go on receiving the group's records)."""
+    share = share_holding(company_id)
+    if share is None:
+        return None
+    name = Company.objects.filter(pk=company_id).values_list("trade_name", "legal_name").first()
+    company = (name[0] or name[1]) if name else f"A empresa nº {company_id}"
+    return (
+        f"{company} participa do compartilhamento nº {share.pk}: o CNPJ e o grupo não podem ser "
+        "alterados enquanto ela não for removida dele."
+    )
+
+
 def activation_confirmed(member: ShareMember) -> bool:
     """A pending member is frozen (every catalog write refused) only once its activation is
-    under way; the same test as the write listener in sharing/propagation.py."""
-    return member.share.status == Share.Status.ACTIVATING or SyncJob.objects.filter(
-        share_id=member.share_id, kind=SyncJob.Kind.ACTIVATE,
-        status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING],
-        params__member_ids__contains=[member.pk],
+    under way. The write listener in sharing/propagation.py asks the same."""
+    return member.share.status == Share.Status.ACTIVATING or SyncJob.objects.live().filter(
+        share_id=member.share_id, kind=SyncJob.Kind.ACTIVATE, params__member_ids__contains=[member.pk],
     ).exists()
 
 

@@ -312,40 +312,50 @@ def share_plan(
     return SharePlan(origin, registries, share, Permissions.of(origin_member), starting, notes)
 
 
-def share_prepare(
+def share_start(
     *,
     origin: Company,
-    destinations: Sequence[Company],
     registries: Iterable[str],
     origin_permissions: Permissions,
-    destination_permissions: Permissions,
+    destinations: Mapping[Company, Permissions] | Sequence[tuple[Company, Permissions]],
+    expected_fingerprint: str | None,
     user=None,
-) -> tuple[Share, list[str]]:
-    """The share whose activation the command line confirms, all or nothing: the origin's
-    live share of these registries with the destinations added, or a new one (see
-    share_plan for what changes and the notes that say so)."""
+) -> SyncJob:
+    """Confirming an activation (the wizard's "Confirmar e ativar o sincronismo", the
+    share_activate command), all or nothing: configure a new share, or add the destinations
+    to the origin's live share of these registries (see share_plan for what changes for
+    members already there), then start the activation.
+
+    `expected_fingerprint`: the SharePlan.fingerprint the user was shown and confirmed;
+    share_activate checks it under the share's lock in this same transaction, so a change
+    made meanwhile (another tab, person or command) is refused with ConfigurationChanged
+    and everything configured here rolls back. `destinations` may be pairs, so that a
+    company typed twice is refused rather than folded into one.
+    """
+    pairs = list(destinations.items()) if isinstance(destinations, Mapping) else list(destinations)
     with transaction.atomic():
-        # Two of these at once for one origin: the second waits here, then joins the share
-        # the first configured instead of failing on the unique origin.
+        # Two confirmations at once for one origin (two tabs, two commands): the second
+        # waits here, then joins the share the first configured (or finds its job running)
+        # instead of failing on the unique origin.
         Company.objects.select_for_update().filter(pk=origin.pk).first()
-        _check_destination_list(origin, destinations)  # a repeated one, before the mapping folds it
+        _check_destination_list(origin, [company for company, _ in pairs])
         plan = share_plan(origin=origin, registries=registries, origin_permissions=origin_permissions,
-                          destinations=dict.fromkeys(destinations, destination_permissions))
+                          destinations=dict(pairs))
         if plan.share is None:
             share = share_configure(
                 origin=origin, registries=registries, origin_permissions=origin_permissions,
                 destinations=plan.destinations, user=user,
             )
-            return share, plan.notes
-        share = plan.share
-        present = {m.company_id: m for m in share.members.exclude(state=ShareMember.State.REMOVED)}
-        for company, permissions in plan.destinations.items():
-            member = present.get(company.pk)
-            if member is None:
-                member_add(share=share, company=company, permissions=permissions, user=user)
-            elif Permissions.of(member) != permissions:
-                member_set_permissions(member=member, permissions=permissions, user=user)
-        return share, plan.notes
+        else:
+            share = plan.share
+            present = {m.company_id: m for m in share.members.exclude(state=ShareMember.State.REMOVED)}
+            for company, permissions in plan.destinations.items():
+                member = present.get(company.pk)
+                if member is None:
+                    member_add(share=share, company=company, permissions=permissions, user=user)
+                elif Permissions.of(member) != permissions:
+                    member_set_permissions(member=member, permissions=permissions, user=user)
+        return share_activate(share=share, confirmed=True, user=user, expected_fingerprint=expected_fingerprint)
 
 
 def member_set_permissions(*, member: ShareMember, permissions: Permissions, user=None, actor=None) -> ShareMember:
@@ -388,8 +398,7 @@ def share_activate(*, share: Share, confirmed: bool, user=None, expected_fingerp
         # not what this user confirmed either.
         if expected_fingerprint is not None and selectors.share_fingerprint(share, lock=True) != expected_fingerprint:
             raise ConfigurationChanged(CONFIGURATION_CHANGED)
-        running = share.jobs.filter(kind=SyncJob.Kind.ACTIVATE,
-                                    status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).first()
+        running = share.jobs.live().filter(kind=SyncJob.Kind.ACTIVATE).first()
         if running:
             return running
         if share.status == Share.Status.DISSOLVED:
@@ -409,13 +418,80 @@ def share_activate(*, share: Share, confirmed: bool, user=None, expected_fingerp
                     params={"member_ids": [m.pk for m in pending]},
                 )
         except IntegrityError:  # another request created it a moment ago
-            return share.jobs.get(kind=SyncJob.Kind.ACTIVATE,
-                                  status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING])
+            return share.jobs.live().get(kind=SyncJob.Kind.ACTIVATE)
         _audit(share, user, AuditEntry.Action.ACTIVATE,
                "Ativação confirmada: " + ", ".join(m.company.display_name for m in pending if not m.is_origin),
                share.origin)
         enqueue_on_commit("sharing.tasks.run_sync_job", job.pk)
         return job
+
+
+def share_members_update(
+    *,
+    share: Share,
+    permissions: Mapping[int, Permissions],
+    remove: Iterable[int] = (),
+    user=None,
+) -> tuple[list[ShareMember], list[ShareMember]]:
+    """"Editar" → "Salvar Alterações": new permissions (by ShareMember id) and destinations
+    to remove, all or nothing: one refusal (a removal while a job runs, say) leaves every
+    member as it was. A member being removed keeps its permissions (they no longer matter);
+    permissions equal to the current ones change nothing.
+
+    Returns (members whose permissions changed, members removed). The refusals and their
+    messages are member_set_permissions' and member_remove's."""
+    _check_origin_admin(user, share.origin)
+    remove = list(dict.fromkeys(remove))
+    with transaction.atomic():
+        # The share first, as member_remove locks it: one order for every path.
+        share = Share.objects.select_for_update().get(pk=share.pk)
+        # Removed ones too: removing one again is member_remove's to refuse, with its words.
+        members = {m.pk: m for m in share.members.filter(pk__in=[*permissions, *remove]).select_related("company")}
+        if len(members) < len(set(permissions) | set(remove)):
+            raise ValidationError("Uma das empresas informadas não faz parte deste compartilhamento.")
+        changed = []
+        for pk in sorted(permissions):
+            member = members[pk]
+            if pk in remove or Permissions.of(member) == permissions[pk]:
+                continue
+            changed.append(member_set_permissions(member=member, permissions=permissions[pk], user=user))
+        removed = [member_remove(share=share, company=members[pk].company, user=user) for pk in remove]
+        return changed, removed
+
+
+class NotResumable(ValidationError):
+    """job_resume refused: the job is not an activation that failed."""
+
+
+def job_resume(*, job: SyncJob, user=None) -> SyncJob:
+    """"Retomar a ativação": an activation that gave up after repeated errors leaves its
+    share half activated and its members' writes refused; a new job copies what is missing
+    (the copy is idempotent), under the confirmation given when it was started."""
+    if job.kind != SyncJob.Kind.ACTIVATE or job.status != SyncJob.Status.FAILED:
+        raise NotResumable("Só uma ativação que falhou pode ser retomada.")
+    return share_activate(share=job.share, confirmed=True, user=user)
+
+
+# "Reenviar alterações com falha" acts on at most this many changes at once.
+MAX_CHANGES_PER_RETRY = 1000
+
+
+def changes_retry(*, change_ids: Iterable[int], user=None) -> tuple[list[Change], int]:
+    """Apply changes again (sharing.tasks.apply_change, after commit): those not yet applied
+    in every member; one already applied is left alone. Returns (the changes sent again,
+    how many were already applied).
+
+    Nothing needs resetting first: apply_change re-reads the change and applies the shared
+    record's current version wherever it is missing, counting one more attempt."""
+    change_ids = list(dict.fromkeys(change_ids))
+    if len(change_ids) > MAX_CHANGES_PER_RETRY:
+        raise ValidationError(f"Selecione no máximo {MAX_CHANGES_PER_RETRY} alterações por vez. Nada foi reenviado.")
+    with transaction.atomic():
+        changes = list(Change.objects.filter(pk__in=change_ids).select_related("share").order_by("pk"))
+        retried = [c for c in changes if c.status != Change.Status.APPLIED]
+        for change in retried:
+            enqueue_on_commit("sharing.tasks.apply_change", change.pk)
+        return retried, len(changes) - len(retried)
 
 
 def member_remove(*, share: Share, company: Company, user=None) -> ShareMember:
@@ -437,7 +513,7 @@ def member_remove(*, share: Share, company: Company, user=None) -> ShareMember:
                     f"{local_time_text(removed.removed_at)}."
                 )
             raise ValidationError(f"{company.display_name} não participa deste compartilhamento.")
-        if share.jobs.filter(status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).exists():
+        if share.jobs.live().exists():
             raise ValidationError("Aguarde a conclusão da sincronização em andamento antes de remover empresas.")
         destinations = share.members.filter(is_origin=False).exclude(state=ShareMember.State.REMOVED)
         dissolves = not destinations.exclude(pk=member.pk).exists()
@@ -534,7 +610,11 @@ def check_resync_scope(share: Share, company: Company | None = None) -> None:
             f"Só um compartilhamento ativo pode ser ressincronizado (nº {share.pk}: {share.get_status_display()})."
         )
     if company is not None and not share.members.filter(company=company, state=ShareMember.State.ACTIVE).exists():
-        raise ValidationError(f"{company.display_name} não é uma empresa ativa do compartilhamento nº {share.pk}.")
+        member = share.members.filter(company=company).order_by("-pk").first()
+        state = f" (situação: {member.get_state_display()})" if member is not None else ""
+        raise ValidationError(
+            f"{company.display_name} não é uma empresa ativa do compartilhamento nº {share.pk}{state}."
+        )
 
 
 def resync_start(*, share: Share, company: Company | None = None, user=None) -> SyncJob:
@@ -548,7 +628,6 @@ def resync_start(*, share: Share, company: Company | None = None, user=None) -> 
                     params={"company_id": company.pk if company else None},
                 )
         except IntegrityError:
-            return share.jobs.get(kind=SyncJob.Kind.RESYNC,
-                                  status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING])
+            return share.jobs.live().get(kind=SyncJob.Kind.RESYNC)
         enqueue_on_commit("sharing.tasks.run_sync_job", job.pk)
         return job

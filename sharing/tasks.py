@@ -156,14 +156,7 @@ def _record_failure(job: SyncJob, error: Exception) -> None:
     Only errors count: a worker killed outright leaves the lease to expire, and the job is
     resumed however many times that happens; a dropped connection is retried at once."""
     failures = job.failures + 1
-    failed = failures >= MAX_JOB_ATTEMPTS
-    SyncJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
-        lease_until=None,
-        failures=failures,
-        status=SyncJob.Status.FAILED if failed else SyncJob.Status.RUNNING,
-        finished_at=timezone.now() if failed else None,
-        errors=[*job.errors, _interrupted(failures, error)][-100:],
-    )
+    job.fail(_interrupted(failures, error), final=failures >= MAX_JOB_ATTEMPTS)
 
 
 def catch_up(share_id: int, company_id: int) -> None:

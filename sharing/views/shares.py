@@ -66,14 +66,12 @@ def job(request: HttpRequest, company_id: int, share_id: int, job_id: int) -> Ht
 @require_http_methods(["POST"])
 @login_required
 def job_resume(request: HttpRequest, company_id: int, share_id: int, job_id: int) -> HttpResponse:
-    """"Retomar a ativação": an activation that gave up after repeated errors leaves its
-    share half activated and its members' writes refused; a new job copies what is missing
-    (the copy is idempotent), with the same confirmation the wizard asked for."""
+    """"Retomar a ativação" (services.job_resume), for an admin of the origin."""
     company, share = share_for(request, company_id, share_id)
     failed = get_object_or_404(SyncJob, pk=job_id, share=share, kind=SyncJob.Kind.ACTIVATE,
                                status=SyncJob.Status.FAILED)
     try:
-        resumed = services.share_activate(share=share, confirmed=True, user=request.user)
+        resumed = services.job_resume(job=failed, user=request.user)
     except PermissionDenied:
         return forbidden(request, company, origin_admin_message(share))
     except ValidationError as error:
@@ -148,31 +146,28 @@ def share_edit(request: HttpRequest, company_id: int, share_id: int) -> HttpResp
     ]
     if request.method == "POST" and all(form.is_valid() for _, form in rows):
         to_remove = {int(pk) for pk in request.POST.getlist("remover") if is_ascii_digits(pk)}
-        done: list[str] = []
-        failed = False
+        # The origin has no "Remover"; an id that is not a row of this page is ignored.
+        removing = [m.pk for m, _ in rows if m.pk in to_remove and not m.is_origin]
         try:
-            for member, form in rows:
-                if member.pk in to_remove and not member.is_origin:
-                    continue
-                if form.has_changed():
-                    services.member_set_permissions(member=member, permissions=form.permissions(),
-                                                    user=request.user)
-                    done.append(f"Permissões de {member.company.display_name} alteradas.")
-            for member, _ in rows:
-                if member.pk in to_remove and not member.is_origin:
-                    services.member_remove(share=share, company=member.company, user=request.user)
-                    done.append(
-                        f"{member.company.display_name} removida do compartilhamento: os cadastros já "
-                        "sincronizados permanecem nela, mas não serão mais atualizados."
-                    )
+            changed, removed = services.share_members_update(
+                share=share,
+                permissions={m.pk: form.permissions() for m, form in rows if form.has_changed()},
+                remove=removing, user=request.user,
+            )
         except PermissionDenied as error:
             return forbidden(request, company, str(error))
-        except ValidationError as error:
+        except ValidationError as error:  # nothing was saved
             messages.error(request, error.messages[0])
-            failed = True
-        for text in done:
-            messages.success(request, text)
-        if not done and not failed:
+            return redirect("sharing:share_detail", company.pk, share.pk)
+        for member in changed:
+            messages.success(request, f"Permissões de {member.company.display_name} alteradas.")
+        for member in removed:
+            messages.success(
+                request,
+                f"{member.company.display_name} removida do compartilhamento: os cadastros já "
+                "sincronizados permanecem nela, mas não serão mais atualizados.",
+            )
+        if not changed and not removed:
             messages.info(request, "Nenhuma alteração a salvar.")
         return redirect("sharing:share_detail", company.pk, share.pk)
     return render(request, "sharing/share_edit.html", {"company": company, "share": share, "rows": rows})

@@ -13,7 +13,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -412,8 +411,7 @@ def _preview_rows(wizard: Wizard, companies: list[Company]) -> list[dict]:
 def _running_activation(origin: Company, share: Share | None = None) -> SyncJob | None:
     jobs = SyncJob.objects.filter(share=share) if share is not None else SyncJob.objects.filter(share__origin=origin)
     return (
-        jobs.filter(kind=SyncJob.Kind.ACTIVATE,
-                               status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING])
+        jobs.live().filter(kind=SyncJob.Kind.ACTIVATE)
         .order_by("-created_at").first()
     )
 
@@ -510,24 +508,13 @@ def _configuration_changed(wizard: Wizard) -> HttpResponse:
 
 
 def _activate(wizard: Wizard, expected_fingerprint: str) -> SyncJob:
-    user = wizard.request.user
-    destinations = {c: wizard.destinations[c.pk] for c in wizard.destination_companies()}
-    with transaction.atomic():
-        # Two tabs confirming at the same moment: the second waits here, then finds the
-        # origin busy (share_configure refuses) and is sent to the running job instead.
-        Company.objects.select_for_update().filter(pk=wizard.origin.pk).first()
-        if wizard.share is None:
-            share = services.share_configure(
-                origin=wizard.origin, registries=wizard.registries,
-                origin_permissions=wizard.origin_permissions, destinations=destinations, user=user,
-            )
-        else:
-            share = wizard.share
-            for company, permissions in destinations.items():
-                services.member_add(share=share, company=company, permissions=permissions, user=user)
-        # Refused (and all of the above rolled back) unless it starts what the page showed.
-        return services.share_activate(share=share, confirmed=True, user=user,
-                                       expected_fingerprint=expected_fingerprint)
+    # Refused (nothing configured) unless it starts what the page showed. Two tabs
+    # confirming at once: the second finds the fingerprint changed or the job running.
+    return services.share_start(
+        origin=wizard.origin, registries=wizard.registries, origin_permissions=wizard.origin_permissions,
+        destinations={c: wizard.destinations[c.pk] for c in wizard.destination_companies()},
+        expected_fingerprint=expected_fingerprint, user=wizard.request.user,
+    )
 
 
 def _shown_key(registry: str, key: str) -> str:

@@ -187,7 +187,8 @@ def test_it_does_not_resync_a_dissolved_share(staff, sharing):
     services.member_remove(share=sharing["share"], company=sharing["destination"])
     shown = _run_action(staff, "share", "resync_shares", [sharing["share"]])
     assert not SyncJob.objects.filter(kind=SyncJob.Kind.RESYNC).exists()
-    assert any("só um compartilhamento ativo" in message for message in shown)
+    assert any("não ressincronizado. Só um compartilhamento ativo pode ser ressincronizado" in message
+               for message in shown)
 
 
 def test_it_reenqueues_failed_and_pending_changes_only(staff, sharing, django_capture_on_commit_callbacks):

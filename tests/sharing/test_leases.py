@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from sharing import activation, leases, services, tasks
+from sharing import models as sharing_models
 from sharing.models import RecordLink, SyncJob
 from sharing.services import Permissions
 from tests.factories import CompanyFactory, ProductFactory
@@ -124,7 +125,7 @@ def test_a_chunk_longer_than_the_lease_keeps_its_job(monkeypatch):
     lease = timedelta(seconds=3)
     monkeypatch.setattr(leases, "JOB_LEASE", lease)
     monkeypatch.setattr(leases, "HEARTBEAT_SECONDS", 0.5)
-    monkeypatch.setattr(activation, "JOB_LEASE", lease)
+    monkeypatch.setattr(sharing_models, "JOB_LEASE", lease)  # SyncJob.claim and .renew
     real_copy = activation.copy_chunk
 
     def slow_copy(*args, **kwargs):

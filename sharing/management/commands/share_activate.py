@@ -6,7 +6,7 @@ import time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection
 
 from omieshare.templatetags.numbers import format_number
 from sharing import services
@@ -116,14 +116,13 @@ class Command(BaseCommand):
                 raise CommandError("Ativação cancelada: nada foi alterado.")
         try:
             # All or nothing: a refusal (say, one destination busy in another share) leaves
-            # no destination half-added, waiting with permissions nobody meant to keep.
-            with transaction.atomic():
-                share, _notes = services.share_prepare(
-                    origin=origin, destinations=destinations, registries=registries,
-                    origin_permissions=origin_permissions, destination_permissions=destination_permissions,
-                )
-                # Only what the prompt showed: a change made while it waited is refused.
-                job = services.share_activate(share=share, confirmed=True, expected_fingerprint=plan.fingerprint)
+            # no destination half-added, waiting with permissions nobody meant to keep; and
+            # only what the prompt showed starts: a change made while it waited is refused.
+            job = services.share_start(
+                origin=origin, registries=registries, origin_permissions=origin_permissions,
+                destinations=[(company, destination_permissions) for company in destinations],
+                expected_fingerprint=plan.fingerprint,
+            )
         except services.ConfigurationChanged:
             raise CommandError(
                 f"{services.CONFIGURATION_CHANGED} Rode o comando de novo para ver a nova prévia e confirmar."
@@ -131,7 +130,7 @@ class Command(BaseCommand):
         except (ValidationError, PermissionDenied) as error:
             messages = getattr(error, "messages", [str(error)])
             raise CommandError(" ".join(messages) + " Nada foi alterado.") from None
-        self.stdout.write(f"Compartilhamento nº {share.pk}: ativação nº {job.pk} iniciada.")
+        self.stdout.write(f"Compartilhamento nº {job.share_id}: ativação nº {job.pk} iniciada.")
         job = follow_job(self.stdout, job.pk)
         if job.status != SyncJob.Status.DONE:
             raise CommandError("A ativação não terminou: " + "; ".join(job.errors[-3:]))
