@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 from companies.models import Company, Membership
+from companies.selectors import is_admin
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors
 from sharing.canonical import require_postgresql
@@ -79,16 +80,12 @@ class Permissions:
         return permissions_text(self.can_create, self.can_update, self.can_delete)
 
 
-def _is_admin(user, company: Company) -> bool:
-    return Membership.objects.filter(user=user, company=company, role=Membership.Role.ADMIN).exists()
-
-
 def _has_access(user, company: Company) -> bool:
     return Membership.objects.filter(user=user, company=company).exists()
 
 
 def _check_origin_admin(user, origin: Company) -> None:
-    if user is not None and not _is_admin(user, origin):
+    if user is not None and not is_admin(user, origin):
         raise PermissionDenied(
             f"Somente administradores de {origin.display_name} podem configurar o compartilhamento."
         )

@@ -17,12 +17,13 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
 from companies.models import Company
+from companies.selectors import is_admin
 from omieshare.lib.text import is_ascii_digits
 from sharing import selectors, services
 from sharing.forms import AUDIT_CHANGE_FILTERS, AuditFilterForm, PermissionsForm
 from sharing.models import CHANGE_ACTIONS, AuditEntry, Change, Share, ShareMember, SyncJob, change_text, record_key
 from sharing.templatetags.shared_values import FIELD_LABELS, is_empty
-from sharing.views._common import duration, forbidden, is_admin, left_share, origin_admin_message, share_for
+from sharing.views._common import duration, forbidden, left_share, origin_admin_message, share_for
 
 FIELD_ORDER = {name: position for position, name in enumerate(FIELD_LABELS)}
 

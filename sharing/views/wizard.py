@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from companies import selectors as company_selectors
 from companies.models import Company
+from companies.selectors import is_admin
 from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.lib.text import is_ascii_digits
 from sharing import planner, selectors, services
@@ -33,7 +34,6 @@ from sharing.services import Permissions
 from sharing.views._common import (
     configure_admin_message,
     forbidden,
-    is_admin,
     left_share,
     origin_admin_message,
     page_number,
