@@ -48,7 +48,6 @@ from omieshare.templatetags.numbers import format_number
 from sharing import selectors, services
 from sharing.canonical import canonical_values, diff_fields
 from sharing.models import (
-    CHANGE_ACTIONS,
     CHANGE_SOURCE_NAMES,
     AuditEntry,
     Change,
@@ -59,6 +58,7 @@ from sharing.models import (
     Snapshot,
     SyncJob,
     activation_summary,
+    change_action_name,
     change_source_name,
 )
 from sharing.services import Permissions
@@ -641,7 +641,7 @@ class ChangeActionFilter(admin.SimpleListFilter):
     parameter_name = "action"
 
     def lookups(self, request, model_admin):
-        return [(action, name.capitalize()) for action, name in CHANGE_ACTIONS.items()]
+        return [(action, name.capitalize()) for action, name in Change.Action.choices]
 
     def queryset(self, request, queryset):
         return queryset.filter(action=self.value()) if self.value() else queryset
@@ -754,7 +754,7 @@ class ChangeAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
     @admin.display(description="ação", ordering="action")
     def action_name(self, change: Change) -> str:
-        return CHANGE_ACTIONS.get(change.action, change.action).capitalize()
+        return change_action_name(change.action).capitalize()
 
     @admin.display(description="origem da alteração", ordering="source")
     def source_name(self, change: Change) -> str:
