@@ -40,9 +40,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from catalog.exceptions import StaleEdit, WriteRefused
+from catalog.registries import describe
 from companies.admin import CompanyAdmin, MaskedSearchMixin
 from companies.models import Company
-from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.lib.jobs import enqueue_on_commit
 from omieshare.templatetags.numbers import format_number
 from sharing import selectors, services
@@ -60,6 +60,7 @@ from sharing.models import (
     activation_summary,
     change_action_name,
     change_source_name,
+    record_key,
 )
 from sharing.services import Permissions
 from sharing.templatetags.shared_values import field_label, shared_value
@@ -146,7 +147,7 @@ def _local_record_link(registry: str, local_id: int | None):
     except NoReverseMatch:
         return f"nº {local_id}"
     return format_html(
-        '<a href="{}">{} nº {}</a>', url, "cliente/fornecedor" if registry == "party" else "produto", local_id
+        '<a href="{}">{} nº {}</a>', url, describe(registry).kind, local_id
     )
 
 
@@ -543,7 +544,7 @@ class SharedRecordAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
     @admin.display(description="chave", ordering="match_key")
     def key(self, record: SharedRecord) -> str:
-        return mask_cpf_cnpj(record.match_key) if record.registry == "party" else record.match_key
+        return record_key(record.registry, record.match_key)
 
     @admin.display(description="nome / descrição")
     def label(self, record: SharedRecord) -> str:

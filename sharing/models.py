@@ -10,11 +10,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from catalog.registries import REGISTRY_CHOICES, describe
 from companies.models import Company
-from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.templatetags.numbers import format_number
-
-REGISTRY_CHOICES = [("party", "Clientes e fornecedores"), ("product", "Produtos")]
 
 # How a shared change came about reads for people (Change.source); Change.Action names
 # the change itself.
@@ -34,17 +32,14 @@ def change_source_name(source: str) -> str:
     return CHANGE_SOURCE_NAMES.get(source, source or "—")
 
 
-REGISTRY_NOUN = {"party": "cliente", "product": "produto"}
-
-
 def record_key(registry: str, key: str) -> str:
     """A shared record's match key as people write it: a product code, a masked CNPJ/CPF."""
-    return mask_cpf_cnpj(key) if registry == "party" else key
+    return describe(registry).display_key(key)
 
 
 def record_label(registry: str, key: str) -> str:
     """A shared record as support searches for it: "produto A1", "cliente 11.222.333/0001-81"."""
-    return f"{REGISTRY_NOUN[registry]} {record_key(registry, key)}"
+    return f"{describe(registry).noun} {record_key(registry, key)}"
 
 
 def _count(number: int, one: str, many: str) -> str:
