@@ -42,12 +42,11 @@ from sharing.views._common import (
 
 ROWS_PER_PAGE = 50
 # The preview categories whose records planner.plan_rows can list (all of them).
-LISTED_CATEGORIES = ("create", "overwrite", "identical", "destination_only", *planner.LOOKALIKE_CATEGORIES)
+LISTED_CATEGORIES = planner.CATEGORIES
 ORIGIN_READ_ONLY_WARNING = (
     "Nenhuma permissão marcada para a origem: ninguém em {origin} poderá incluir, alterar nem excluir "
     "os cadastros compartilhados a partir dela; só as empresas destino com permissão poderão."
 )
-PREVIEW_CATEGORIES = ("create", "overwrite", "identical", "destination_only", "skipped", "duplicates", "conflicts")
 
 
 def registries_text(registries: list[str]) -> str:
@@ -397,7 +396,7 @@ def _preview_rows(wizard: Wizard, companies: list[Company]) -> list[dict]:
     rows = []
     for p in plans:
         cells = []
-        for category in PREVIEW_CATEGORIES:
+        for category in planner.CATEGORIES:
             count = p.counts.get(category, 0)
             url = None
             if count and category in LISTED_CATEGORIES:
