@@ -52,6 +52,9 @@ class Registry:
     references: Mapping[str, str]
     # Plain fields whose canonical SQL is not simply the column (`p.<name>`).
     casts: Mapping[str, str]
+    # Local-only columns a company's new copy starts with (SQL literals), as activation
+    # inserts it; a column declared shared is copied instead.
+    new_copy_defaults: Mapping[str, str]
     # pt-BR words: one record ("cliente"), its kind in a sentence ("cliente/fornecedor"),
     # the registry as a whole ("clientes e fornecedores"; "clientes/fornecedores" where a
     # column is narrow; "Clientes e fornecedores" as a choice).
@@ -164,6 +167,7 @@ PARTY = Registry(
         "attachments": "COALESCE(attachments.value, '[]'::jsonb)",
     }),
     casts=MappingProxyType({}),
+    new_copy_defaults=MappingProxyType({"code": "''", "tags": "'[]'::jsonb"}),
     noun="cliente",
     kind="cliente/fornecedor",
     plural="clientes e fornecedores",
@@ -201,6 +205,7 @@ PRODUCT = Registry(
     }),
     # Decimal as text: the same digits in every company's canonical values.
     casts=MappingProxyType({"price": "p.price::text"}),
+    new_copy_defaults=MappingProxyType({"integration_code": "''"}),
     noun="produto",
     kind="produto",
     plural="produtos",

@@ -55,6 +55,15 @@ def _copied(registry: str) -> list[str]:
     return [sql.Identifier(name).as_string() for name in plain_fields(registry)]
 
 
+def _new_copy_defaults(registry: str) -> tuple[str, str]:
+    """(columns, values) of a new copy's company and the local-only columns it starts with,
+    e.g. a party's own code and tags: the descriptor's defaults less any shared column."""
+    descriptor = describe(registry)
+    defaults = {k: v for k, v in descriptor.new_copy_defaults.items() if k not in descriptor.shared_fields}
+    columns = ["company_id", *(sql.Identifier(name).as_string() for name in defaults)]
+    return ", ".join(columns), ", ".join(["%(dest)s", *defaults.values()])
+
+
 def _execute(sql: str, params: dict[str, Any] | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params or {})
@@ -190,11 +199,12 @@ def _copy_parties(share_id: int, dest_id: int) -> None:
     )
     columns = ", ".join(_copied("party"))
     selected = ", ".join(f"o.{f}" for f in _copied("party"))
+    local_columns, local_values = _new_copy_defaults("party")
     _execute(
         f"""
         WITH inserted AS (
-            INSERT INTO catalog_party (company_id, code, tags, version, created_at, updated_at, {columns})
-            SELECT %(dest)s, '', '[]'::jsonb, 1, now(), now(), {selected}
+            INSERT INTO catalog_party ({local_columns}, version, created_at, updated_at, {columns})
+            SELECT {local_values}, 1, now(), now(), {selected}
             FROM act_match m JOIN catalog_party o ON o.id = m.origin_id
             WHERE m.dest_id IS NULL
             RETURNING id, cnpj_cpf
@@ -295,12 +305,13 @@ def _copy_products(share_id: int, dest_id: int) -> None:
     )
     columns = ", ".join(_copied("product"))
     selected = ", ".join(f"o.{f}" for f in _copied("product"))
+    local_columns, local_values = _new_copy_defaults("product")
     _execute(
         f"""
         WITH inserted AS (
-            INSERT INTO catalog_product (company_id, integration_code, family_id, version,
+            INSERT INTO catalog_product ({local_columns}, family_id, version,
                                          created_at, updated_at, {columns})
-            SELECT %(dest)s, '', df.id, 1, now(), now(), {selected}
+            SELECT {local_values}, df.id, 1, now(), now(), {selected}
             FROM act_match m JOIN catalog_product o ON o.id = m.origin_id {family}
             WHERE m.dest_id IS NULL AND NOT m.conflict
             RETURNING id, code
