@@ -13,6 +13,10 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='change',
             name='action',
-            field=models.CharField(choices=[('create', 'inclusão'), ('update', 'alteração'), ('delete', 'exclusão')], max_length=8, verbose_name='ação'),
+            field=models.CharField(
+                choices=[('create', 'inclusão'), ('update', 'alteração'), ('delete', 'exclusão')],
+                max_length=8,
+                verbose_name='ação',
+            ),
         ),
     ]
