@@ -18,6 +18,7 @@ from django.utils import timezone
 from api.faults import INVALID_VALUE, ApiFault
 from catalog import omie_fields
 from catalog.models import Party, Product
+from catalog.registries import describe
 from catalog.validators import CHARACTERISTIC_CONTENT_MAX, CHARACTERISTIC_NAME_MAX
 from omieshare.lib.brazil import FOREIGN_STATE
 from omieshare.lib.text import is_ascii_digits
@@ -54,7 +55,7 @@ _RELATION_NAMES = {
 def omie_field_name(registry: str, field: str) -> str:
     if field in _RELATION_NAMES:
         return _RELATION_NAMES[field]
-    table = omie_fields.PARTY_FIELDS if registry == "party" else omie_fields.PRODUCT_FIELDS
+    table = describe(registry).omie_field_names
     entry = table.get(field)
     return entry[0] if entry else field
 

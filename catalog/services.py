@@ -43,6 +43,7 @@ from catalog.models import (
     characteristics_pairs,
     ean_gtin14,
 )
+from catalog.registries import of_attachment, of_record
 from companies.models import Company
 from omieshare.lib.brazil import gtin14, mask_cpf_cnpj
 from omieshare.lib.locks import advisory_xact_lock
@@ -471,10 +472,7 @@ def _change_record(
 ):
     """Update or soft-delete one record: lock it, refuse a stale edit, bump its version,
     write it with the registry's rules."""
-    lock, values, write = {
-        "party": (_lock_party, party_values, _write_party),
-        "product": (_lock_product, product_values, _write_product),
-    }[registry]
+    lock, values, write = _REGISTRY_WRITES[registry]
     with transaction.atomic():
         record = lock(company, record_id)
         _check_version(record, expected_version)
@@ -612,12 +610,19 @@ def blob_for_url(*, url: str) -> Blob:
     return blob
 
 
+# Each registry's lock, values and write, the one table the generic writes (_change_record, attachments) read.
+_REGISTRY_WRITES = {
+    "party": (_lock_party, party_values, _write_party),
+    "product": (_lock_product, product_values, _write_product),
+}
+
+
 def _record_for_attachment(company: Company, registry: str, record_id: int):
-    if registry == "party":
-        return _lock_party(company, record_id)
-    if registry == "product":
-        return _lock_product(company, record_id)
-    raise TypeError(f"Unknown registry {registry!r}")
+    try:
+        lock = _REGISTRY_WRITES[registry][0]
+    except KeyError:
+        raise TypeError(f"Unknown registry {registry!r}") from None
+    return lock(company, record_id)
 
 
 def _set_attachments(company: Company, record, wanted: Iterable[Iterable[Any]]) -> None:
@@ -629,7 +634,7 @@ def _set_attachments(company: Company, record, wanted: Iterable[Iterable[Any]]) 
     )
     if missing_blobs:
         raise ValidationError({"attachments": "Arquivo anexo não encontrado no armazenamento."})
-    owner = "party" if isinstance(record, Party) else "product"
+    owner = of_record(record).name
     existing = list(record.attachments.all())
     for attachment in existing:
         key = (attachment.blob_id, attachment.filename, attachment.is_image)
@@ -644,7 +649,7 @@ def _set_attachments(company: Company, record, wanted: Iterable[Iterable[Any]]) 
 
 
 def _notify_attachments_changed(company, registry, record, before, actor_id, source) -> None:
-    values = party_values if registry == "party" else product_values
+    values = _REGISTRY_WRITES[registry][1]
     _notify(registry, "update", company, record, before, values(record), actor_id, source, record.version - 1)
 
 
@@ -663,8 +668,7 @@ def attachment_add(
     content_type = content_type or mimetypes.guess_type(filename)[0] or ""
     with transaction.atomic():
         record = _record_for_attachment(company, registry, record_id)
-        values = party_values if registry == "party" else product_values
-        before = values(record)
+        before = _REGISTRY_WRITES[registry][1](record)
         blob = blob_store(content=content, content_type=content_type)
         attachment = Attachment(
             company=company,
@@ -687,10 +691,10 @@ def attachment_remove(
     """Detach a file from its record. The bytes stay while any record still uses them."""
     with transaction.atomic():
         attachment = Attachment.objects.get(company=company, pk=attachment_id)
-        registry = "party" if attachment.party_id else "product"
-        record = _record_for_attachment(company, registry, attachment.party_id or attachment.product_id)
-        values = party_values if registry == "party" else product_values
-        before = values(record)
+        owner = of_attachment(attachment)
+        registry = owner.name
+        record = _record_for_attachment(company, registry, getattr(attachment, owner.id_field))
+        before = _REGISTRY_WRITES[registry][1](record)
         attachment.delete()
         record.version += 1
         record.save(update_fields=["version", "updated_at"])

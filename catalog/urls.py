@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
+from catalog.registries import REGISTRIES
 from catalog.views import attachments, lookups, parties, products
 
 
 class RegistryConverter:
     """The two registries a record (and so an attachment) belongs to."""
 
-    regex = "party|product"
+    regex = "|".join(REGISTRIES)
 
     def to_python(self, value: str) -> str:
         return value

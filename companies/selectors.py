@@ -8,6 +8,11 @@ from django.http import Http404
 from companies.models import Company, Membership
 
 
+def is_admin(user, company: Company) -> bool:
+    """Whether the user administers the company (Membership.is_admin, without the row)."""
+    return Membership.objects.filter(user=user, company=company, role=Membership.Role.ADMIN).exists()
+
+
 def companies_for_user(user) -> QuerySet[Company]:
     """The companies the user has a membership in (superusers included: no bypass)."""
     if not user.is_authenticated:

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from companies.models import Company, CompanyGroup, Membership
+from companies.selectors import is_admin
 
 
 def group_get_or_create(*, name: str) -> CompanyGroup:
@@ -49,10 +50,7 @@ def company_set_unique_validation(*, company: Company, user, enabled: bool) -> C
     """Turn "validação de unicidade de cadastros" on or off. Only the company's admins may."""
     with transaction.atomic():
         company = Company.objects.select_for_update().get(pk=company.pk)
-        is_admin = Membership.objects.filter(
-            user=user, company=company, role=Membership.Role.ADMIN
-        ).exists()
-        if not is_admin:
+        if not is_admin(user, company):
             raise PermissionDenied(
                 "Somente administradores da empresa podem alterar a validação de unicidade."
             )

@@ -22,9 +22,11 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg import sql
 
+from catalog.registries import describe
 from omieshare.lib.threads import run_in_threads
-from sharing.canonical import PLAIN_FIELDS, canonical_sql, refresh_stale_statistics, same_values_sql
+from sharing.canonical import canonical_sql, plain_fields, refresh_stale_statistics, same_values_sql
 from sharing.leases import LeaseLost
 from sharing.models import AuditEntry, Share, SharedRecord, ShareMember, SyncJob, activation_summary
 
@@ -39,10 +41,27 @@ ACTIVATION_THREADS = int(os.environ.get("OMIESHARE_ACTIVATION_THREADS", "2"))
 
 MAX_LISTED_ERRORS = 100
 
-# The same fields propagation copies (canonical.PLAIN_FIELDS): what activation writes into a
-# destination and what later changes write there can never differ.
-_PARTY_COPIED = PLAIN_FIELDS["party"]
-_PRODUCT_COPIED = PLAIN_FIELDS["product"]
+
+def _identifiers(sql_text: str, **names: str) -> str:
+    """`sql_text` with {name} replaced by each quoted identifier: table and column names
+    come from the registry descriptor, never from a value."""
+    return sql.SQL(sql_text).format(**{k: sql.Identifier(v) for k, v in names.items()}).as_string()
+
+
+def _copied(registry: str) -> list[str]:
+    # The same fields propagation copies (the descriptor's plain fields): what activation
+    # writes into a destination and what later changes write there can never differ.
+    # Quoted, as column names.
+    return [sql.Identifier(name).as_string() for name in plain_fields(registry)]
+
+
+def _new_copy_defaults(registry: str) -> tuple[str, str]:
+    """(columns, values) of a new copy's company and the local-only columns it starts with,
+    e.g. a party's own code and tags: the descriptor's defaults less any shared column."""
+    descriptor = describe(registry)
+    defaults = {k: v for k, v in descriptor.new_copy_defaults.items() if k not in descriptor.shared_fields}
+    columns = ["company_id", *(sql.Identifier(name).as_string() for name in defaults)]
+    return ", ".join(columns), ", ".join(["%(dest)s", *defaults.values()])
 
 
 def _execute(sql: str, params: dict[str, Any] | None = None) -> int:
@@ -89,8 +108,7 @@ def create_shared_records(share: Share, registry: str) -> int:
 
 
 def _fill_match(share: Share, registry: str, dest_id: int, lo: int, hi: int) -> None:
-    table = "catalog_party" if registry == "party" else "catalog_product"
-    key = "cnpj_cpf" if registry == "party" else "code"
+    descriptor = describe(registry)
     params = {"dest": dest_id, "origin": share.origin_id, "share": share.pk, "registry": registry,
               "lo": lo, "hi": hi}
     _execute(
@@ -127,17 +145,20 @@ def _fill_match(share: Share, registry: str, dest_id: int, lo: int, hi: int) -> 
     # The destination row each key overwrites: the active one first, then the oldest,
     # among rows no shared record is linked to yet — all keys of the chunk in one join.
     _execute(
-        f"""
-        UPDATE act_match m SET dest_id = c.id
-        FROM (
-            SELECT DISTINCT ON (d.{key}) d.{key} AS match_key, d.id
-            FROM act_match k JOIN {table} d ON d.company_id = %(dest)s AND d.{key} = k.match_key
-            WHERE NOT EXISTS (SELECT 1 FROM sharing_recordlink x WHERE x.company_id = %(dest)s
-                              AND x.registry = %(registry)s AND x.local_id = d.id)
-            ORDER BY d.{key}, d.active DESC, d.id
-        ) c
-        WHERE c.match_key = m.match_key
-        """,
+        _identifiers(
+            """
+            UPDATE act_match m SET dest_id = c.id
+            FROM (
+                SELECT DISTINCT ON (d.{key}) d.{key} AS match_key, d.id
+                FROM act_match k JOIN {table} d ON d.company_id = %(dest)s AND d.{key} = k.match_key
+                WHERE NOT EXISTS (SELECT 1 FROM sharing_recordlink x WHERE x.company_id = %(dest)s
+                                  AND x.registry = %(registry)s AND x.local_id = d.id)
+                ORDER BY d.{key}, d.active DESC, d.id
+            ) c
+            WHERE c.match_key = m.match_key
+            """,
+            table=descriptor.table, key=descriptor.key,
+        ),
         params,
     )
     # Again with dest_id filled in: the snapshot, copy and link steps join on it.
@@ -168,7 +189,7 @@ def _snapshot_matched(share: Share, job: SyncJob, registry: str, dest_id: int) -
 
 
 def _copy_parties(share_id: int, dest_id: int) -> None:
-    assignments = ", ".join(f"{f} = o.{f}" for f in _PARTY_COPIED)
+    assignments = ", ".join(f"{f} = o.{f}" for f in _copied("party"))
     _execute(
         f"""
         UPDATE catalog_party d SET {assignments}, version = d.version + 1, updated_at = now()
@@ -176,13 +197,14 @@ def _copy_parties(share_id: int, dest_id: int) -> None:
         WHERE m.dest_id = d.id AND NOT m.identical
         """
     )
-    columns = ", ".join(_PARTY_COPIED)
-    selected = ", ".join(f"o.{f}" for f in _PARTY_COPIED)
+    columns = ", ".join(_copied("party"))
+    selected = ", ".join(f"o.{f}" for f in _copied("party"))
+    local_columns, local_values = _new_copy_defaults("party")
     _execute(
         f"""
         WITH inserted AS (
-            INSERT INTO catalog_party (company_id, code, tags, version, created_at, updated_at, {columns})
-            SELECT %(dest)s, '', '[]'::jsonb, 1, now(), now(), {selected}
+            INSERT INTO catalog_party ({local_columns}, version, created_at, updated_at, {columns})
+            SELECT {local_values}, 1, now(), now(), {selected}
             FROM act_match m JOIN catalog_party o ON o.id = m.origin_id
             WHERE m.dest_id IS NULL
             RETURNING id, cnpj_cpf
@@ -271,7 +293,7 @@ def _copy_products(share_id: int, dest_id: int) -> None:
         "LEFT JOIN catalog_productfamily of ON of.id = o.family_id "
         "LEFT JOIN catalog_productfamily df ON df.company_id = %(dest)s AND lower(df.name) = lower(of.name)"
     )
-    assignments = ", ".join(f"{f} = o.{f}" for f in _PRODUCT_COPIED)
+    assignments = ", ".join(f"{f} = o.{f}" for f in _copied("product"))
     _execute(
         f"""
         UPDATE catalog_product d SET {assignments}, family_id = df.id,
@@ -281,14 +303,15 @@ def _copy_products(share_id: int, dest_id: int) -> None:
         """,
         {"dest": dest_id},
     )
-    columns = ", ".join(_PRODUCT_COPIED)
-    selected = ", ".join(f"o.{f}" for f in _PRODUCT_COPIED)
+    columns = ", ".join(_copied("product"))
+    selected = ", ".join(f"o.{f}" for f in _copied("product"))
+    local_columns, local_values = _new_copy_defaults("product")
     _execute(
         f"""
         WITH inserted AS (
-            INSERT INTO catalog_product (company_id, integration_code, family_id, version,
+            INSERT INTO catalog_product ({local_columns}, family_id, version,
                                          created_at, updated_at, {columns})
-            SELECT %(dest)s, '', df.id, 1, now(), now(), {selected}
+            SELECT {local_values}, df.id, 1, now(), now(), {selected}
             FROM act_match m JOIN catalog_product o ON o.id = m.origin_id {family}
             WHERE m.dest_id IS NULL AND NOT m.conflict
             RETURNING id, code
@@ -301,20 +324,25 @@ def _copy_products(share_id: int, dest_id: int) -> None:
 
 
 def _copy_attachments(registry: str, dest_id: int) -> None:
-    column = "party_id" if registry == "party" else "product_id"
+    column = describe(registry).id_field
     _execute(
-        f"DELETE FROM catalog_attachment WHERE {column} IN "
-        "(SELECT dest_id FROM act_match WHERE NOT created AND NOT conflict AND NOT identical)"
+        _identifiers(
+            "DELETE FROM catalog_attachment WHERE {column} IN "
+            "(SELECT dest_id FROM act_match WHERE NOT created AND NOT conflict AND NOT identical)",
+            column=column,
+        )
     )
+    # The other registry's column is left NULL: an attachment belongs to one record.
     _execute(
-        f"""
-        INSERT INTO catalog_attachment (company_id, party_id, product_id, blob_id, filename,
-                                        is_image, created_at)
-        SELECT %(dest)s, {"m.dest_id, NULL" if registry == "party" else "NULL, m.dest_id"},
-               a.blob_id, a.filename, a.is_image, now()
-        FROM act_match m JOIN catalog_attachment a ON a.{column} = m.origin_id
-        WHERE NOT m.conflict AND NOT m.identical
-        """,
+        _identifiers(
+            """
+            INSERT INTO catalog_attachment (company_id, {column}, blob_id, filename, is_image, created_at)
+            SELECT %(dest)s, m.dest_id, a.blob_id, a.filename, a.is_image, now()
+            FROM act_match m JOIN catalog_attachment a ON a.{column} = m.origin_id
+            WHERE NOT m.conflict AND NOT m.identical
+            """,
+            column=column,
+        ),
         {"dest": dest_id},
     )
 
@@ -347,19 +375,22 @@ def _link_matched(registry: str, dest_id: int) -> tuple[int, int, int, list[str]
 def copy_chunk(share: Share, job: SyncJob, registry: str, dest_id: int, lo: int, hi: int) -> dict[str, Any]:
     """Copy shared records with lo < id <= hi into one destination (inside a transaction)."""
     _fill_match(share, registry, dest_id, lo, hi)
-    if registry == "product":
-        _mark_product_conflicts(dest_id)
+    if registry in _MARK_CONFLICTS:
+        _MARK_CONFLICTS[registry](dest_id)
     _snapshot_matched(share, job, registry, dest_id)
-    if registry == "party":
-        _copy_parties(share.pk, dest_id)
-    else:
-        _copy_products(share.pk, dest_id)
+    _COPY[registry](share.pk, dest_id)
     _copy_attachments(registry, dest_id)
     created, overwritten, identical, conflicts = _link_matched(registry, dest_id)
     conflict_count = _fetchone("SELECT count(*) FROM act_match WHERE conflict")[0]
     _execute("DROP TABLE act_match")
     return {"created": created, "overwritten": overwritten, "identical": identical, "conflicts": conflict_count,
             "conflict_keys": conflicts}
+
+
+# What differs per registry in a chunk: a product's EAN may be taken in the destination
+# under another code (a conflict, left alone); the rows are copied each by its own SQL.
+_MARK_CONFLICTS = {"product": _mark_product_conflicts}
+_COPY = {"party": _copy_parties, "product": _copy_products}
 
 
 # --- step 3: references that may point into any chunk --------------------------------------
@@ -454,7 +485,7 @@ def _refresh_statistics(*tables: str) -> None:
     for a single row: with 100,000 links a chunk's statements then take minutes instead of
     a second (measured: 50-115 s per 20,000-record chunk). Samples a bounded number of rows."""
     for table in tables:
-        _execute(f"ANALYZE {table}")
+        _execute(_identifiers("ANALYZE {table}", table=table))
 
 
 def _renew(job: SyncJob, *, release: bool = False, **fields: Any) -> None:
@@ -540,7 +571,7 @@ def _copy_step(share: Share, job: SyncJob, dest: ShareMember, registry: str, pro
     step = f"{dest.pk}:{registry}"
     done_up_to = progress.cursor.get(step, 0)
     if done_up_to == "done":
-        if registry == "party":
+        if registry in _AWAITED:
             progress.parties_done.setdefault(dest.pk, threading.Event()).set()
         return
     t0 = time.monotonic()
@@ -581,7 +612,7 @@ def _copy_step(share: Share, job: SyncJob, dest: ShareMember, registry: str, pro
             return record
 
         progress.commit(work)
-    if registry == "product" and "party" in share.registries:
+    if _REFERS_TO.get(registry) in share.registries:
         # Suppliers are found among this destination's clients/suppliers: wait for them.
         parties = progress.parties_done.setdefault(dest.pk, threading.Event())
         while not parties.wait(0.5):
@@ -589,8 +620,8 @@ def _copy_step(share: Share, job: SyncJob, dest: ShareMember, registry: str, pro
                 raise _Aborted
 
     def finish():
-        if registry == "product":
-            copy_product_relations(share, dest.company_id)
+        if registry in _RELATIONS:
+            _RELATIONS[registry](share, dest.company_id)
 
         def record():
             progress.cursor[step] = "done"
@@ -599,7 +630,7 @@ def _copy_step(share: Share, job: SyncJob, dest: ShareMember, registry: str, pro
         return record
 
     progress.commit(finish)
-    if registry == "party":
+    if registry in _AWAITED:
         progress.parties_done.setdefault(dest.pk, threading.Event()).set()
 
 
@@ -607,6 +638,13 @@ def _create_shared_records_now(share: Share, registry: str) -> None:
     with transaction.atomic():
         _bulk_session_settings()
         create_shared_records(share, registry)
+
+
+# Products name their suppliers among the destination's parties: a product step waits for
+# the party step of the same destination, then copies suppliers and structures.
+_REFERS_TO = {"product": "party"}
+_AWAITED = frozenset(_REFERS_TO.values())
+_RELATIONS = {"product": copy_product_relations}
 
 
 class _Aborted(Exception):
@@ -621,7 +659,7 @@ def _run_steps_in_threads(share: Share, job: SyncJob, steps: list[tuple[ShareMem
     progress.threaded = True
     for dest, _registry in steps:
         event = progress.parties_done.setdefault(dest.pk, threading.Event())
-        if "party" not in registries:
+        if not _AWAITED.intersection(registries):
             event.set()
     pending = list(steps)
     take = threading.Lock()

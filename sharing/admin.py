@@ -41,14 +41,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from catalog.exceptions import StaleEdit, WriteRefused
+from catalog.registries import describe
 from companies.admin import CompanyAdmin, MaskedSearchMixin
 from companies.models import Company
-from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.templatetags.numbers import format_number
 from sharing import selectors, services
 from sharing.canonical import canonical_values, diff_fields
 from sharing.models import (
-    CHANGE_ACTIONS,
     CHANGE_SOURCE_NAMES,
     AuditEntry,
     Change,
@@ -59,7 +58,9 @@ from sharing.models import (
     Snapshot,
     SyncJob,
     activation_summary,
+    change_action_name,
     change_source_name,
+    record_key,
 )
 from sharing.services import Permissions
 from sharing.templatetags.shared_values import field_label, shared_value
@@ -145,7 +146,7 @@ def _local_record_link(registry: str, local_id: int | None):
     except NoReverseMatch:
         return f"nº {local_id}"
     return format_html(
-        '<a href="{}">{} nº {}</a>', url, "cliente/fornecedor" if registry == "party" else "produto", local_id
+        '<a href="{}">{} nº {}</a>', url, describe(registry).kind, local_id
     )
 
 
@@ -535,7 +536,7 @@ class SharedRecordAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
     @admin.display(description="chave", ordering="match_key")
     def key(self, record: SharedRecord) -> str:
-        return mask_cpf_cnpj(record.match_key) if record.registry == "party" else record.match_key
+        return record_key(record.registry, record.match_key)
 
     @admin.display(description="nome / descrição")
     def label(self, record: SharedRecord) -> str:
@@ -633,7 +634,7 @@ class ChangeActionFilter(admin.SimpleListFilter):
     parameter_name = "action"
 
     def lookups(self, request, model_admin):
-        return [(action, name.capitalize()) for action, name in CHANGE_ACTIONS.items()]
+        return [(action, name.capitalize()) for action, name in Change.Action.choices]
 
     def queryset(self, request, queryset):
         return queryset.filter(action=self.value()) if self.value() else queryset
@@ -740,7 +741,7 @@ class ChangeAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
     @admin.display(description="ação", ordering="action")
     def action_name(self, change: Change) -> str:
-        return CHANGE_ACTIONS.get(change.action, change.action).capitalize()
+        return change_action_name(change.action).capitalize()
 
     @admin.display(description="origem da alteração", ordering="source")
     def source_name(self, change: Change) -> str:

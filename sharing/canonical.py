@@ -16,25 +16,22 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
+from psycopg import sql
 
-from catalog.models import Party, Product
+from catalog.registries import describe
 
-# The fields of each registry that travel between companies (docs/ARCHITECTURE.md §2), the one list
-# activation, propagation, the canonical query, drift detection and resync all read.
-# Everything else (integration code, tags, stock, price tables) stays local. A party's
-# roles (cliente, fornecedor) travel: activation always gave a new copy the origin's roles,
-# and a supplier-only record must not arrive, or stay, a client elsewhere (issue 10).
-SHARED_FIELDS = {
-    "party": (
-        "cnpj_cpf", "person_type", "legal_name", "trade_name", "street", "number", "complement",
-        "district", "city", "state", "cep", "country_code", "phone_ddd", "phone_number", "email",
-        "is_client", "is_supplier", "characteristics", "active", "salespeople", "attachments",
-    ),
-    "product": (
-        "code", "description", "unit", "ncm", "ean", "price", "origin", "item_type", "cest",
-        "family", "suppliers", "characteristics", "bom", "active", "attachments",
-    ),
-}
+
+def shared_fields(registry: str) -> tuple[str, ...]:
+    """The fields of a registry that travel between companies, as its descriptor
+    (catalog.registries) declares them, read on each call."""
+    return describe(registry).shared_fields
+
+
+def plain_fields(registry: str) -> tuple[str, ...]:
+    """Shared model fields copied as they are between rows (the rest are mapped
+    references): by activation's SQL and by propagation alike."""
+    return describe(registry).plain_fields
+
 
 # Shared fields that are related rows, not model fields with a verbose name of their own.
 _RELATED_LABELS = {"bom": "estrutura", "attachments": "imagens e anexos"}
@@ -43,7 +40,7 @@ _RELATED_LABELS = {"bom": "estrutura", "attachments": "imagens e anexos"}
 def field_verbose_name(registry: str, name: str) -> str:
     """A shared field as the catalog pages call it (the model's verbose name), for the
     command line's messages."""
-    model = Party if registry == "party" else Product
+    model = describe(registry).model
     try:
         field = model._meta.get_field(name)
     except FieldDoesNotExist:
@@ -51,41 +48,10 @@ def field_verbose_name(registry: str, name: str) -> str:
     return str(getattr(field, "verbose_name", None) or _RELATED_LABELS.get(name, name))
 
 
-# Model fields copied as they are between rows (the rest are mapped references): by
-# activation's SQL and by propagation alike.
-PLAIN_FIELDS = {
-    "party": SHARED_FIELDS["party"][:-2],
-    "product": ("code", "description", "unit", "ncm", "ean", "price", "origin", "item_type",
-                "cest", "characteristics", "active"),
-}
+def key_sql(registry: str) -> str:
+    """The match key of a row `p`: CNPJ/CPF for parties, code for products."""
+    return f"p.{describe(registry).key}"
 
-# Each shared field and the SQL that computes it from a row `p` of the registry's table
-# and the joins in _FROM below; both forms of the query are built from these lists.
-_EXPRESSIONS = {
-    "party": (
-        ("cnpj_cpf", "p.cnpj_cpf"), ("person_type", "p.person_type"),
-        ("legal_name", "p.legal_name"), ("trade_name", "p.trade_name"), ("street", "p.street"),
-        ("number", "p.number"), ("complement", "p.complement"), ("district", "p.district"),
-        ("city", "p.city"), ("state", "p.state"), ("cep", "p.cep"),
-        ("country_code", "p.country_code"), ("phone_ddd", "p.phone_ddd"),
-        ("phone_number", "p.phone_number"), ("email", "p.email"),
-        ("is_client", "p.is_client"), ("is_supplier", "p.is_supplier"),
-        ("characteristics", "p.characteristics"), ("active", "p.active"),
-        ("salespeople", "COALESCE(salespeople.value, '[]'::jsonb)"),
-        ("attachments", "COALESCE(attachments.value, '[]'::jsonb)"),
-    ),
-    "product": (
-        ("code", "p.code"), ("description", "p.description"), ("unit", "p.unit"),
-        ("ncm", "p.ncm"), ("ean", "p.ean"), ("price", "p.price::text"), ("origin", "p.origin"),
-        ("item_type", "p.item_type"), ("cest", "p.cest"), ("family", "COALESCE(f.name, '')"),
-        ("characteristics", "p.characteristics"), ("active", "p.active"),
-        ("suppliers", "COALESCE(suppliers.value, '[]'::jsonb)"),
-        ("bom", "COALESCE(bom.value, '[]'::jsonb)"),
-        ("attachments", "COALESCE(attachments.value, '[]'::jsonb)"),
-    ),
-}
-# The match key of a row `p`: CNPJ/CPF for parties, code for products.
-KEY_SQL = {"party": "p.cnpj_cpf", "product": "p.code"}
 
 # References are aggregated per row in grouped subqueries joined to the rows (not one
 # correlated subquery per row and reference): the same SQL serves one row (the hook) and a
@@ -146,8 +112,9 @@ WHERE p.company_id = %(company_id)s {where}
 def canonical_sql(registry: str, where: str = "") -> str:
     """The SELECT (local_id, match_key, values) for a company; `where` adds conditions on p
     (named parameters only: it appears more than once)."""
-    pairs = ", ".join(f"'{name}', {expression}" for name, expression in _EXPRESSIONS[registry])
-    return (f"SELECT p.id AS local_id, {KEY_SQL[registry]} AS match_key, jsonb_build_object({pairs}) AS values"
+    descriptor = describe(registry)
+    pairs = ", ".join(f"'{name}', {descriptor.expression(name)}" for name in descriptor.shared_fields)
+    return (f"SELECT p.id AS local_id, {key_sql(registry)} AS match_key, jsonb_build_object({pairs}) AS values"
             + _FROM[registry].format(where=where))
 
 
@@ -156,8 +123,9 @@ def canonical_columns_sql(registry: str, where: str = "") -> str:
     jsonb object: comparing two rows field by field then needs no jsonb built (the preview
     counts 100,000 rows that way in half the time). For these types a field equals another
     exactly when its jsonb value does."""
-    columns = ", ".join(f'{expression} AS "{name}"' for name, expression in _EXPRESSIONS[registry])
-    return (f"SELECT p.id AS local_id, {KEY_SQL[registry]} AS match_key, {columns}"
+    descriptor = describe(registry)
+    columns = ", ".join(f'{descriptor.expression(name)} AS "{name}"' for name in descriptor.shared_fields)
+    return (f"SELECT p.id AS local_id, {key_sql(registry)} AS match_key, {columns}"
             + _FROM[registry].format(where=where))
 
 
@@ -178,7 +146,7 @@ def _decode(values: Any) -> dict[str, Any]:
 
 
 def match_key_of(registry: str, values: dict[str, Any]) -> str:
-    return values["cnpj_cpf"] if registry == "party" else values["code"]
+    return values[describe(registry).key]
 
 
 def _comparable(name: str, value: Any) -> Any:
@@ -227,7 +195,7 @@ def same_values_sql(a: str, b: str) -> str:
 def diff_fields(registry: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
     """The shared fields whose values differ between two canonical value sets."""
     old = old or {}
-    return [name for name in SHARED_FIELDS[registry]
+    return [name for name in shared_fields(registry)
             if _comparable(name, old.get(name)) != _comparable(name, new.get(name))]
 
 
@@ -263,7 +231,7 @@ def refresh_stale_statistics(registries: list[str], *, engine: bool = False) -> 
         )
         stale = [row[0] for row in cursor.fetchall()]
         for table in stale:
-            cursor.execute(f"ANALYZE {table}")
+            cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
 
 
 def require_postgresql() -> None:

@@ -10,14 +10,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from catalog.registries import REGISTRY_CHOICES, describe
 from companies.models import Company
-from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.templatetags.numbers import format_number
 
-REGISTRY_CHOICES = [("party", "Clientes e fornecedores"), ("product", "Produtos")]
-
-# How a shared change and where it came from read for people (Change.action / .source).
-CHANGE_ACTIONS = {"create": "inclusão", "update": "alteração", "delete": "exclusão"}
+# How a shared change came about reads for people (Change.source); Change.Action names
+# the change itself.
 CHANGE_SOURCES = {
     "web": "pela web", "api": "pela API", "admin": "pelo admin (suporte)", "command": "pela linha de comando",
     "restore": "ao restaurar uma cópia anterior",
@@ -34,17 +32,14 @@ def change_source_name(source: str) -> str:
     return CHANGE_SOURCE_NAMES.get(source, source or "—")
 
 
-REGISTRY_NOUN = {"party": "cliente", "product": "produto"}
-
-
 def record_key(registry: str, key: str) -> str:
     """A shared record's match key as people write it: a product code, a masked CNPJ/CPF."""
-    return mask_cpf_cnpj(key) if registry == "party" else key
+    return describe(registry).display_key(key)
 
 
 def record_label(registry: str, key: str) -> str:
     """A shared record as support searches for it: "produto A1", "cliente 11.222.333/0001-81"."""
-    return f"{REGISTRY_NOUN[registry]} {record_key(registry, key)}"
+    return f"{describe(registry).noun} {record_key(registry, key)}"
 
 
 def _count(number: int, one: str, many: str) -> str:
@@ -93,9 +88,14 @@ def permissions_text(can_create: bool, can_update: bool, can_delete: bool) -> st
     return ", ".join(names) or "somente leitura"
 
 
+def change_action_name(action: str) -> str:
+    """"inclusão", "alteração", "exclusão" (lower case); an unknown value as it is."""
+    return dict(Change.Action.choices).get(action, action)
+
+
 def change_text(action: str, version: int, source: str) -> str:
     """E.g. "Alteração (versão 2) pela web"."""
-    what = f"{CHANGE_ACTIONS.get(action, action)} (versão {version})"
+    what = f"{change_action_name(action)} (versão {version})"
     how = CHANGE_SOURCES.get(source, f"por {source}" if source else "")
     return f"{what.capitalize()} {how}".strip()
 
@@ -270,13 +270,20 @@ class Change(models.Model):
         APPLIED = "applied", "Aplicada"
         FAILED = "failed", "Falhou"
 
+    # What a person calls each change (lower case: it starts sentences and ends them).
+    # "alteração" is a change made; "edição" is the permission to make one.
+    class Action(models.TextChoices):
+        CREATE = "create", "inclusão"
+        UPDATE = "update", "alteração"
+        DELETE = "delete", "exclusão"
+
     share = models.ForeignKey(Share, related_name="changes", on_delete=models.CASCADE)
     shared_record = models.ForeignKey(SharedRecord, related_name="changes", on_delete=models.CASCADE)
     version = models.PositiveIntegerField("versão")
     company = models.ForeignKey(
         Company, verbose_name="feita em", related_name="+", on_delete=models.PROTECT
     )
-    action = models.CharField("ação", max_length=8)
+    action = models.CharField("ação", max_length=8, choices=Action.choices)
     changed_fields = models.JSONField("campos alterados", default=list)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, related_name="+", on_delete=models.SET_NULL, null=True, blank=True
@@ -552,7 +559,7 @@ class AuditEntry(models.Model):
         if self.change_id is None and self.action == self.Action.APPLY:
             return self.get_action_display()
         kind = self.change.action if self.change_id else _change_kind_from_text(self.detail)
-        what = CHANGE_ACTIONS.get(kind, "alteração")
+        what = dict(Change.Action.choices).get(kind, Change.Action.UPDATE.label)
         return what.capitalize() if self.action == self.Action.CHANGE else f"{what.capitalize()} aplicada"
 
 
@@ -560,4 +567,4 @@ def _change_kind_from_text(detail: str) -> str:
     """A change entry whose Change row is gone (its record was deleted) still starts with
     change_text(): "Inclusão (versão 1) pela web"."""
     first = detail.split(" ", 1)[0].lower()
-    return next((kind for kind, name in CHANGE_ACTIONS.items() if name == first), "update")
+    return next((kind for kind, name in Change.Action.choices if name == first), Change.Action.UPDATE)

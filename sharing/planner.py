@@ -15,18 +15,19 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from catalog.registries import describe
 from companies.models import Company
 from omieshare.lib.threads import run_in_threads
 from sharing.canonical import (
-    KEY_SQL,
-    SHARED_FIELDS,
     canonical_columns_sql,
     canonical_sql,
     comparable_field_sql,
     comparable_sql,
     diff_fields,
+    key_sql,
     refresh_stale_statistics,
     require_postgresql,
+    shared_fields,
 )
 
 # Registries previewed side by side (threads with their own connections); 1 turns it off.
@@ -65,7 +66,7 @@ def _load(name: str, registry: str, company_id: int, *, only_active: bool, keys_
     """
     where = "AND p.active" if only_active else ""
     if keys_in:
-        where += f" AND {KEY_SQL[registry]} IN (SELECT match_key FROM {keys_in})"
+        where += f" AND {key_sql(registry)} IN (SELECT match_key FROM {keys_in})"
     columns = "c.match_key, c.local_id" if keys_only else "c.*"
     select = canonical_columns_sql if by_field else canonical_sql
     with connection.cursor() as cursor:
@@ -126,7 +127,7 @@ def _one(sql: str, params: dict[str, Any]) -> int:
 def _diff_condition(registry: str) -> str:
     return " OR ".join(
         f"{comparable_field_sql(name, 'o.values')} IS DISTINCT FROM {comparable_field_sql(name, 'd.values')}"
-        for name in SHARED_FIELDS[registry] if name != "active"
+        for name in shared_fields(registry) if name != "active"
     )
 
 
@@ -141,7 +142,7 @@ def _count_registry(registry: str, origin_id: int, dest: Company, skipped: int) 
     params = {"origin": origin_id, "dest": dest.pk}
     differs = " OR ".join(
         f"{comparable_sql(name, _column('v', name))} IS DISTINCT FROM {comparable_sql(name, _column('d', name))}"
-        for name in SHARED_FIELDS[registry] if name != "active"
+        for name in shared_fields(registry) if name != "active"
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -156,41 +157,47 @@ def _count_registry(registry: str, origin_id: int, dest: Company, skipped: int) 
         )
         create, overwrite, identical = cursor.fetchone()
     counts = {"create": create, "overwrite": overwrite, "identical": identical}
-    table = "catalog_party" if registry == "party" else "catalog_product"
+    descriptor = describe(registry)
+    table, key = descriptor.table_sql.as_string(), descriptor.key_sql.as_string()
+    # A record without a key (a party without CNPJ/CPF) is never shared: it stays the
+    # destination's own.
+    keyless = f"p.{key} = '' OR " if descriptor.key_optional else ""
     counts["destination_only"] = _one(
         f"SELECT count(*) FROM {table} p WHERE p.company_id = %(dest)s AND p.active AND "
-        + ("(p.cnpj_cpf = '' OR " if registry == "party" else "(")
-        + "NOT EXISTS (SELECT 1 FROM plan_origin o WHERE o.match_key = "
-        + ("p.cnpj_cpf))" if registry == "party" else "p.code))"),
+        f"({keyless}NOT EXISTS (SELECT 1 FROM plan_origin o WHERE o.match_key = p.{key}))",
         params,
     )
-    if registry == "party":
-        counts["skipped"] = skipped
-        # Same name (case, accents of punctuation and spacing folded) under another document;
-        # the origin's folded names are computed once, in plan_names.
-        counts["duplicates"] = _one(
-            f"""
-            SELECT count(DISTINCT o.id) FROM plan_names o JOIN (
-                SELECT {_NAME_KEY_SQL.format("d")} AS name_key, d.cnpj_cpf
-                FROM catalog_party d WHERE d.company_id = %(dest)s
-            ) d ON d.name_key = o.name_key AND d.cnpj_cpf <> o.cnpj_cpf
-            """,
-            params,
-        )
-        counts["conflicts"] = 0
-    else:
-        counts["skipped"] = 0
-        # Same EAN (as GTIN-14: 7891000315507 = 07891000315507) under another code; the
-        # origin's EANs are listed once, in plan_eans. lpad(...) is the expression of the
-        # destination's (company, GTIN-14) index (catalog.models.ean_gtin14).
-        duplicates_sql = """
-            SELECT count(DISTINCT o.match_key) FROM plan_eans o
-            JOIN catalog_product d ON d.company_id = %(dest)s AND lpad(d.ean, 14, '0') = o.gtin
-                 AND d.code <> o.match_key
-        """
-        counts["duplicates"] = _one(duplicates_sql, params)
-        counts["conflicts"] = counts["duplicates"] if dest.enforce_unique_records else 0
+    counts.update(_LOOKALIKE_COUNTS[registry](dest, params, skipped))
     return counts
+
+
+def _party_lookalikes(dest: Company, params: dict[str, Any], skipped: int) -> dict[str, int]:
+    # Same name (case, accents of punctuation and spacing folded) under another document;
+    # the origin's folded names are computed once, in plan_names.
+    duplicates = _one(
+        f"""
+        SELECT count(DISTINCT o.id) FROM plan_names o JOIN (
+            SELECT {_NAME_KEY_SQL.format("d")} AS name_key, d.cnpj_cpf
+            FROM catalog_party d WHERE d.company_id = %(dest)s
+        ) d ON d.name_key = o.name_key AND d.cnpj_cpf <> o.cnpj_cpf
+        """,
+        params,
+    )
+    return {"skipped": skipped, "duplicates": duplicates, "conflicts": 0}
+
+
+def _product_lookalikes(dest: Company, params: dict[str, Any], skipped: int) -> dict[str, int]:
+    # Same EAN (as GTIN-14: 7891000315507 = 07891000315507) under another code; the
+    # origin's EANs are listed once, in plan_eans. lpad(...) is the expression of the
+    # destination's (company, GTIN-14) index (catalog.models.ean_gtin14).
+    duplicates_sql = """
+        SELECT count(DISTINCT o.match_key) FROM plan_eans o
+        JOIN catalog_product d ON d.company_id = %(dest)s AND lpad(d.ean, 14, '0') = o.gtin
+             AND d.code <> o.match_key
+    """
+    duplicates = _one(duplicates_sql, params)
+    return {"skipped": 0, "duplicates": duplicates,
+            "conflicts": duplicates if dest.enforce_unique_records else 0}
 
 
 def _load_origin_names(origin_id: int) -> None:
@@ -205,6 +212,21 @@ def _load_origin_names(origin_id: int) -> None:
             {"origin": origin_id},
         )
         cursor.execute("ANALYZE plan_names")
+
+
+def _prepare_party_origin(origin_id: int) -> int:
+    """The origin's folded names; the count of its parties without CNPJ/CPF (skipped)."""
+    _load_origin_names(origin_id)
+    return _one(
+        "SELECT count(*) FROM catalog_party WHERE company_id = %(origin)s AND active "
+        "AND cnpj_cpf = ''",
+        {"origin": origin_id},
+    )
+
+
+def _prepare_product_origin(origin_id: int) -> int:
+    _load_origin_eans()
+    return 0
 
 
 def _load_origin_eans() -> None:
@@ -245,16 +267,7 @@ def _plan_registry(origin: Company, destinations: list[Company], registry: str) 
             # The origin's keys now; its fields only for keys a destination also holds.
             _load("plan_origin", registry, origin.pk, only_active=True, keys_only=True)
             _create_origin_values(registry)
-            skipped = 0
-            if registry == "party":
-                _load_origin_names(origin.pk)
-                skipped = _one(
-                    "SELECT count(*) FROM catalog_party WHERE company_id = %(origin)s AND active "
-                    "AND cnpj_cpf = ''",
-                    {"origin": origin.pk},
-                )
-            else:
-                _load_origin_eans()
+            skipped = _PREPARE_ORIGIN[registry](origin.pk)
             for dest in destinations:
                 plans.append(DestinationPlan(dest, registry, _count_registry(registry, origin.pk, dest, skipped)))
             raise _Rollback
@@ -262,6 +275,10 @@ def _plan_registry(origin: Company, destinations: list[Company], registry: str) 
         pass
     return plans
 
+
+# What each registry looks for besides equal keys: parties by name, products by EAN.
+_PREPARE_ORIGIN = {"party": _prepare_party_origin, "product": _prepare_product_origin}
+_LOOKALIKE_COUNTS = {"party": _party_lookalikes, "product": _product_lookalikes}
 
 # The folded name that finds likely duplicate parties: case, punctuation and spacing ignored.
 _NAME_KEY_SQL = "lower(regexp_replace({}.legal_name, '[^[:alnum:]]', '', 'g'))"

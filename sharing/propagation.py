@@ -26,11 +26,11 @@ from catalog import services as catalog_services
 from catalog.exceptions import ConcurrentChange, WriteRefused
 from catalog.hooks import RecordWrite
 from catalog.models import Party, Product, ProductFamily, Salesperson, characteristics_dict
+from catalog.registries import describe
 from companies.models import Company
-from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors
-from sharing.canonical import PLAIN_FIELDS, SHARED_FIELDS, canonical_values, diff_fields, match_key_of
+from sharing.canonical import canonical_values, diff_fields, match_key_of, plain_fields, shared_fields
 from sharing.models import (
     AuditEntry,
     Change,
@@ -46,18 +46,16 @@ from sharing.models import (
 logger = logging.getLogger(__name__)
 
 SOURCE = "sharing"  # catalog writes made by the engine itself; the hook ignores them
-REGISTRY_LABEL = {"party": "clientes e fornecedores", "product": "produtos"}
-MODEL = {"party": Party, "product": Product}
 
 
 def _describe(registry: str, key: str) -> str:
-    return f"CNPJ/CPF {mask_cpf_cnpj(key)}" if registry == "party" else f"código {key}"
+    return describe(registry).key_phrase(key)
 
 
 def _refuse(member: ShareMember, what: str, registry: str) -> None:
     raise WriteRefused(
         f"A empresa {member.company.display_name} não tem permissão de {what} de "
-        f"{REGISTRY_LABEL[registry]} no compartilhamento de cadastros. Nada foi salvo. "
+        f"{describe(registry).plural} no compartilhamento de cadastros. Nada foi salvo. "
         "Peça a um administrador da empresa origem para alterar as permissões."
     )
 
@@ -70,12 +68,14 @@ def on_catalog_write(write: RecordWrite) -> None:
     if write.source == SOURCE:
         return
     _accept(write)
-    if write.registry == "party" and _gained_document(write):
+    if describe(write.registry).key_optional and _gained_document(write):
         _share_new_supplier_document(write)
 
 
 def _gained_document(write: RecordWrite) -> bool:
-    return write.action == "update" and bool(write.record.cnpj_cpf) and not (write.before or {}).get("cnpj_cpf")
+    """A record that had no key (a party without CNPJ/CPF) got one."""
+    key = describe(write.registry).key
+    return write.action == "update" and bool(getattr(write.record, key)) and not (write.before or {}).get(key)
 
 
 def _accept(write: RecordWrite) -> None:
@@ -114,11 +114,12 @@ def _accept_new(write: RecordWrite, member: ShareMember) -> None:
     stays local."""
     registry = write.registry
     record = write.record
-    key = record.cnpj_cpf if registry == "party" else record.code
+    descriptor = describe(registry)
+    key = getattr(record, descriptor.key)
     if not key or write.action == "delete" or not record.active:
         return
     before = write.before or {}
-    gained_key = registry == "party" and _gained_document(write)
+    gained_key = descriptor.key_optional and _gained_document(write)
     reactivated = write.action == "update" and before.get("active") is False
     if write.action == "update" and not (gained_key or reactivated):
         return
@@ -152,17 +153,17 @@ def _taken(write: RecordWrite, shared: SharedRecord | None) -> WriteRefused:
     company's copy when there is one, says why it is missing when it failed to arrive,
     and asks to wait only when it really is on its way."""
     registry = write.registry
-    key = write.record.cnpj_cpf if registry == "party" else write.record.code
-    what = _describe(registry, key)
+    descriptor = describe(registry)
+    key = getattr(write.record, descriptor.key)
+    what = descriptor.key_phrase(key)
     link = None if shared is None else (
         RecordLink.objects.filter(shared_record=shared, company_id=write.company_id).first()
     )
     if link is not None:
-        local = MODEL[registry].objects.filter(pk=link.local_id).first()
-        label = (local.legal_name if registry == "party" else local.description) if local else ""
-        kind = "cliente/fornecedor" if registry == "party" else "produto"
+        local = descriptor.model.objects.filter(pk=link.local_id).first()
+        label = descriptor.record_name(local) if local else ""
         return WriteRefused(
-            f"Este {kind} já está nesta empresa como cadastro compartilhado pelo grupo ({what}): "
+            f"Este {descriptor.kind} já está nesta empresa como cadastro compartilhado pelo grupo ({what}): "
             f"nº {link.local_id} – {label}. Abra o cadastro existente em vez de incluir outro; "
             "nada foi salvo.",
             registry=registry, record_id=link.local_id,
@@ -184,7 +185,7 @@ def _taken(write: RecordWrite, shared: SharedRecord | None) -> WriteRefused:
 
 def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) -> None:
     registry = write.registry
-    touched = set(write.changed_fields) & set(SHARED_FIELDS[registry])
+    touched = set(write.changed_fields) & set(shared_fields(registry))
     if not touched:
         # Only fields that stay in this company changed: no permission, version or
         # staleness applies (the row may still await another member's change).
@@ -302,7 +303,8 @@ def _rename_references(registry: str, company_id: int, share_id: int, *, old: st
     product_member = selectors.member_for(company_id, "product")
     if product_member is None:
         return
-    share = share_id if registry == "product" else product_member.share_id
+    # A company shares its products in one share: the product's own when a code changed.
+    share = product_member.share_id
     with connection.cursor() as cursor:
         cursor.execute(_RENAME_SQL[registry], {"old": old, "new": new, "share": share})
 
@@ -387,7 +389,7 @@ def apply_record(
         company = Company.objects.get(pk=company_id)
         link = RecordLink.objects.filter(shared_record_id=shared_record_id, company_id=company_id).first()
         if link is not None:
-            model = MODEL[link.registry]
+            model = describe(link.registry).model
             model.objects.select_for_update(of=("self",)).filter(pk=link.local_id).first()
             link = RecordLink.objects.select_for_update().get(pk=link.pk)
             shared = SharedRecord.objects.get(pk=shared_record_id)
@@ -397,7 +399,7 @@ def apply_record(
         if link is not None and link.applied_version >= shared.version and not force:
             return None
         registry = shared.registry
-        if registry == "product":
+        if registry in _REFERRING:
             _bring_references(shared, company, pulling=_pulling | {shared.pk})
         data = to_local_data(registry, shared.values, company)
         if link is not None:
@@ -452,18 +454,28 @@ def _bring_references(shared: SharedRecord, company: Company, *, pulling: frozen
         try:
             local_id = apply_record(reference, company.pk, _pulling=pulling)
         except Exception as error:
-            what = f"O fornecedor {_describe('party', key)}" if registry == "party" else f"O componente {key}"
+            what = _AS_REFERENCE[registry][0].format(described=_describe(registry, key), key=key)
             raise ValidationError(
                 f"{what}, do produto {shared.match_key}, não pôde ser gravado antes dele nesta empresa: "
                 f"{error_text(error)}"
             ) from error
         if local_id is not None:
-            role = "fornecedor" if registry == "party" else "componente da estrutura"
+            role = _AS_REFERENCE[registry][1]
             AuditEntry.objects.create(
                 share_id=share_id, company_id=company.pk, action=AuditEntry.Action.APPLY, registry=registry,
                 shared_record_id=reference, local_id=local_id,
                 detail=f"aplicado antes do produto {shared.match_key}, do qual é {role}",
             )
+
+
+# What a record is to the product that names it: how the failure and the audit say it.
+_AS_REFERENCE = {
+    "party": ("O fornecedor {described}", "fornecedor"),
+    "product": ("O componente {key}", "componente da estrutura"),
+}
+# The registries whose records name others that must be applied first (products: their
+# suppliers and structure components).
+_REFERRING = frozenset({"product"})
 
 
 def _still_a_member(shared_record_id: int, company_id: int) -> bool:
@@ -482,11 +494,10 @@ def _still_a_member(shared_record_id: int, company_id: int) -> bool:
 
 
 def _update_local(registry: str, company: Company, local_id: int, data: dict[str, Any]) -> int:
-    update = catalog_services.party_update if registry == "party" else catalog_services.product_update
-    id_arg = "party_id" if registry == "party" else "product_id"
-    if registry == "product":
+    descriptor = describe(registry)
+    if "suppliers" in data:
         data = {**data, "suppliers": data["suppliers"] + _suppliers_without_document(local_id)}
-    update(company=company, data=data, source=SOURCE, **{id_arg: local_id})
+    descriptor.update(company=company, data=data, source=SOURCE, **{descriptor.id_field: local_id})
     return local_id
 
 
@@ -494,10 +505,10 @@ def _create_or_adopt_local(shared: SharedRecord, company: Company, data: dict[st
     """A record new to this company: overwrite a local one with the same key (kept first as
     a snapshot, as activation does) or create it."""
     registry = shared.registry
-    key_field = "cnpj_cpf" if registry == "party" else "code"
+    descriptor = describe(registry)
     linked = RecordLink.objects.filter(company=company, registry=registry).values("local_id")
     existing = (
-        MODEL[registry].objects.filter(company=company, **{key_field: shared.match_key})
+        descriptor.model.objects.filter(company=company, **{descriptor.key: shared.match_key})
         .exclude(pk__in=linked)
         .order_by("-active", "pk")
         .first()
@@ -509,26 +520,33 @@ def _create_or_adopt_local(shared: SharedRecord, company: Company, data: dict[st
             defaults={"values": before},
         )
         return _update_local(registry, company, existing.pk, data)
-    create = catalog_services.party_create if registry == "party" else catalog_services.product_create
-    return create(company=company, data=data, source=SOURCE).pk
+    return descriptor.create(company=company, data=data, source=SOURCE).pk
 
 
 def to_local_data(registry: str, values: dict[str, Any], company: Company) -> dict[str, Any]:
     """Canonical values → the data catalog/services.py takes for one company, mapping the
     references: salespeople by e-mail and family by name (created if missing), suppliers by
     CNPJ/CPF, structure components by code, attachments by content hash."""
-    data: dict[str, Any] = {name: values[name] for name in PLAIN_FIELDS[registry] if name in values}
+    data: dict[str, Any] = {name: values[name] for name in plain_fields(registry) if name in values}
     if "characteristics" in data:  # [[name, value], …] in the origin's order
         data["characteristics"] = characteristics_dict(data["characteristics"])
     data["attachments"] = values.get("attachments", [])
-    if registry == "party":
-        data["salespeople"] = [_salesperson_id(company, email, name) for email, name in values["salespeople"]]
-        return data
+    _MAP_REFERENCES[registry](data, values, company)
+    return data
+
+
+def _party_references(data: dict[str, Any], values: dict[str, Any], company: Company) -> None:
+    data["salespeople"] = [_salesperson_id(company, email, name) for email, name in values["salespeople"]]
+
+
+def _product_references(data: dict[str, Any], values: dict[str, Any], company: Company) -> None:
     data["price"] = Decimal(str(values["price"]))
     data["family"] = _family_id(company, values["family"]) if values["family"] else None
     data["suppliers"] = _party_ids_by_document(company, values["suppliers"])
     data["bom"] = _bom_by_code(company, values["bom"])
-    return data
+
+
+_MAP_REFERENCES = {"party": _party_references, "product": _product_references}
 
 
 def _salesperson_id(company: Company, email: str, name: str) -> int:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from catalog.exceptions import WriteRefused
 from catalog.models import Party, Product
+from catalog.registries import describe
 from sharing import propagation, selectors
 from sharing.canonical import canonical_sql, diff_fields, field_verbose_name, refresh_stale_statistics
 from sharing.models import JOB_LEASE, AuditEntry, RecordLink, Share, Snapshot, SyncJob, record_label, resync_summary
@@ -82,7 +83,7 @@ def find_drift(share: Share, company_id: int | None = None) -> list[Drift]:
                 "AND p.id IN (SELECT local_id FROM sharing_recordlink WHERE company_id = %(company_id)s "
                 "AND registry = %(registry)s)",
             )
-            table = propagation.MODEL[registry]._meta.db_table
+            table = describe(registry).table
             with connection.cursor() as cursor:
                 # The member's canonical values are computed once (MATERIALIZED): planned from
                 # statistics that say the links are few, a LEFT JOIN to the subquery was
@@ -232,7 +233,7 @@ def _recreate(drift: Drift) -> None:
     """Write a row deleted outside the system again from the shared values: drop its dead
     link and apply the record as to a member that never had it (which adopts an unlinked
     row with the same key, keeping a snapshot of it first, or creates one)."""
-    model = propagation.MODEL[drift.registry]
+    model = describe(drift.registry).model
     with transaction.atomic():
         link = (
             RecordLink.objects.select_for_update()

@@ -14,11 +14,11 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
 from catalog.hooks import CreateStatus, MemberSync, RecordShareStatus, RecordSync
+from catalog.registries import describe
 from companies.models import Company
-from sharing.canonical import SHARED_FIELDS
+from sharing.canonical import shared_fields
 from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, ShareMember, SyncJob
 
-REGISTRY_FLAG = {"party": "shares_parties", "product": "shares_products"}
 LIVE_SHARE_STATES = (Share.Status.ACTIVATING, Share.Status.ACTIVE)
 
 
@@ -29,7 +29,7 @@ def member_for(company_id: int, registry: str) -> ShareMember | None:
         .filter(
             company_id=company_id,
             share__status__in=LIVE_SHARE_STATES,
-            **{f"share__{REGISTRY_FLAG[registry]}": True},
+            **{f"share__{describe(registry).share_flag}": True},
         )
         .exclude(state=ShareMember.State.REMOVED)
         .order_by("-share__status")  # "active" before "activating" when both exist
@@ -203,7 +203,7 @@ def record_statuses(company_id: int, registry: str, local_ids: list[int]) -> dic
     status = RecordShareStatus(
         label=f"Compartilhado · nº {share.pk}", can_update=can_update, can_delete=can_delete, reason=reason,
         url=reverse("sharing:share_detail", args=[company_id, share.pk]),
-        shared_fields=SHARED_FIELDS[registry], can_update_local=can_update_local, editors=editors,
+        shared_fields=shared_fields(registry), can_update_local=can_update_local, editors=editors,
         locked_reason=locked_reason,
     )
     return dict.fromkeys(linked, status)

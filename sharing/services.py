@@ -17,8 +17,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalog import services as catalog_services
+from catalog.registries import describe
 from companies.models import Company, Membership
+from companies.selectors import is_admin
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors
 from sharing.canonical import require_postgresql
@@ -35,7 +36,6 @@ from sharing.models import (
     record_label,
 )
 
-REGISTRY_LABEL = {"party": "clientes e fornecedores", "product": "produtos"}
 # A change still pending after this long is not on its way: the worker is likely stopped.
 STUCK_AFTER = timedelta(minutes=1)
 
@@ -79,16 +79,12 @@ class Permissions:
         return permissions_text(self.can_create, self.can_update, self.can_delete)
 
 
-def _is_admin(user, company: Company) -> bool:
-    return Membership.objects.filter(user=user, company=company, role=Membership.Role.ADMIN).exists()
-
-
 def _has_access(user, company: Company) -> bool:
     return Membership.objects.filter(user=user, company=company).exists()
 
 
 def _check_origin_admin(user, origin: Company) -> None:
-    if user is not None and not _is_admin(user, origin):
+    if user is not None and not is_admin(user, origin):
         raise PermissionDenied(
             f"Somente administradores de {origin.display_name} podem configurar o compartilhamento."
         )
@@ -97,7 +93,7 @@ def _check_origin_admin(user, origin: Company) -> None:
 def _check_free(company: Company, registries: Iterable[str], *, share_id: int | None = None) -> None:
     busy = selectors.busy_registries(company.pk, exclude_share_id=share_id) & set(registries)
     if busy:
-        names = " e ".join(REGISTRY_LABEL[r] for r in sorted(busy))
+        names = " e ".join(describe(r).plural for r in sorted(busy))
         raise ValidationError(
             f"{company.display_name} já participa de outro compartilhamento de {names}. "
             "Uma empresa participa de no máximo um compartilhamento por cadastro."
@@ -560,7 +556,7 @@ def _remove(member: ShareMember, now) -> None:
 
 
 def _snapshot_key(snapshot: Snapshot) -> str:
-    return snapshot.values.get("cnpj_cpf" if snapshot.registry == "party" else "code") or f"nº {snapshot.local_id}"
+    return snapshot.values.get(describe(snapshot.registry).key) or f"nº {snapshot.local_id}"
 
 
 def snapshot_restore(*, snapshot: Snapshot, user=None) -> None:
@@ -575,12 +571,9 @@ def snapshot_restore(*, snapshot: Snapshot, user=None) -> None:
         snapshot = Snapshot.objects.select_for_update().get(pk=snapshot.pk)
         company = snapshot.company
         data = to_local_data(snapshot.registry, snapshot.values, company)
-        if snapshot.registry == "party":
-            catalog_services.party_update(company=company, party_id=snapshot.local_id, data=data,
-                                          actor_id=getattr(user, "pk", None), source="restore")
-        else:
-            catalog_services.product_update(company=company, product_id=snapshot.local_id, data=data,
-                                            actor_id=getattr(user, "pk", None), source="restore")
+        descriptor = describe(snapshot.registry)
+        descriptor.update(company=company, data=data, actor_id=getattr(user, "pk", None), source="restore",
+                          **{descriptor.id_field: snapshot.local_id})
         snapshot.restored_at = timezone.now()
         snapshot.restored_by = user
         snapshot.save(update_fields=["restored_at", "restored_by"])

@@ -15,6 +15,7 @@ from django.utils.cache import patch_vary_headers
 from catalog import hooks, selectors
 from catalog.exceptions import StaleEdit, WriteRefused
 from catalog.forms import ConfirmDeleteForm
+from catalog.registries import REGISTRIES, describe
 
 
 def wants_fragment(request: HttpRequest) -> bool:
@@ -84,25 +85,30 @@ def share_status_of(company, registry: hooks.Registry, record) -> hooks.RecordSh
     return selectors.with_share_status(company=company, registry=registry, records=[record])[0].share_status
 
 
+# How a refusal names the record it points at: parties by number, products by code.
+_EXISTING_LABELS = {
+    "party": lambda record: f"nº {record.pk} – {record.legal_name}",
+    "product": lambda record: f"{record.code} – {record.description}",
+}
+
+
 def existing_record(company, error: Exception) -> dict[str, str] | None:
     """The record a refusal points at (the holder of a duplicate CNPJ/CPF, code or EAN, or
     this company's copy of a shared record), with what this company may do with it, for
     the form to link to it instead of leaving the user to look for it."""
     registry, record_id = getattr(error, "registry", None), getattr(error, "record_id", None)
-    if registry not in ("party", "product") or not record_id:
+    if registry not in REGISTRIES or not record_id:
         return None
+    descriptor = describe(registry)
     try:
-        if registry == "party":
-            record = selectors.party_get(company=company, party_id=record_id)
-            label = f"nº {record.pk} – {record.legal_name}"
-        else:
-            record = selectors.product_get(company=company, product_id=record_id)
-            label = f"{record.code} – {record.description}"
+        record = descriptor.get_record(company=company, record_id=record_id)
     except Http404:
         return None
+    label = _EXISTING_LABELS[registry](record)
     status = share_status_of(company, registry, record)
     return {
-        "url": reverse(f"catalog:{registry}_detail", kwargs={"company_id": company.pk, f"{registry}_id": record.pk}),
+        "url": reverse(descriptor.url_name("detail"),
+                       kwargs={"company_id": company.pk, descriptor.id_field: record.pk}),
         "label": label + ("" if record.active else " (inativo)"),
         "scope": status.edit_scope if status else "Esta empresa pode editá-lo.",
     }

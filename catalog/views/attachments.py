@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from catalog import selectors, services
 from catalog.exceptions import WriteRefused
 from catalog.forms import AttachmentForm
+from catalog.registries import describe, of_attachment
 from catalog.views.parties import party_detail_response
 from catalog.views.products import product_detail_response
 from companies.models import Company
@@ -26,29 +27,23 @@ from companies.selectors import company_for_user
 INLINE_CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
-def _detail_url_name(registry: str) -> str:
-    return "catalog:party_detail" if registry == "party" else "catalog:product_detail"
-
-
 def _redirect_to_record(company: Company, registry: str, record_id: int) -> HttpResponse:
-    key = "party_id" if registry == "party" else "product_id"
-    return redirect(_detail_url_name(registry), company_id=company.pk, **{key: record_id})
+    descriptor = describe(registry)
+    return redirect(descriptor.url_name("detail"), company_id=company.pk, **{descriptor.id_field: record_id})
+
+
+_DETAIL_RESPONSES = {"party": party_detail_response, "product": product_detail_response}
 
 
 def _detail_response(request, company, registry, record_id, **kwargs) -> HttpResponse:
-    if registry == "party":
-        return party_detail_response(request, company, record_id, **kwargs)
-    return product_detail_response(request, company, record_id, **kwargs)
+    return _DETAIL_RESPONSES[registry](request, company, record_id, **kwargs)
 
 
 @require_http_methods(["POST"])
 @login_required
 def attachment_add(request: HttpRequest, company_id: int, registry: str, record_id: int) -> HttpResponse:
     company = company_for_user(request.user, company_id)
-    if registry == "party":
-        selectors.party_get(company=company, party_id=record_id)
-    else:
-        selectors.product_get(company=company, product_id=record_id)
+    describe(registry).get_record(company=company, record_id=record_id)  # 404 unless the company's
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
         return _detail_response(request, company, registry, record_id, attachment_form=form, status=400)
@@ -85,8 +80,8 @@ def attachment_add(request: HttpRequest, company_id: int, registry: str, record_
 def attachment_remove(request: HttpRequest, company_id: int, attachment_id: int) -> HttpResponse:
     company = company_for_user(request.user, company_id)
     attachment = selectors.attachment_get(company=company, attachment_id=attachment_id)
-    registry = "party" if attachment.party_id else "product"
-    record_id = attachment.party_id or attachment.product_id
+    descriptor = of_attachment(attachment)
+    registry, record_id = descriptor.name, getattr(attachment, descriptor.id_field)
     try:
         services.attachment_remove(
             company=company, attachment_id=attachment.pk, actor_id=request.user.pk, source="web"

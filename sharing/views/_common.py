@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from companies import selectors as company_selectors
-from companies.models import Company, Membership
+from companies.models import Company
 from omieshare.lib.text import ascii_int
 from sharing import selectors
 from sharing.models import Share, ShareMember
@@ -16,10 +16,6 @@ from sharing.models import Share, ShareMember
 def forbidden(request: HttpRequest, company: Company, message: str) -> HttpResponse:
     """403 with a message the user understands (Django's default 403 page says nothing)."""
     return render(request, "sharing/forbidden.html", {"company": company, "message": message}, status=403)
-
-
-def is_admin(user, company: Company) -> bool:
-    return Membership.objects.filter(user=user, company=company, role=Membership.Role.ADMIN).exists()
 
 
 def share_for(request: HttpRequest, company_id: int, share_id: int) -> tuple[Company, Share]:

@@ -17,12 +17,22 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
 from companies.models import Company
+from companies.selectors import is_admin
 from omieshare.lib.text import is_ascii_digits
 from sharing import selectors, services
 from sharing.forms import AUDIT_CHANGE_FILTERS, AuditFilterForm, PermissionsForm
-from sharing.models import CHANGE_ACTIONS, AuditEntry, Change, Share, ShareMember, SyncJob, change_text, record_key
+from sharing.models import (
+    AuditEntry,
+    Change,
+    Share,
+    ShareMember,
+    SyncJob,
+    change_action_name,
+    change_text,
+    record_key,
+)
 from sharing.templatetags.shared_values import FIELD_LABELS, is_empty
-from sharing.views._common import duration, forbidden, is_admin, left_share, origin_admin_message, share_for
+from sharing.views._common import duration, forbidden, left_share, origin_admin_message, share_for
 
 FIELD_ORDER = {name: position for position, name in enumerate(FIELD_LABELS)}
 
@@ -236,7 +246,7 @@ def _audit_summary(entry: AuditEntry) -> str:
         return entry.detail
     if entry.action == AuditEntry.Action.CHANGE:
         return change_text(change.action, change.version, change.source)
-    what = f"{CHANGE_ACTIONS.get(change.action, change.action)} (versão {change.version})"
+    what = f"{change_action_name(change.action)} (versão {change.version})"
     made_in = f"feita em {change.company.display_name}"
     if entry.action == AuditEntry.Action.APPLY:
         return f"{what.capitalize()} {made_in}, aplicada nesta empresa."

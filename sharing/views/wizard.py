@@ -21,41 +21,39 @@ from django.utils.html import format_html
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods
 
+from catalog.registries import REGISTRIES, describe
 from companies import selectors as company_selectors
 from companies.models import Company
-from omieshare.lib.brazil import mask_cpf_cnpj
+from companies.selectors import is_admin
 from omieshare.lib.text import is_ascii_digits
 from sharing import planner, selectors, services
 from sharing.forms import AddCompaniesForm, ConfirmActivationForm, PermissionsForm, RegistriesForm
-from sharing.models import REGISTRY_CHOICES, Share, SyncJob
+from sharing.models import Share, SyncJob
 from sharing.services import Permissions
 from sharing.views._common import (
     configure_admin_message,
     forbidden,
-    is_admin,
     left_share,
     origin_admin_message,
     page_number,
     share_for,
 )
 
-REGISTRY_LABELS = dict(REGISTRY_CHOICES)
 ROWS_PER_PAGE = 50
 # The preview categories whose records planner.plan_rows can list (all of them).
-LISTED_CATEGORIES = ("create", "overwrite", "identical", "destination_only", *planner.LOOKALIKE_CATEGORIES)
+LISTED_CATEGORIES = planner.CATEGORIES
 ORIGIN_READ_ONLY_WARNING = (
     "Nenhuma permissão marcada para a origem: ninguém em {origin} poderá incluir, alterar nem excluir "
     "os cadastros compartilhados a partir dela; só as empresas destino com permissão poderão."
 )
-PREVIEW_CATEGORIES = ("create", "overwrite", "identical", "destination_only", "skipped", "duplicates", "conflicts")
 
 
 def registries_text(registries: list[str]) -> str:
     """What is shared, as a phrase: both labels joined with "e" would read "Clientes e
     fornecedores e Produtos"."""
-    if set(registries) == {"party", "product"}:
+    if set(registries) == set(REGISTRIES):
         return "Clientes, fornecedores e produtos"
-    return ", ".join(REGISTRY_LABELS[r] for r in registries)
+    return ", ".join(describe(r).choice_label for r in registries)
 
 
 class Wizard:
@@ -75,7 +73,7 @@ class Wizard:
             self.origin_permissions = Permissions(origin_member.can_create, origin_member.can_update,
                                                   origin_member.can_delete)
         else:
-            self.registries = [r for r in data.get("registries", []) if r in REGISTRY_LABELS]
+            self.registries = [r for r in data.get("registries", []) if r in REGISTRIES]
             self.origin_permissions = Permissions(**data["origin"]) if "origin" in data else None
         self.destinations: dict[int, Permissions] = {
             int(pk): Permissions(**fields) for pk, fields in data.get("destinations", {}).items()
@@ -127,7 +125,7 @@ class Wizard:
 
     # -- reads -----------------------------------------------------------------------
     def free_registries(self) -> set[str]:
-        return set(REGISTRY_LABELS) - selectors.busy_registries(self.origin.pk)
+        return set(REGISTRIES) - selectors.busy_registries(self.origin.pk)
 
     def destination_companies(self) -> list[Company]:
         return list(Company.objects.filter(pk__in=self.destinations).order_by("legal_name"))
@@ -177,7 +175,7 @@ class Wizard:
             "wizard": self,
             "step": step,
             "steps": self.steps(),
-            "registry_labels": [REGISTRY_LABELS[r] for r in self.registries],
+            "registry_labels": [describe(r).choice_label for r in self.registries],
             "registries_text": registries_text(self.registries),
             **extra,
         }
@@ -274,7 +272,7 @@ def wizard(request: HttpRequest, company_id: int) -> HttpResponse:
         ended.append(share)
     live = [s for s in shares if s not in ended]
     admin = company.membership.is_admin
-    free = set(REGISTRY_LABELS) - selectors.busy_registries(company.pk)
+    free = set(REGISTRIES) - selectors.busy_registries(company.pk)
     if not live and admin:
         return redirect("sharing:step_registries", company_id=company.pk)
     if not shares and not admin:
@@ -397,14 +395,14 @@ def _preview_rows(wizard: Wizard, companies: list[Company]) -> list[dict]:
     rows = []
     for p in plans:
         cells = []
-        for category in PREVIEW_CATEGORIES:
+        for category in planner.CATEGORIES:
             count = p.counts.get(category, 0)
             url = None
             if count and category in LISTED_CATEGORIES:
                 url = wizard.url("preview_rows", dest_id=p.company.pk, registry=p.registry, category=category)
             cells.append({"category": category, "label": planner.CATEGORY_LABELS[category], "count": count,
                           "url": url})
-        rows.append({"company": p.company, "registry": REGISTRY_LABELS[p.registry], "cells": cells})
+        rows.append({"company": p.company, "registry": describe(p.registry).choice_label, "cells": cells})
     return rows
 
 
@@ -520,7 +518,7 @@ def _activate(wizard: Wizard, expected_fingerprint: str) -> SyncJob:
 def _shown_key(registry: str, key: str) -> str:
     if not key:
         return "—"
-    return mask_cpf_cnpj(key) if registry == "party" else key
+    return describe(registry).display_key(key)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -546,7 +544,7 @@ def preview_rows(request: HttpRequest, wizard: Wizard, dest_id: int, registry: s
             "in_destination": [(_shown_key(registry, key), name) for key, name in row.get("in_destination", [])],
         })
     return render(request, "sharing/preview_rows.html", wizard.context(
-        "preview", dest=dest, registry_label=REGISTRY_LABELS[registry],
+        "preview", dest=dest, registry_label=describe(registry).choice_label,
         category_label=planner.CATEGORY_LABELS[category], category=category, items=items,
         registry=registry,
         page=number, has_next=has_next, has_previous=number > 1,

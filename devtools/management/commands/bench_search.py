@@ -31,6 +31,7 @@ from django.db import connection, transaction
 
 from catalog import selectors
 from catalog.models import Party
+from catalog.registries import describe
 from companies import services as company_services
 from companies.models import Company
 from devtools.management.commands.bench_sharing import _FUNCTIONS, brazil_dv
@@ -213,14 +214,11 @@ class Command(BaseCommand):
     def _list_page(self, registry: str, q: str) -> Callable[[], int]:
         """What the list page runs: the filtered list, its count, the first page."""
         filters = selectors.ListFilters(q=q, status=selectors.STATUS_ALL)
-        if registry == "party":
-            def queryset():
-                return selectors.party_list(company=self.company, filters=filters)
-            sort = "legal_name"
-        else:
-            def queryset():
-                return selectors.product_list(company=self.company, filters=filters)
-            sort = "description"
+        descriptor = describe(registry)
+        sort = descriptor.name_field
+
+        def queryset():
+            return descriptor.list_records(company=self.company, filters=filters)
 
         def run() -> int:
             page = selectors.list_page(queryset(), number=1, sort_field=sort, searched=bool(q))

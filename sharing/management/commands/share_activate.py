@@ -8,13 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from catalog.registries import describe
 from omieshare.templatetags.numbers import format_number
 from sharing import services
 from sharing.management.commands import _common
 from sharing.management.commands.share_preview import print_plan
-from sharing.models import REGISTRY_CHOICES, SyncJob, activation_summary
-
-REGISTRY_LABELS = dict(REGISTRY_CHOICES)
+from sharing.models import SyncJob, activation_summary
 
 
 def _run_inline(job_id: int) -> None:
@@ -64,7 +63,7 @@ def print_configuration(stdout, plan: services.SharePlan) -> None:
         stdout.write("Configuração a ativar (compartilhamento novo):")
     else:
         stdout.write(f"Configuração a ativar (entrada no compartilhamento nº {plan.share.pk}):")
-    stdout.write(f"  Cadastros: {', '.join(REGISTRY_LABELS[r] for r in plan.registries)}")
+    stdout.write(f"  Cadastros: {', '.join(describe(r).choice_label for r in plan.registries)}")
     stdout.write(f"  Origem: {plan.origin.display_name} — {plan.origin_permissions.display()}")
     for company, permissions in plan.destinations.items():
         stdout.write(f"  Destino: {company.display_name} — {permissions.display()}")

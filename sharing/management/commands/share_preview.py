@@ -6,13 +6,12 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from omieshare.lib.brazil import mask_cpf_cnpj
+from catalog.registries import describe
 from omieshare.templatetags.numbers import format_number
 from sharing.canonical import field_verbose_name
 from sharing.management.commands import _common
 from sharing.planner import CATEGORIES, CATEGORY_LABELS, plan, plan_rows
 
-REGISTRY_LABELS = {"party": "clientes/fornecedores", "product": "produtos"}
 # Short column headers; the legend under the table spells each one out.
 HEADERS = {
     "create": "incluir", "overwrite": "sobrescrever", "identical": "iguais", "destination_only": "só destino",
@@ -43,7 +42,7 @@ def print_plan(stdout, origin, destinations, registries, *, details: int = 0) ->
     stdout.write(header)
     stdout.write("-" * len(header))
     for item in plans:
-        row = f"{item.company.display_name[:30]:30} {REGISTRY_LABELS[item.registry]:22} "
+        row = f"{item.company.display_name[:30]:30} {describe(item.registry).short_plural:22} "
         row += " ".join(f"{format_number(item.counts[c]):>{widths[c]}}" for c in CATEGORIES)
         stdout.write(row)
     stdout.write("Legenda: " + "; ".join(f"{HEADERS[c]} = {CATEGORY_LABELS[c]}" for c in CATEGORIES))
@@ -54,8 +53,8 @@ def print_plan(stdout, origin, destinations, registries, *, details: int = 0) ->
                                  category="overwrite", limit=details):
                 changes = "; ".join(f"{field_verbose_name(item.registry, name)}: {_value(old)} → {_value(new)}"
                                     for name, old, new in row["differences"])
-                key = mask_cpf_cnpj(row["key"]) if item.registry == "party" else row["key"]
-                stdout.write(f"  {item.company.display_name} · {REGISTRY_LABELS[item.registry]} "
+                key = describe(item.registry).display_key(row["key"])
+                stdout.write(f"  {item.company.display_name} · {describe(item.registry).short_plural} "
                              f"{key}: {changes or 'reativado'}")
     stdout.write(f"(prévia calculada em {format_number(round(elapsed, 2))} s; nada foi gravado)")
     return elapsed
