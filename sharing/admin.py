@@ -43,6 +43,7 @@ from catalog.exceptions import StaleEdit, WriteRefused
 from companies.admin import CompanyAdmin, MaskedSearchMixin
 from companies.models import Company
 from omieshare.lib.brazil import mask_cpf_cnpj
+from omieshare.lib.durations import format_duration
 from omieshare.lib.jobs import enqueue_on_commit
 from omieshare.templatetags.numbers import format_number
 from sharing import selectors, services
@@ -845,9 +846,7 @@ class SyncJobAdmin(MaskedSearchMixin, EngineRecordAdmin):
     def duration(self, job: SyncJob) -> str:
         if not job.started_at:
             return "—"
-        seconds = int(((job.finished_at or timezone.now()) - job.started_at).total_seconds())
-        minutes, seconds = divmod(seconds, 60)
-        text = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+        text = format_duration(((job.finished_at or timezone.now()) - job.started_at).total_seconds())
         return text if job.finished_at else f"{text} (em andamento)"
 
     @admin.display(description="empresas")

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from omieshare.lib.brazil import mask_cpf_cnpj
+from omieshare.lib.durations import format_duration
 from omieshare.templatetags.numbers import format_number
 from sharing.canonical import field_verbose_name
 from sharing.management.commands import _common
@@ -57,7 +58,7 @@ def print_plan(stdout, origin, destinations, registries, *, details: int = 0) ->
                 key = mask_cpf_cnpj(row["key"]) if item.registry == "party" else row["key"]
                 stdout.write(f"  {item.company.display_name} · {REGISTRY_LABELS[item.registry]} "
                              f"{key}: {changes or 'reativado'}")
-    stdout.write(f"(prévia calculada em {format_number(round(elapsed, 2))} s; nada foi gravado)")
+    stdout.write(f"(prévia calculada em {format_duration(elapsed, decimals=2)}; nada foi gravado)")
     return elapsed
 
 
