@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import json
 import time
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from catalog.display import display_value, is_empty
 from omieshare.lib.brazil import mask_cpf_cnpj
 from omieshare.lib.durations import format_duration
 from omieshare.templatetags.numbers import format_number
@@ -21,14 +21,12 @@ HEADERS = {
 }
 
 
-def _value(value) -> str:
-    if value in (None, "", [], {}):
+def _value(value, name: str) -> str:
+    if is_empty(value):
         return "(vazio)"
-    if isinstance(value, bool):
-        return "sim" if value else "não"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return json.dumps(value, ensure_ascii=False)
+    text = display_value(value, name)
+    # Quoted, so that spaces at either end of a text show in the terminal.
+    return f'"{text}"' if isinstance(value, str) else text
 
 
 def print_plan(stdout, origin, destinations, registries, *, details: int = 0) -> float:
@@ -53,8 +51,10 @@ def print_plan(stdout, origin, destinations, registries, *, details: int = 0) ->
         for item in plans:
             for row in plan_rows(origin=origin, dest=item.company, registry=item.registry,
                                  category="overwrite", limit=details):
-                changes = "; ".join(f"{field_verbose_name(item.registry, name)}: {_value(old)} → {_value(new)}"
-                                    for name, old, new in row["differences"])
+                changes = "; ".join(
+                    f"{field_verbose_name(item.registry, name)}: {_value(old, name)} → {_value(new, name)}"
+                    for name, old, new in row["differences"]
+                )
                 key = mask_cpf_cnpj(row["key"]) if item.registry == "party" else row["key"]
                 stdout.write(f"  {item.company.display_name} · {REGISTRY_LABELS[item.registry]} "
                              f"{key}: {changes or 'reativado'}")
