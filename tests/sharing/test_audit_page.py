@@ -17,7 +17,7 @@ from sharing import services
 from sharing.models import AuditEntry, RecordLink, SyncJob
 from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory, MembershipFactory, UserFactory
-from tests.sharing.conftest import ALL, apply_pending, party_in, product_data
+from tests.helpers import ALL, apply_pending, party_in, product_data
 
 pytestmark = pytest.mark.django_db
 
