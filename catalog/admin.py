@@ -42,6 +42,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from catalog import selectors, services
+from catalog.display import display_value
 from catalog.exceptions import StaleEdit, WriteRefused
 from catalog.models import (
     Attachment,
@@ -100,16 +101,13 @@ def _is_autocomplete(request) -> bool:
 
 
 def _display(record: models.Model, name: str) -> str:
+    """A field of a saved record as the other pages show it (masked CNPJ/CPF, "Sim"/"Não")."""
     field = record._meta.get_field(name)
     if field.many_to_many:
-        value = ", ".join(str(item) for item in getattr(record, name).all())
-    elif field.choices:
-        value = getattr(record, f"get_{name}_display")()
-    elif isinstance(field, models.BooleanField):
-        value = "sim" if getattr(record, name) else "não"
-    else:
-        value = getattr(record, name)
-    return str(value) if value not in (None, "", [], {}) else "—"
+        return display_value([str(item) for item in getattr(record, name).all()])
+    if field.choices:
+        return display_value(getattr(record, f"get_{name}_display")())
+    return display_value(getattr(record, name), name)
 
 
 # --- forms -------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from omieshare.lib.brazil import gtin_check_digit
+from omieshare.lib.brazil import cnpj_with_check_digits, cpf_with_check_digits, gtin_check_digit
 
 DEMO_GROUP = "Grupo Exemplo"
 DEMO_PASSWORD = "omieshare-demo"
@@ -33,28 +33,7 @@ DEMO_PASSWORD = "omieshare-demo"
 
 # --- documents: deterministic, unique per index, valid check digits -----------------------
 
-_CNPJ_WEIGHTS_1 = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
-_CNPJ_WEIGHTS_2 = [6, *_CNPJ_WEIGHTS_1]
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _mod11(total: int) -> str:
-    remainder = total % 11
-    return "0" if remainder < 2 else str(11 - remainder)
-
-
-def cnpj_with_check_digits(body: str) -> str:
-    """The 14-character CNPJ for a 12-character body (numeric or alphanumeric: the value
-    of each character is its ASCII code minus 48, as the Receita Federal defines)."""
-    first = _mod11(sum((ord(c) - 48) * w for c, w in zip(body, _CNPJ_WEIGHTS_1, strict=True)))
-    second = _mod11(sum((ord(c) - 48) * w for c, w in zip(body + first, _CNPJ_WEIGHTS_2, strict=True)))
-    return body + first + second
-
-
-def cpf_with_check_digits(body: str) -> str:
-    first = _mod11(sum(int(c) * w for c, w in zip(body, range(10, 1, -1), strict=True)))
-    second = _mod11(sum(int(c) * w for c, w in zip(body + first, range(11, 1, -1), strict=True)))
-    return body + first + second
 
 
 def numeric_cnpj(index: int, branch: int = 1) -> str:

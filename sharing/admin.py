@@ -44,6 +44,7 @@ from catalog.exceptions import StaleEdit, WriteRefused
 from catalog.registries import describe
 from companies.admin import CompanyAdmin, MaskedSearchMixin
 from companies.models import Company
+from omieshare.lib.durations import format_duration
 from omieshare.templatetags.numbers import format_number
 from sharing import selectors, services
 from sharing.canonical import canonical_values, diff_fields
@@ -832,9 +833,7 @@ class SyncJobAdmin(MaskedSearchMixin, EngineRecordAdmin):
     def duration(self, job: SyncJob) -> str:
         if not job.started_at:
             return "—"
-        seconds = int(((job.finished_at or timezone.now()) - job.started_at).total_seconds())
-        minutes, seconds = divmod(seconds, 60)
-        text = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+        text = format_duration(((job.finished_at or timezone.now()) - job.started_at).total_seconds())
         return text if job.finished_at else f"{text} (em andamento)"
 
     @admin.display(description="empresas")

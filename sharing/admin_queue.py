@@ -20,6 +20,8 @@ from django.utils.timezone import localtime
 from django_q import admin as q_admin
 from django_q.models import Failure, OrmQ, Schedule, Success, Task
 
+from omieshare.lib.durations import format_duration
+
 MODEL_NAMES = {
     Task: ("tarefa", "tarefas"),
     Success: ("tarefa concluída", "tarefas concluídas"),
@@ -111,7 +113,7 @@ class _FinishedTaskAdmin(admin.ModelAdmin):
     def duration(self, task: Task) -> str:
         if not (task.started and task.stopped):
             return "—"
-        return f"{localize(round(task.time_taken(), 2))} s"
+        return format_duration(task.time_taken(), decimals=2)
 
     @admin.display(description="argumentos")
     def arguments(self, task: Task) -> str:

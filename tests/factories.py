@@ -9,23 +9,22 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 from faker import Faker
-from validate_docbr import CNPJ, CPF
 
 from catalog import services
 from catalog.models import Party, Product, ProductFamily, Salesperson
 from companies.models import Company, CompanyGroup, Membership
-from omieshare.lib.brazil import gtin_check_digit
+from omieshare.lib.brazil import gtin_check_digit, random_cnpj, random_cpf
 
 fake = Faker("pt_BR")
 PASSWORD = "senha-de-teste-123"
 
 
 def valid_cnpj() -> str:
-    return CNPJ().generate()
+    return random_cnpj()
 
 
 def valid_cpf() -> str:
-    return CPF().generate()
+    return random_cpf()
 
 
 def valid_ean13() -> str:

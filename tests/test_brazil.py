@@ -415,3 +415,43 @@ def test_every_code_reads_look_alike_separators(normalize, typed, stored):
 @pytest.mark.parametrize("typed", ["５２９.９８２.２４７-２５", "٥٢٩.٩٨٢.٢٤٧-٢٥"])
 def test_full_width_and_arabic_indic_digits_are_not_digits(typed):
     assert "11 dígitos" in _refusal(brazil.normalize_cpf, typed)
+
+
+# --- the generators (tests, demo data, benchmarks) ---------------------------------------
+
+
+def test_the_generated_documents_follow_the_rule_and_pass_validation():
+    rng = random.Random(20261203)
+    for _ in range(500):
+        body = "".join(rng.choices(_ALPHANUMERIC, k=12))
+        assert brazil.cnpj_with_check_digits(body) == _cnpj_from_body(body)
+        cnpj = brazil.random_cnpj(rng)
+        assert brazil.normalize_cnpj(cnpj) == cnpj
+        cpf = brazil.random_cpf(rng)
+        assert brazil.normalize_cpf(cpf) == cpf
+    # Known vectors: the ones the pages show as examples.
+    assert brazil.cnpj_with_check_digits("112223330001") == "11222333000181"
+    assert brazil.cnpj_with_check_digits("12ABC34501DE") == "12ABC34501DE35"
+    assert brazil.cpf_with_check_digits("529982247") == "52998224725"
+
+
+@pytest.mark.django_db
+def test_the_sql_check_digits_agree_with_python_on_seeded_bodies():
+    from django.db import connection
+
+    rng = random.Random(11)
+    cnpjs = ["".join(rng.choices(_ALPHANUMERIC, k=12)) for _ in range(300)]
+    cnpjs += [f"{rng.randrange(10**8):08d}{rng.randrange(1, 10**4):04d}" for _ in range(300)]
+    cpfs = [f"{rng.randrange(10**9):09d}" for _ in range(300)]
+    # Both digits in SQL: the second one is computed over the body and the first.
+    query = (
+        "SELECT body || d1 || pg_temp.test_dv11(body || d1, %(cnpj)s) FROM ("
+        " SELECT body, n, pg_temp.test_dv11(body, %(cnpj)s) AS d1"
+        " FROM unnest(%(bodies)s::text[]) WITH ORDINALITY AS t(body, n)) t ORDER BY n"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(brazil.check_digit_sql("pg_temp.test_dv11"))
+        cursor.execute(query, {"cnpj": True, "bodies": cnpjs})
+        assert [row[0] for row in cursor.fetchall()] == [brazil.cnpj_with_check_digits(b) for b in cnpjs]
+        cursor.execute(query, {"cnpj": False, "bodies": cpfs})
+        assert [row[0] for row in cursor.fetchall()] == [brazil.cpf_with_check_digits(b) for b in cpfs]

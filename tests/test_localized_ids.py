@@ -16,28 +16,23 @@ from django.urls import reverse
 from catalog import services as catalog_services
 from catalog.forms import BrazilianDecimalField
 from catalog.models import Party, Product
-from companies.models import Membership
 from sharing.models import Share, ShareMember, Snapshot, SyncJob
 from tests.conftest import FIRST_ID
-from tests.factories import CompanyFactory, MembershipFactory, PartyFactory, ProductFactory, UserFactory
+from tests.factories import PartyFactory, ProductFactory, UserFactory
+from tests.helpers import apply_pending, company_administered_by, share_between
 from tests.pages import control_values, form_data, localized_machine_values
-from tests.sharing.conftest import apply_pending, share_between
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def dest(owner):
-    company = CompanyFactory(legal_name="Comércio de Cafés Especiais do Sul de Minas Ltda", trade_name="Filial Sul")
-    MembershipFactory(user=owner, company=company, role=Membership.Role.ADMIN)
-    return company
+    return company_administered_by(owner, "Comércio de Cafés Especiais do Sul de Minas Ltda", "Filial Sul")
 
 
 @pytest.fixture
 def north(owner):
-    company = CompanyFactory(legal_name="Distribuidora Amazônica de Alimentos S.A.", trade_name="Filial Norte")
-    MembershipFactory(user=owner, company=company, role=Membership.Role.ADMIN)
-    return company
+    return company_administered_by(owner, "Distribuidora Amazônica de Alimentos S.A.", "Filial Norte")
 
 
 def suppliers_of(company, code: str) -> set[str]:

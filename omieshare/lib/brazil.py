@@ -8,6 +8,7 @@ CEST 7 digits, EAN 8/12/13/14 digits, CEP 8 digits.
 
 from __future__ import annotations
 
+import random
 import re
 
 from django.core.exceptions import ValidationError
@@ -151,6 +152,63 @@ def mask_cpf_cnpj(document: str | None) -> str:
     if len(document) == 14:
         return f"{document[:2]}.{document[2:5]}.{document[5:8]}/{document[8:12]}-{document[12:]}"
     return document
+
+
+# --- check digits, for generated documents (tests, demo data, benchmarks) -------------
+# One rule for every generator: modulo 11 with weights 2, 3, 4… from the right, each
+# character worth its ASCII code minus 48 (so the letters of an alphanumeric CNPJ count as
+# the Receita Federal defines). A CNPJ's weights wrap after 9; a CPF's do not.
+_CNPJ_WEIGHTS = tuple(2 + i % 8 for i in range(13))  # from the right
+_CPF_WEIGHTS = tuple(range(2, 12))  # from the right
+
+
+def _check_digit(body: str, weights: tuple[int, ...]) -> str:
+    total = sum((ord(char) - 48) * weight for char, weight in zip(reversed(body), weights, strict=False))
+    return "0" if total % 11 < 2 else str(11 - total % 11)
+
+
+def cnpj_with_check_digits(body: str) -> str:
+    """The 14-character CNPJ for a 12-character body (numeric or alphanumeric)."""
+    body += _check_digit(body, _CNPJ_WEIGHTS)
+    return body + _check_digit(body, _CNPJ_WEIGHTS)
+
+
+def cpf_with_check_digits(body: str) -> str:
+    """The 11-digit CPF for a 9-digit body."""
+    body += _check_digit(body, _CPF_WEIGHTS)
+    return body + _check_digit(body, _CPF_WEIGHTS)
+
+
+def random_cnpj(rng: random.Random | None = None) -> str:
+    """A valid numeric CNPJ with a random root and branch (`rng` for a seeded sequence)."""
+    draw = (rng or random).randrange  # the module's generator: seeded by pytest-randomly in tests
+    return cnpj_with_check_digits(f"{draw(10**7, 10**8)}{draw(1, 10000):04d}")
+
+
+def random_cpf(rng: random.Random | None = None) -> str:
+    """A valid CPF with a random body (never eleven equal digits)."""
+    return cpf_with_check_digits(f"{(rng or random).randrange(10**7, 10**9):09d}")
+
+
+def check_digit_sql(name: str = "pg_temp.omieshare_dv11") -> str:
+    """The same rule as a PostgreSQL function `name(body text, cnpj boolean)`, for data
+    generated in the server (INSERT … SELECT generate_series): built from the weights above,
+    so the SQL and the Python cannot disagree (tests/test_brazil.py checks both)."""
+    cnpj = ", ".join(map(str, _CNPJ_WEIGHTS))
+    cpf = ", ".join(map(str, _CPF_WEIGHTS))
+    return f"""
+CREATE OR REPLACE FUNCTION {name}(body text, cnpj boolean) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    weights int[] := CASE WHEN cnpj THEN ARRAY[{cnpj}] ELSE ARRAY[{cpf}] END;
+    s int := 0; n int := length(body); i int;
+BEGIN
+    FOR i IN 1..n LOOP
+        s := s + (ascii(substr(body, n - i + 1, 1)) - 48) * weights[i];
+    END LOOP;
+    RETURN CASE WHEN s % 11 < 2 THEN '0' ELSE (11 - s % 11)::text END;
+END $$;
+"""
 
 
 # --- product codes ----------------------------------------------------------------------

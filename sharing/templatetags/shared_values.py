@@ -1,114 +1,15 @@
-"""How a shared field's value reads on a page: pt-BR labels, and values as a person writes
-them ("Carla Mendes <carla@…>", "Segmento: Varejo", masked CNPJ/CPF, "Sim"/"Não",
-"PRD00432 × 2") instead of the JSON the engine stores (sharing/canonical.py).
-
-Used by the preview's differences and the audit trail (`{{ value|shared_value:name }}`,
-`{{ name|field_label }}`) and by the admin, which imports the functions.
-"""
+"""Template filters for a shared field: `{{ name|field_label }}` and
+`{{ value|shared_value:name }}`, used by the preview's differences and the audit trail. The
+formatting itself is catalog/display.py's, shared with the admin and the commands."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from django import template
 
-from catalog.models import Party, Product, characteristics_dict
-from catalog.templatetags.catalog_extras import money, quantity
-from omieshare.lib import brazil
+from catalog.display import EMPTY, FIELD_LABELS, display_value, field_label, is_empty
+
+__all__ = ["EMPTY", "FIELD_LABELS", "field_label", "is_empty", "shared_value"]
 
 register = template.Library()
-
-EMPTY = "—"
-
-FIELD_LABELS = {
-    "cnpj_cpf": "CNPJ/CPF", "person_type": "Tipo de pessoa", "legal_name": "Razão social / nome completo",
-    "trade_name": "Nome fantasia", "street": "Endereço", "number": "Número", "complement": "Complemento",
-    "district": "Bairro", "city": "Cidade", "state": "UF", "cep": "CEP", "country_code": "País",
-    "phone_ddd": "DDD", "phone_number": "Telefone", "email": "E-mail", "characteristics": "Características",
-    "active": "Ativo", "salespeople": "Vendedores", "attachments": "Imagens e anexos",
-    "is_client": "Cliente", "is_supplier": "Fornecedor",
-    "code": "Código do produto", "description": "Descrição", "unit": "Unidade", "ncm": "NCM", "ean": "EAN",
-    "price": "Preço unitário de venda", "origin": "Origem da mercadoria", "item_type": "Tipo do produto",
-    "cest": "CEST", "family": "Família de produto", "suppliers": "Fornecedores", "bom": "Estrutura",
-}
-
-
-# Omie's country codes (catalog.Party.country_code); the group's records are Brazilian.
-COUNTRIES = {"1058": "Brasil"}
-
-
-def _salespeople(value: list) -> str:
-    # Stored as [e-mail, name] pairs (matched by e-mail in every member).
-    return ", ".join(f"{name} <{email}>" if name else email for email, name in value)
-
-
-def _characteristics(value: list | dict) -> str:
-    # Stored as [name, value] pairs; audit entries written before may hold an object.
-    return "; ".join(f"{name}: {text}" for name, text in characteristics_dict(value).items())
-
-
-def _structure(value: list) -> str:
-    # Stored as [component code, quantity] pairs.
-    return ", ".join(f"{code} × {quantity(amount)}" for code, amount in value)
-
-
-def _attachments(value: list) -> str:
-    # Stored as [content hash, file name, is image]; the file name is what a person knows.
-    return ", ".join(filename for _blob, filename, _is_image in value)
-
-
-def _choice(choices) -> Callable[[Any], str]:
-    labels = {str(key): label for key, label in choices}
-    return lambda value: labels.get(str(value), str(value))
-
-
-_FORMATTERS: dict[str, Callable[[Any], str]] = {
-    "cnpj_cpf": brazil.mask_cpf_cnpj,
-    "suppliers": lambda documents: ", ".join(brazil.mask_cpf_cnpj(d) for d in documents),
-    "salespeople": _salespeople,
-    "characteristics": _characteristics,
-    "bom": _structure,
-    "attachments": _attachments,
-    "cep": brazil.mask_cep,
-    "country_code": lambda code: COUNTRIES.get(str(code), str(code)),
-    "ncm": brazil.mask_ncm,
-    "cest": brazil.mask_cest,
-    "price": money,
-    "person_type": _choice(Party.PersonType.choices),
-    "origin": _choice(Product.Origin.choices),
-    "item_type": _choice(Product.ItemType.choices),
-}
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, dict):
-        return "; ".join(f"{key}: {_plain(item)}" for key, item in value.items())
-    if isinstance(value, list | tuple):
-        return ", ".join(_plain(item) for item in value)
-    return str(value)
-
-
-@register.filter
-def field_label(name: str) -> str:
-    return FIELD_LABELS.get(name, name)
-
-
-def is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
-
-
-@register.filter
-def shared_value(value: Any, name: str = "") -> str:
-    """One shared field's value as text; "—" when empty."""
-    if is_empty(value):
-        return EMPTY
-    if isinstance(value, bool):
-        return "Sim" if value else "Não"
-    formatter = _FORMATTERS.get(name)
-    if formatter is not None:
-        try:
-            return formatter(value) or EMPTY
-        except (TypeError, ValueError, AttributeError):
-            pass  # a shape this formatter does not know (an older record): shown as it is
-    return _plain(value)
+register.filter("field_label", field_label)
+shared_value = register.filter("shared_value", display_value)

@@ -63,19 +63,6 @@ def origin_admin_message(share: Share) -> str:
     )
 
 
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
 # Far beyond any list (100,000 records at 50 a page are 2,000 pages): a larger number would
 # overflow PostgreSQL's OFFSET (bigint) and fail the query.
 MAX_PAGE = 1_000_000

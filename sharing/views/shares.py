@@ -18,6 +18,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from companies.models import Company
 from companies.selectors import is_admin
+from omieshare.lib.durations import format_duration
 from omieshare.lib.text import is_ascii_digits
 from sharing import selectors, services
 from sharing.forms import AUDIT_CHANGE_FILTERS, AuditFilterForm, PermissionsForm
@@ -32,7 +33,7 @@ from sharing.models import (
     record_key,
 )
 from sharing.templatetags.shared_values import FIELD_LABELS, is_empty
-from sharing.views._common import duration, forbidden, left_share, origin_admin_message, share_for
+from sharing.views._common import forbidden, left_share, origin_admin_message, share_for
 
 FIELD_ORDER = {name: position for position, name in enumerate(FIELD_LABELS)}
 
@@ -50,7 +51,7 @@ def _job_timing(job: SyncJob) -> dict[str, str]:
         remaining = 0
     elif job.done and job.total:
         remaining = elapsed * (job.total - job.done) / job.done
-    return {"elapsed": duration(elapsed), "remaining": duration(remaining)}
+    return {"elapsed": format_duration(elapsed), "remaining": format_duration(remaining)}
 
 
 @require_http_methods(["GET", "HEAD"])

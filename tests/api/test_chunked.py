@@ -13,8 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -22,10 +21,10 @@ from django.db import connection
 from api import services
 from catalog.models import Party
 from tests.factories import CompanyFactory
+from tests.helpers import BASE_DIR, database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 CLIENTES = "/api/v1/geral/clientes/"
 
 
@@ -97,19 +96,13 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = f"{quote(s['USER'] or '', safe='')}:{quote(s['PASSWORD'] or '', safe='')}@"
-    return f"postgresql://{auth}{s['HOST'] or '127.0.0.1'}:{s['PORT'] or '5432'}/{s['NAME']}"
-
-
 @pytest.fixture
 def gunicorn(tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("the gunicorn test shares the PostgreSQL test database with the server process")
     port = _free_port()
     log = (tmp_path / "gunicorn.log").open("wb")
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DEBUG": "0", "SECRET_KEY": "test-only-" + "k" * 50,
+    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "0", "SECRET_KEY": "test-only-" + "k" * 50,
            "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "omieshare.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],

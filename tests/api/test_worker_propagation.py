@@ -3,14 +3,7 @@ destination's API listing without anyone applying the change by hand."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -20,35 +13,17 @@ from sharing import services as sharing_services
 from sharing.services import Permissions
 from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory
-
-BASE_DIR = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = f"{quote(s['USER'] or '', safe='')}:{quote(s['PASSWORD'] or '', safe='')}@"
-    return f"postgresql://{auth}{s['HOST'] or '127.0.0.1'}:{s['PORT'] or '5432'}/{s['NAME']}"
+from tests.helpers import Worker
 
 
 @pytest.fixture
-def worker(transactional_db, tmp_path):
+def worker(transactional_db):
     if connection.vendor != "postgresql":
         pytest.skip("the worker test needs PostgreSQL")
-    log = (tmp_path / "qcluster.log").open("wb")
-    env = {k: v for k, v in os.environ.items() if k != "Q_SYNC"}
-    env.update({"DATABASE_URL": _database_url(), "Q_WORKERS": "1", "Q_POLL": "0.1", "LOG_LEVEL": "INFO"})
-    process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=BASE_DIR, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    yield process
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    with contextlib.suppress(ProcessLookupError):  # anything the cluster forked and left behind
-        os.killpg(process.pid, signal.SIGKILL)
-    log.close()
+    started = Worker({"Q_WORKERS": "1"}).start()
+    yield started.process
+    started.stop()
+    started.log.unlink(missing_ok=True)
 
 
 @pytest.mark.worker

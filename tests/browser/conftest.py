@@ -17,7 +17,7 @@ import pytest
 
 from companies.models import Company, CompanyGroup, Membership
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
-from tests.sharing.conftest import BASE_DIR, Worker
+from tests.helpers import BASE_DIR, Worker
 
 # Playwright's sync API keeps an event loop running in the main thread from the first
 # browser test to the end of the session; Django refuses ORM calls from a thread with a

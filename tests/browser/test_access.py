@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from catalog.models import Product
 from sharing.models import SyncJob
 from sharing.services import Permissions
-from tests.sharing.conftest import make_product, product_in, share_between
+from tests.helpers import make_product, product_in, share_between
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

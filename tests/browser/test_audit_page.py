@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from tests.sharing.conftest import make_party, share_between
+from tests.helpers import make_party, share_between
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

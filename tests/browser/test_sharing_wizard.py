@@ -21,7 +21,7 @@ from catalog.models import Product
 from sharing.models import Change, Share, ShareMember, Snapshot
 from tests.conftest import FIRST_ID, restart_sequences
 from tests.factories import UserFactory
-from tests.sharing.conftest import make_party, make_product, wait_for
+from tests.helpers import make_party, make_product, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, Route, expect
 from sharing.models import Share, SyncJob
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories import PASSWORD
-from tests.sharing.conftest import make_party, make_product
+from tests.helpers import make_party, make_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

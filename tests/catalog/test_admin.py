@@ -365,6 +365,18 @@ def test_it_refuses_a_stale_edit_showing_the_current_values(admin_client, compan
 
 
 @pytest.mark.django_db
+def test_it_shows_the_current_document_of_a_stale_edit_masked(admin_client, company):
+    party = PartyFactory(company=company, cnpj_cpf=CNPJ, legal_name="Comércio de Águas Cristalinas Ltda")
+    stale = _party_change_post(party, email="novo@exemplo.com.br")
+    services.party_update(company=company, party_id=party.pk, data={"cnpj_cpf": "12.ABC.345/01DE-35"})
+
+    errors = _errors(admin_client.post(_url(Party, "change", party.pk), stale))
+    assert "Valores atuais:" in errors
+    assert "12.ABC.345/01DE-35" in errors  # as every other page shows a CNPJ
+    assert "12ABC34501DE35" not in errors
+
+
+@pytest.mark.django_db
 def test_it_refuses_a_salesperson_of_another_company(admin_client, company, other_company):
     stranger = SalespersonFactory(company=other_company, name="Vendedor Alheio")
     response = admin_client.post(_url(Party, "add"), _party_post(company, salespeople=[str(stranger.pk)]))

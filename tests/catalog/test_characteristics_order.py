@@ -16,7 +16,7 @@ from catalog.models import Party, Product
 from tests.catalog.test_views_parties import party_form_data
 from tests.catalog.test_views_products import product_form_data
 from tests.factories import CompanyFactory, ProductFactory
-from tests.sharing.conftest import apply_pending, make_party, make_product, party_in, product_in, share_between
+from tests.helpers import apply_pending, make_party, make_product, party_in, product_in, share_between
 
 pytestmark = pytest.mark.django_db
 

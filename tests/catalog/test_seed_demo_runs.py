@@ -84,7 +84,7 @@ def test_it_loads_with_once_when_there_is_no_demo_group_yet():
 def test_growing_the_demo_after_it_shares_records_says_what_to_do_instead():
     from django.core.management import CommandError
 
-    from tests.sharing.conftest import share_between
+    from tests.helpers import share_between
 
     seed(records=RECORDS)
     matriz = Company.objects.get(cnpj=COMPANIES[0].cnpj)

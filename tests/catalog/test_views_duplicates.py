@@ -5,7 +5,6 @@ synchronised" only when the shared record really is on its way."""
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 
 from catalog import services as catalog_services
 from catalog.models import Party, Product
@@ -13,7 +12,8 @@ from omieshare.lib.brazil import mask_cpf_cnpj
 from sharing.models import Change
 from sharing.services import Permissions
 from tests.factories import valid_cnpj, valid_ean13
-from tests.sharing.conftest import ALL, apply_pending, make_party, make_product, product_in, share_between
+from tests.helpers import ALL, apply_pending, make_party, make_product, product_in, share_between
+from tests.helpers import catalog_url as url
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +27,6 @@ def _share(company, dest, document, permissions):
     make_party(company, document, "Distribuidora São João Ltda")
     make_product(company, "A1", "Água mineral sem gás 500 ml", ean=EAN)
     return share_between(company, dest, destination_permissions=permissions)
-
-
-def url(name, company, **kwargs):
-    return reverse(f"catalog:{name}", kwargs={"company_id": company.pk, **kwargs})
 
 
 def party_post(document: str) -> dict:

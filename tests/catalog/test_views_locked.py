@@ -13,7 +13,8 @@ from catalog import services as catalog_services
 from catalog.models import Attachment, Party
 from sharing.models import Change
 from sharing.services import Permissions
-from tests.sharing.conftest import apply_pending, make_party, make_product, product_in, share_between
+from tests.helpers import apply_pending, make_party, make_product, product_in, share_between
+from tests.helpers import catalog_url as url
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +40,6 @@ def share(company, dest, document):
         content=b"%PDF-1.4 ficha", content_type="application/pdf", source="test",
     )
     return share_between(company, dest, destination_permissions=CREATE_ONLY)
-
-
-def url(name, company, **kwargs):
-    return reverse(f"catalog:{name}", kwargs={"company_id": company.pk, **kwargs})
 
 
 def _input(html: str, name: str) -> str:

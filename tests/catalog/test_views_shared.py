@@ -14,15 +14,8 @@ from django.urls import reverse
 from catalog import services as catalog_services
 from catalog.models import Party, Product
 from tests.factories import valid_cnpj
-from tests.sharing.conftest import (
-    NONE,
-    apply_pending,
-    make_party,
-    make_product,
-    party_data,
-    product_in,
-    share_between,
-)
+from tests.helpers import NONE, apply_pending, make_party, make_product, party_data, product_in, share_between
+from tests.helpers import catalog_url as url
 
 pytestmark = pytest.mark.django_db
 
@@ -36,10 +29,6 @@ def read_only_share(company, dest, document):
     make_party(company, document, "Comercial Exemplo Ltda")
     make_product(dest, "Z9", "Só na filial")
     return share_between(company, dest, destination_permissions=NONE)
-
-
-def url(name, company, **kwargs):
-    return reverse(f"catalog:{name}", kwargs={"company_id": company.pk, **kwargs})
 
 
 def test_it_marks_shared_records_with_the_share(login, dest_user, dest, document, read_only_share):

@@ -11,7 +11,8 @@ from django.utils.module_loading import import_string
 from catalog import services as catalog_services
 from companies.models import Membership
 from tests.factories import CompanyFactory, MembershipFactory, valid_ean13
-from tests.sharing.conftest import apply_pending, make_party, make_product, party_in, product_in, share_between
+from tests.helpers import apply_pending, make_party, make_product, party_in, product_in, share_between
+from tests.helpers import catalog_url as url
 
 EAN = valid_ean13()
 REFUSED_HERE = f"Já existe um produto com o EAN {EAN} nesta empresa: Z9 – Só na filial"
@@ -30,10 +31,6 @@ def share(company, dest, document):
     make_product(company, "A1", "Água mineral sem gás 500 ml")
     make_product(dest, "Z9", "Só na filial", ean=EAN)
     return share_between(company, dest)
-
-
-def url(name, company, **kwargs):
-    return reverse(f"catalog:{name}", kwargs={"company_id": company.pk, **kwargs})
 
 
 def edit_post(product, **fields) -> dict:

@@ -19,7 +19,7 @@ from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, 
 from sharing.services import Permissions
 from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory, PartyFactory, ProductFactory, UserFactory
-from tests.sharing.conftest import apply_pending, configure, make_product
+from tests.helpers import apply_pending, configure, make_product
 
 ORIGIN_CNPJ = "11222333000181"
 MODELS = {

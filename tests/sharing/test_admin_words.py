@@ -19,7 +19,7 @@ from sharing import services
 from sharing.models import Change, RecordLink, SyncJob
 from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory, UserFactory
-from tests.sharing.conftest import ALL, apply_pending, party_data
+from tests.helpers import ALL, apply_pending, party_data
 
 pytestmark = pytest.mark.django_db
 

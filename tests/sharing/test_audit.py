@@ -11,7 +11,7 @@ from sharing import services
 from sharing.models import AuditEntry, Change
 from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory, MembershipFactory
-from tests.sharing.conftest import ALL, apply_pending, make_product, product_in
+from tests.helpers import ALL, apply_pending, make_product, product_in
 
 pytestmark = pytest.mark.django_db
 

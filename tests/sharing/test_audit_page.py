@@ -5,6 +5,7 @@ separators; and the resync's summary for a clean check."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -13,10 +14,10 @@ from django.urls import reverse
 from catalog import services as catalog_services
 from companies.models import Membership
 from sharing import services
-from sharing.models import AuditEntry, RecordLink
+from sharing.models import AuditEntry, RecordLink, SyncJob
 from sharing.tasks import run_sync_job
-from tests.factories import CompanyFactory, MembershipFactory
-from tests.sharing.conftest import ALL, apply_pending, party_in, product_data
+from tests.factories import CompanyFactory, MembershipFactory, UserFactory
+from tests.helpers import ALL, apply_pending, party_in, product_data
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +164,20 @@ def test_it_says_a_clean_resync_found_every_record_in_order(group, login):
     assert sentence in unescape(page)
     assert "0 de 0" not in page
     assert entry.detail == sentence
+
+
+def test_the_job_page_and_the_admin_show_one_duration_the_same_way(group, login, client):
+    share, admin, origin, _branch = group
+    job = activate(share, admin)
+    started = job.finished_at - timedelta(minutes=1, seconds=5)
+    SyncJob.objects.filter(pk=job.pk).update(started_at=started)
+
+    page = unescape(login(admin).get(reverse("sharing:job", args=[origin.pk, share.pk, job.pk])).content.decode())
+    assert "Decorrido: 1 min 5 s" in page
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    changelist = client.get(reverse("admin:sharing_syncjob_changelist")).content.decode()
+    assert "<td class=\"field-duration\">1 min 5 s</td>" in changelist
 
 
 def test_it_counts_a_resync_that_fixed_something(group, login):

@@ -24,7 +24,7 @@ from sharing.models import Change, Share, ShareMember, SyncJob
 from sharing.services import Permissions
 from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import make_party, make_product, product_in, share_between
+from tests.helpers import make_party, make_product, product_in, share_between
 
 pytestmark = pytest.mark.django_db
 
@@ -275,13 +275,8 @@ def test_progress_shows_no_bar_before_the_totals_are_known(monkeypatch):
 
 
 @pytest.fixture
-def trio():
-    origin = CompanyFactory(trade_name="Matriz")
-    leaving = CompanyFactory(trade_name="Filial que sai")
-    staying = CompanyFactory(trade_name="Filial que fica")
-    make_product(origin, "A1", "Água")
-    share = share_between(origin, leaving, staying, registries=("product",))
-    return share, origin, leaving, staying
+def trio_registries():
+    return ("product",)  # the status lines count one link per company
 
 
 def _edit_waiting_since(origin, ago: timedelta) -> None:

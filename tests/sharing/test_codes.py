@@ -11,7 +11,7 @@ from catalog import services as catalog_services
 from sharing.codes import SPACE, code_for, permuted
 from sharing.models import Share
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import activate, apply_pending, configure, make_product, product_in
+from tests.helpers import activate, apply_pending, configure, make_product, product_in
 
 SHARED_CODE = re.compile(r"^PRD[0-9]{11}$")
 

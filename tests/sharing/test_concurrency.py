@@ -15,7 +15,7 @@ from catalog.exceptions import WriteRefused
 from catalog.models import Product
 from sharing.models import Change, RecordLink, SharedRecord
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import apply_pending, make_product, product_in, share_between
+from tests.helpers import apply_pending, make_product, product_in, share_between
 
 
 def _edit_at_once(edits: dict[str, tuple]) -> dict[str, str]:

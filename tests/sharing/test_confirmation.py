@@ -12,24 +12,20 @@ import re
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.urls import reverse
 
 from companies.models import Membership
 from sharing import services
 from sharing.models import AuditEntry, Share, ShareMember, SyncJob
 from sharing.services import Permissions
 from tests.factories import CompanyFactory, MembershipFactory
-from tests.sharing.conftest import confirmation, make_product, share_between
+from tests.helpers import confirmation, make_product, share_between
+from tests.helpers import sharing_url as url
 
 pytestmark = pytest.mark.django_db
 
 CHANGED = "A configuração do compartilhamento mudou desde que a prévia foi mostrada"
 INCLUDE_ONLY = Permissions(True, False, False)
 EVERYTHING = Permissions(True, True, True)
-
-
-def url(name, company, **kwargs):
-    return reverse(f"sharing:{name}", kwargs={"company_id": company.pk, **kwargs})
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from sharing.propagation import apply_record
 from sharing.resync import find_drift
 from sharing.services import Permissions
 from tests.factories import CompanyFactory, SalespersonFactory
-from tests.sharing.conftest import (
+from tests.helpers import (
     activate,
     apply_pending,
     configure,

@@ -7,7 +7,7 @@ import pytest
 from catalog.models import Party
 from sharing.planner import plan
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import activate, configure, make_party
+from tests.helpers import activate, configure, make_party
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from catalog.models import Product
 from sharing.planner import plan, plan_rows
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import activate, configure, make_product
+from tests.helpers import activate, configure, make_product
 
 pytestmark = pytest.mark.django_db
 

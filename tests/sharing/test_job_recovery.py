@@ -6,7 +6,6 @@ group's work. Nothing is created twice and nothing is missed."""
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -16,7 +15,7 @@ from catalog.models import Product
 from sharing import services
 from sharing.models import RecordLink, SharedRecord, Snapshot, SyncJob
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import configure, wait_for
+from tests.helpers import bulk_products, configure, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -26,23 +25,15 @@ SMALL_CHUNKS = {"OMIESHARE_ACTIVATION_CHUNK": "20"}
 RECORDS = 3_000
 
 
-def _bulk_products(company, codes, description: str) -> None:
-    Product.objects.bulk_create(
-        Product(company=company, code=code, description=f"{description} {code}", ncm="84713012",
-                price=Decimal("1234.56"))
-        for code in codes
-    )
-
-
 def _two_branches_and_a_head_office():
     origin = CompanyFactory(trade_name="Matriz São João Indústria e Comércio de Eletrônicos")
     first = CompanyFactory(trade_name="Filial Ribeirão Preto")
     second = CompanyFactory(trade_name="Filial Florianópolis — Distribuição")
     codes = [f"PRD-{n:05d}" for n in range(RECORDS)]
-    _bulk_products(origin, codes, "Câmera de segurança Wi-Fi")
+    bulk_products(origin, codes, "Câmera de segurança Wi-Fi", price="1234.56")
     overwritten = codes[::5]
-    _bulk_products(first, overwritten, "Câmera antiga da filial")
-    _bulk_products(second, [*overwritten[:100], "SÓ-NA-FILIAL"], "Item só da filial")
+    bulk_products(first, overwritten, "Câmera antiga da filial", price="1234.56")
+    bulk_products(second, [*overwritten[:100], "SÓ-NA-FILIAL"], "Item só da filial", price="1234.56")
     share = configure(origin, first, second, registries=["product"])
     return share, codes, overwritten, (first, second)
 

@@ -15,7 +15,7 @@ from sharing import services
 from sharing.models import Change, Share, ShareMember, SyncJob
 from sharing.services import Permissions
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import (
+from tests.helpers import (
     ALL,
     NONE,
     activate,

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from sharing.management.commands.share_preview import HEADERS
 from sharing.planner import CATEGORIES, plan, plan_rows
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import make_party, make_product
+from tests.helpers import make_party, make_product
 
 pytestmark = pytest.mark.django_db
 

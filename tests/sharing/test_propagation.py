@@ -12,23 +12,12 @@ from sharing.models import Change, RecordLink, SharedRecord
 from sharing.propagation import apply_change, apply_record
 from sharing.services import Permissions
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import apply_pending, make_party, make_product, party_in, product_in, share_between
+from tests.helpers import apply_pending, make_party, make_product, party_in, product_in, share_between
 
 pytestmark = pytest.mark.django_db
 
 DOC_A = "11222333000181"
 DOC_B = "45723174000110"
-
-
-@pytest.fixture
-def trio():
-    origin = CompanyFactory(trade_name="Matriz")
-    branch_a = CompanyFactory(trade_name="Filial A")
-    branch_b = CompanyFactory(trade_name="Filial B")
-    make_product(origin, "A1", "Água", price="3.00")
-    make_party(origin, DOC_A, "ACME Ltda")
-    share_between(origin, branch_a, branch_b)
-    return origin, branch_a, branch_b
 
 
 def _edit_product(company, code: str, **data) -> Product:
@@ -39,7 +28,7 @@ def _edit_product(company, code: str, **data) -> Product:
 
 
 def test_it_applies_a_change_once_however_often_it_is_delivered(trio):
-    origin, branch_a, _ = trio
+    _share, origin, branch_a, _ = trio
     _edit_product(origin, "A1", description="Água mineral")
     change = Change.objects.get()
 
@@ -58,7 +47,7 @@ def test_it_applies_a_change_once_however_often_it_is_delivered(trio):
 
 
 def test_it_ignores_an_older_change_applied_after_a_newer_one(trio):
-    origin, branch_a, _ = trio
+    _share, origin, branch_a, _ = trio
     _edit_product(origin, "A1", description="Versão 2")
     _edit_product(origin, "A1", description="Versão 3", price="5.00")
     older, newer = Change.objects.order_by("version")
@@ -77,7 +66,8 @@ def test_it_ignores_an_older_change_applied_after_a_newer_one(trio):
 
 
 def test_it_refuses_an_edit_based_on_a_stale_version_with_the_current_values(trio):
-    _origin, branch_a, branch_b = trio
+    _share, *members = trio
+    _origin, branch_a, branch_b = members
     _edit_product(branch_a, "A1", description="Água da filial A")  # committed, not yet in B
 
     with pytest.raises(WriteRefused) as refused:
@@ -93,11 +83,11 @@ def test_it_refuses_an_edit_based_on_a_stale_version_with_the_current_values(tri
     apply_pending()
     _edit_product(branch_b, "A1", description="Água da filial B")
     apply_pending()
-    assert {product_in(c, "A1").description for c in trio} == {"Água da filial B"}
+    assert {product_in(c, "A1").description for c in members} == {"Água da filial B"}
 
 
 def test_it_lets_a_stale_member_edit_fields_that_stay_local(trio):
-    origin, _branch_a, branch_b = trio
+    _share, origin, _branch_a, branch_b = trio
     _edit_product(origin, "A1", description="Água mineral")  # not yet applied to B
 
     _edit_product(branch_b, "A1", integration_code="ERP-B")
@@ -110,7 +100,7 @@ def test_it_lets_a_stale_member_edit_fields_that_stay_local(trio):
 
 
 def test_it_converges_every_member_after_edits_from_several_members(trio):
-    origin, branch_a, branch_b = trio
+    _share, origin, branch_a, branch_b = trio
     _edit_product(origin, "A1", price="4.00")
     apply_pending()
     _edit_product(branch_a, "A1", description="Água A")
@@ -132,7 +122,7 @@ def test_it_converges_every_member_after_edits_from_several_members(trio):
 
 
 def test_it_shares_a_party_that_gains_a_document_in_a_member_with_include(trio):
-    origin, branch_a, branch_b = trio
+    _share, origin, branch_a, branch_b = trio
     walk_in = make_party(branch_a, "", "Cliente Balcão")
     apply_pending()
     assert not Party.objects.filter(legal_name="Cliente Balcão").exclude(company=branch_a).exists()
@@ -162,7 +152,7 @@ def test_it_refuses_a_document_gained_in_a_member_without_include(db):
 
 
 def test_it_shares_a_product_created_after_activation_with_every_member(trio):
-    _origin, branch_a, _branch_b = trio
+    _share, _origin, branch_a, _branch_b = trio
 
     make_product(branch_a, "NOVO", "Produto novo", price="1.99")
     apply_pending()
@@ -177,7 +167,7 @@ def test_it_shares_a_product_created_after_activation_with_every_member(trio):
 
 
 def test_it_propagates_a_deletion_as_inactivation(trio):
-    origin, branch_a, branch_b = trio
+    _share, origin, branch_a, branch_b = trio
     counts = (Product.objects.count(), Party.objects.count())
 
     catalog_services.product_delete(company=branch_a, product_id=product_in(branch_a, "A1").pk)

@@ -17,7 +17,7 @@ from sharing.models import AuditEntry, Change, RecordLink, SharedRecord
 from sharing.propagation import apply_change
 from sharing.resync import find_drift
 from tests.factories import CompanyFactory, MembershipFactory
-from tests.sharing.conftest import apply_pending, make_party, make_product, product_in, share_between
+from tests.helpers import apply_pending, make_party, make_product, product_in, share_between
 
 pytestmark = pytest.mark.django_db
 

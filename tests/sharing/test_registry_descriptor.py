@@ -13,7 +13,7 @@ from catalog.models import Party
 from sharing.planner import plan, plan_rows
 from sharing.resync import find_drift
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import apply_pending, make_party, party_in, share_between
+from tests.helpers import apply_pending, make_party, party_in, share_between
 
 pytestmark = pytest.mark.django_db
 

@@ -13,32 +13,18 @@ from catalog.models import Product
 from sharing import services
 from sharing.models import Change, RecordLink, Share, SharedRecord, ShareMember
 from sharing.propagation import apply_record
-from tests.factories import CompanyFactory
-from tests.sharing.conftest import (
+from tests.helpers import (
     activate,
     apply_pending,
     configure,
-    make_party,
     make_product,
     party_in,
     product_in,
-    share_between,
 )
 
 pytestmark = pytest.mark.django_db
 
 DOC_A = "11222333000181"
-
-
-@pytest.fixture
-def trio():
-    origin = CompanyFactory(trade_name="Matriz")
-    leaving = CompanyFactory(trade_name="Filial que sai")
-    staying = CompanyFactory(trade_name="Filial que fica")
-    make_product(origin, "A1", "Água")
-    make_party(origin, DOC_A, "ACME Ltda")
-    share = share_between(origin, leaving, staying)
-    return share, origin, leaving, staying
 
 
 def test_it_keeps_the_records_of_a_removed_destination_and_unlinks_them(trio):

@@ -16,7 +16,7 @@ from sharing.models import AuditEntry, RecordLink, Share, Snapshot, SyncJob
 from sharing.resync import find_drift
 from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import make_party, make_product, party_in, product_in, share_between
+from tests.helpers import make_party, make_product, party_in, product_in, share_between
 
 DOC_A = "11222333000181"
 

@@ -26,15 +26,7 @@ from sharing.services import Permissions
 from sharing.tasks import run_sync_job
 from sharing.templatetags.shared_values import field_label
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import (
-    activate,
-    apply_pending,
-    configure,
-    make_party,
-    party_in,
-    share_between,
-    wait_for,
-)
+from tests.helpers import activate, apply_pending, configure, make_party, party_in, share_between, wait_for
 
 CNPJ = "04.252.011/0001-10"
 CNPJ_DIGITS = "04252011000110"

@@ -14,7 +14,7 @@ from sharing import services
 from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, Snapshot, SyncJob
 from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory, MembershipFactory, SalespersonFactory
-from tests.sharing.conftest import (
+from tests.helpers import (
     ALL,
     activate,
     apply_pending,

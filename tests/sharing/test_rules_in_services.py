@@ -21,7 +21,7 @@ from sharing.models import AuditEntry, Change, Share, ShareMember, SyncJob
 from sharing.services import Permissions
 from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory, CompanyGroupFactory, MembershipFactory, ProductFactory, UserFactory
-from tests.sharing.conftest import ALL, apply_pending, make_product, share_between
+from tests.helpers import ALL, apply_pending, make_product, share_between
 
 pytestmark = pytest.mark.django_db
 

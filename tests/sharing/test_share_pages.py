@@ -24,7 +24,8 @@ from tests.factories import (
     UserFactory,
     valid_cnpj,
 )
-from tests.sharing.conftest import ALL, apply_pending, confirmation, product_in, share_between
+from tests.helpers import ALL, apply_pending, company_administered_by, confirmation, product_in, share_between
+from tests.helpers import sharing_url as url
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +33,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def dest(owner):
     """A destination the owner administers too."""
-    company = CompanyFactory(legal_name="Filial Sul Ltda", trade_name="Filial Sul")
-    MembershipFactory(user=owner, company=company, role=Membership.Role.ADMIN)
-    return company
+    return company_administered_by(owner, "Filial Sul Ltda", "Filial Sul")
 
 
 @pytest.fixture
@@ -43,10 +42,6 @@ def share(company, dest):
     north = CompanyFactory(legal_name="Filial Norte Ltda", trade_name="Filial Norte")
     ProductFactory(company=company, code="A1", description="Água mineral")
     return share_between(company, dest, north, registries=("product",))
-
-
-def url(name, company, **kwargs):
-    return reverse(f"sharing:{name}", kwargs={"company_id": company.pk, **kwargs})
 
 
 def share_pages(company, share):

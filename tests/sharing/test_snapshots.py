@@ -10,7 +10,7 @@ from catalog import services as catalog_services
 from sharing import services
 from sharing.models import AuditEntry, Snapshot
 from tests.factories import CompanyFactory, SalespersonFactory
-from tests.sharing.conftest import (
+from tests.helpers import (
     activate,
     apply_pending,
     configure,

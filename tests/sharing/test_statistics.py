@@ -61,7 +61,7 @@ def test_drift_detection_first_analyzes_the_links_an_activation_just_wrote():
     """Right after an activation the links' statistics still described an empty table, and
     drift detection (resync, sharing_status) took 65 s on the demo data instead of 0.6 s."""
     from sharing.resync import find_drift
-    from tests.sharing.conftest import share_between
+    from tests.helpers import share_between
 
     origin, dest = CompanyFactory(), CompanyFactory()
     ProductFactory.create_batch(150, company=origin)

@@ -9,12 +9,11 @@ from django.utils.timezone import localtime
 
 from catalog import services as catalog_services
 from catalog.models import Product
-from companies.models import Membership
 from sharing import tasks
 from sharing.models import Change, RecordLink, Share, SharedRecord
 from sharing.services import Permissions
-from tests.factories import CompanyFactory, MembershipFactory, valid_ean13
-from tests.sharing.conftest import apply_pending, make_product, product_in, share_between
+from tests.factories import valid_ean13
+from tests.helpers import apply_pending, company_administered_by, make_product, product_in, share_between
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def dest(owner):
     """A destination with uniqueness validation on, administered by the owner too."""
-    company = CompanyFactory(legal_name="Filial Sul Ltda", trade_name="Filial Sul", enforce_unique_records=True)
-    MembershipFactory(user=owner, company=company, role=Membership.Role.ADMIN)
-    return company
+    return company_administered_by(owner, "Filial Sul Ltda", "Filial Sul", enforce_unique_records=True)
 
 
 @pytest.fixture

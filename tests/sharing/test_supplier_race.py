@@ -26,7 +26,7 @@ from sharing.models import AuditEntry, Change, RecordLink
 from sharing.resync import find_drift
 from sharing.services import Permissions
 from tests.factories import CompanyFactory, MembershipFactory, UserFactory
-from tests.sharing.conftest import activate, configure, make_party, make_product, wait_for
+from tests.helpers import activate, configure, make_party, make_product, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

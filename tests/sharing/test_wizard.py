@@ -13,13 +13,13 @@ from django.urls import reverse
 from catalog import services as catalog_services
 from catalog.exceptions import WriteRefused
 from catalog.models import Product
-from companies.models import Membership
 from sharing import services
 from sharing.models import AuditEntry, Share, ShareMember, SyncJob
 from sharing.services import Permissions
 from sharing.tasks import run_sync_job
 from tests.factories import CompanyFactory, MembershipFactory, PartyFactory, ProductFactory
-from tests.sharing.conftest import confirmation
+from tests.helpers import company_administered_by, confirmation
+from tests.helpers import sharing_url as url
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +27,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def dest(owner):
     """A destination the owner administers too."""
-    company = CompanyFactory(legal_name="Filial Sul Ltda", trade_name="Filial Sul")
-    MembershipFactory(user=owner, company=company, role=Membership.Role.ADMIN)
-    return company
+    return company_administered_by(owner, "Filial Sul Ltda", "Filial Sul")
 
 
 @pytest.fixture
@@ -38,10 +36,6 @@ def catalog(company, dest):
     ProductFactory(company=company, code="B2", description="Bala de goma")
     ProductFactory(company=dest, code="A1", description="Agua velha")
     ProductFactory(company=dest, code="Z9", description="Só na filial")
-
-
-def url(name, company, **kwargs):
-    return reverse(f"sharing:{name}", kwargs={"company_id": company.pk, **kwargs})
 
 
 def walk_to_preview(client, company, dests, registries=("product",)):

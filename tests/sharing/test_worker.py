@@ -5,7 +5,6 @@ nothing created twice and nothing missing."""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.db.models import Count
@@ -17,7 +16,7 @@ from sharing import services
 from sharing.models import Change, RecordLink, SharedRecord, Snapshot, SyncJob
 from sharing.tasks import watchdog
 from tests.factories import CompanyFactory
-from tests.sharing.conftest import configure, make_party, make_product, product_in, wait_for
+from tests.helpers import bulk_products, configure, make_party, make_product, product_in, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -52,22 +51,14 @@ def test_it_activates_and_propagates_through_a_real_worker(qcluster):
              what="the change to be marked applied")
 
 
-def _bulk_products(company, codes, description: str) -> None:
-    Product.objects.bulk_create(
-        Product(company=company, code=code, description=f"{description} {code}", ncm="84713012",
-                price=Decimal("1.00"))
-        for code in codes
-    )
-
-
 def test_it_resumes_an_activation_whose_worker_was_killed(qcluster):
     origin = CompanyFactory(trade_name="Matriz")
     dest = CompanyFactory(trade_name="Filial")
     codes = [f"P{n:05d}" for n in range(3_000)]
-    _bulk_products(origin, codes, "Produto da matriz")
+    bulk_products(origin, codes, "Produto da matriz")
     overwritten = codes[::4]
-    _bulk_products(dest, overwritten, "Produto antigo da filial")
-    _bulk_products(dest, ["SO-FILIAL"], "Só na filial")
+    bulk_products(dest, overwritten, "Produto antigo da filial")
+    bulk_products(dest, ["SO-FILIAL"], "Só na filial")
     env = {"OMIESHARE_ACTIVATION_CHUNK": "20"}
     worker = qcluster.start(env)
 

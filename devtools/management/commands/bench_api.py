@@ -31,12 +31,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
-from validate_docbr import CNPJ
 
 from api import services as api_services
 from companies import services as company_services
 from companies.models import Company
-from omieshare.lib.brazil import mask_cpf_cnpj
+from omieshare.lib.brazil import mask_cpf_cnpj, random_cnpj
 
 DEEP_PAGE = 150
 PER_PAGE = 500
@@ -105,7 +104,7 @@ class Command(BaseCommand):
         tag = uuid.uuid4().hex[:8]
         with transaction.atomic():
             company = company_services.company_create(
-                cnpj=CNPJ().generate(), legal_name=f"Bench API {tag}", trade_name=f"bench-api-{tag}"
+                cnpj=random_cnpj(), legal_name=f"Bench API {tag}", trade_name=f"bench-api-{tag}"
             )
             with connection.cursor() as cursor:
                 cursor.execute(_PRODUCTS_SQL, {"company": company.pk, "n": records})
@@ -150,7 +149,7 @@ class Command(BaseCommand):
         party_id = call("clientes", "ConsultarCliente", {"codigo_cliente_integracao": f"CLI-{middle}"})[
             "codigo_cliente_omie"
         ]
-        document = CNPJ().generate()  # a real one: the API validates the filter's CNPJ
+        document = random_cnpj()  # a real one: the API validates the filter's CNPJ
         with connection.cursor() as cursor:
             cursor.execute("UPDATE catalog_party SET cnpj_cpf = %s WHERE id = %s", [document, party_id])
         cases: list[tuple[str, Callable[[], Any]]] = [

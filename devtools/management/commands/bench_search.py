@@ -34,7 +34,7 @@ from catalog.models import Party
 from catalog.registries import describe
 from companies import services as company_services
 from companies.models import Company
-from devtools.management.commands.bench_sharing import _FUNCTIONS, brazil_dv
+from devtools.management.commands.bench_sharing import _FUNCTIONS
 from omieshare.lib import brazil
 
 TARGET_MS = 200.0
@@ -128,9 +128,7 @@ class Command(BaseCommand):
 
     def _company(self, label: str) -> Company:
         while True:
-            body = f"{self.rng.randrange(10**7, 10**8)}{self.rng.randrange(1, 10000):04d}"
-            body += brazil_dv(body)
-            body += brazil_dv(body)
+            body = brazil.random_cnpj(self.rng)
             if not Company.objects.filter(cnpj=body).exists():
                 break
         company = company_services.company_create(

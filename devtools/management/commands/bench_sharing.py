@@ -64,19 +64,9 @@ TARGETS = {
 
 # --- SQL helpers for the generated data ----------------------------------------------------
 
-# Check digits computed in the server, so the generated documents and EANs are valid ones.
-_FUNCTIONS = r"""
-CREATE OR REPLACE FUNCTION pg_temp.bench_dv11(body text, cycle boolean) RETURNS text
-LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE s int := 0; n int := length(body); i int;
-BEGIN
-    FOR i IN 1..n LOOP
-        s := s + substr(body, n - i + 1, 1)::int
-                 * CASE WHEN cycle THEN 2 + (i - 1) % 8 ELSE i + 1 END;
-    END LOOP;
-    RETURN CASE WHEN s % 11 < 2 THEN '0' ELSE (11 - s % 11)::text END;
-END $$;
-
+# Check digits computed in the server, so the generated documents and EANs are valid ones;
+# bench_dv11 is omieshare.lib.brazil's rule written as SQL (cycle: a CNPJ's weights).
+_FUNCTIONS = brazil.check_digit_sql("pg_temp.bench_dv11") + r"""
 CREATE OR REPLACE FUNCTION pg_temp.bench_doc(k bigint) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE body text; cycle boolean;
@@ -437,9 +427,7 @@ class Command(BaseCommand):
 
     def _new_cnpj(self) -> str:
         while True:
-            body = f"{self.rng.randrange(10**7, 10**8)}{self.rng.randrange(1, 10000):04d}"
-            body += brazil_dv(body)
-            body += brazil_dv(body)
+            body = brazil.random_cnpj(self.rng)
             if not Company.objects.filter(cnpj=body).exists():
                 return body
 
@@ -989,9 +977,3 @@ def _machine() -> str:
     threads = os.environ.get("OMIESHARE_ACTIVATION_THREADS", "2")
     return (f"{os.cpu_count()} CPUs, {memory}, PostgreSQL {version} (shared_buffers {shared_buffers}), "
             f"activation threads {threads}")
-
-
-def brazil_dv(body: str) -> str:
-    """Modulo-11 check digit of a numeric CNPJ body (weights 2…9 from the right)."""
-    total = sum(int(digit) * (2 + i % 8) for i, digit in enumerate(reversed(body)))
-    return "0" if total % 11 < 2 else str(11 - total % 11)

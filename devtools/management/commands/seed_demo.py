@@ -38,6 +38,7 @@ from devtools.demo_data import (
     money,
     slug,
 )
+from omieshare.lib.durations import format_duration
 
 SOURCE = "command"
 PRICE_TABLE = "Tabela Atacado"
@@ -238,7 +239,8 @@ class Command(BaseCommand):
 
     def _summary(self, companies: dict[str, Company], created: dict[str, dict[str, int]], seconds: float) -> None:
         out = self.stdout
-        out.write(self.style.SUCCESS(f"{DEMO_GROUP}: dados de demonstração prontos em {seconds:.1f} s."))
+        took = format_duration(seconds, decimals=1)
+        out.write(self.style.SUCCESS(f"{DEMO_GROUP}: dados de demonstração prontos em {took}."))
         for spec in COMPANIES:
             company = companies[spec.key]
             parties = Party.objects.filter(company=company).aggregate(

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from catalog.registries import describe
-from omieshare.templatetags.numbers import format_number
+from omieshare.lib.durations import format_duration
 from sharing import services
 from sharing.management.commands import _common
 from sharing.management.commands.share_preview import print_plan
@@ -134,7 +134,7 @@ class Command(BaseCommand):
         if job.status != SyncJob.Status.DONE:
             raise CommandError("A ativação não terminou: " + "; ".join(job.errors[-3:]))
         counts = job.counts
-        seconds = format_number(round(counts.get("timings", {}).get("total_s", 0), 1))
-        self.stdout.write(f"Concluído em {seconds} s: {activation_summary(counts)}")
+        took = format_duration(counts.get("timings", {}).get("total_s", 0), decimals=1)
+        self.stdout.write(f"Concluído em {took}: {activation_summary(counts)}")
         for error in job.errors[:20]:
             self.stdout.write(f"  aviso: {error}")

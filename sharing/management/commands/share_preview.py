@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-import json
 import time
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from catalog.display import display_value, is_empty
 from catalog.registries import describe
+from omieshare.lib.durations import format_duration
 from omieshare.templatetags.numbers import format_number
 from sharing.canonical import field_verbose_name
 from sharing.management.commands import _common
@@ -19,14 +20,12 @@ HEADERS = {
 }
 
 
-def _value(value) -> str:
-    if value in (None, "", [], {}):
+def _value(value, name: str) -> str:
+    if is_empty(value):
         return "(vazio)"
-    if isinstance(value, bool):
-        return "sim" if value else "não"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return json.dumps(value, ensure_ascii=False)
+    text = display_value(value, name)
+    # Quoted, so that spaces at either end of a text show in the terminal.
+    return f'"{text}"' if isinstance(value, str) else text
 
 
 def print_plan(stdout, origin, destinations, registries, *, details: int = 0) -> float:
@@ -51,12 +50,14 @@ def print_plan(stdout, origin, destinations, registries, *, details: int = 0) ->
         for item in plans:
             for row in plan_rows(origin=origin, dest=item.company, registry=item.registry,
                                  category="overwrite", limit=details):
-                changes = "; ".join(f"{field_verbose_name(item.registry, name)}: {_value(old)} → {_value(new)}"
-                                    for name, old, new in row["differences"])
+                changes = "; ".join(
+                    f"{field_verbose_name(item.registry, name)}: {_value(old, name)} → {_value(new, name)}"
+                    for name, old, new in row["differences"]
+                )
                 key = describe(item.registry).display_key(row["key"])
                 stdout.write(f"  {item.company.display_name} · {describe(item.registry).short_plural} "
                              f"{key}: {changes or 'reativado'}")
-    stdout.write(f"(prévia calculada em {format_number(round(elapsed, 2))} s; nada foi gravado)")
+    stdout.write(f"(prévia calculada em {format_duration(elapsed, decimals=2)}; nada foi gravado)")
     return elapsed
 
 
