@@ -1181,5 +1181,5 @@ admin.site.unregister(Company)
 admin.site.register(Company, CompanyInShareAdmin)
 
 
-# django-q2's own pages (tasks, schedules, the queue) in pt-BR: see sharing/admin_queue.py.
-from sharing import admin_queue  # noqa: E402,F401
+# django-q2's own pages (tasks, schedules, the queue) in pt-BR: see sharing/admin/queue.py.
+from sharing.admin import queue  # noqa: E402,F401
