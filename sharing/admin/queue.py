@@ -6,7 +6,7 @@ django-q2 ships English names (and no pt-BR catalogue). The models' names are se
 their `_meta` here, which the admin reads and migrations do not (they read
 `_meta.original_attrs`); field labels are given by display methods, never by changing the
 fields, which would make `makemigrations` write a migration into django-q2. Imported by
-sharing/admin.py, after django_q's own admin registered its classes.
+sharing/admin/__init__.py, after django_q's own admin registered its classes.
 """
 
 from __future__ import annotations

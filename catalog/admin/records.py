@@ -1,0 +1,296 @@
+"""What the client/supplier and product pages share: the versioned form and the
+ModelAdmin with masked search, soft delete and "Inativar"/"Reativar" in bulk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import model_ngettext
+from django.db import models
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.text import capfirst
+
+from catalog.admin._common import SERVICE_ERRORS, ServiceModelForm, ServiceWriteAdmin, _display, _label
+from catalog.exceptions import StaleEdit
+from companies.admin import MaskedSearchMixin, accept_masked_input
+from omieshare.lib.admin import MAX_RECORDS_PER_ACTION, ServiceRefused, messages_of
+from omieshare.lib.search import words_condition
+
+
+class CatalogRecordForm(ServiceModelForm):
+    """Party and product forms: masked input accepted, the loaded version carried along."""
+
+    expected_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1
+    )
+    # Model field → model property that shows the stored value with its mask.
+    masked_initial: dict[str, str] = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        accept_masked_input(self, self._meta.model.normalizers)
+        if self.instance.pk:
+            self.fields["expected_version"].required = True
+            self.fields["expected_version"].initial = self.instance.version
+            for name, masked in self.masked_initial.items():
+                if name in self.fields:
+                    self.initial[name] = getattr(self.instance, masked)
+            if isinstance(self.service_refusal, StaleEdit) and self.is_bound:
+                # The user has now seen the current values (listed in the error): saving
+                # again is a deliberate choice, based on the current version.
+                self.data = self.data.copy()
+                self.data[self.add_prefix("expected_version")] = str(self.service_refusal.current.version)
+
+    def _add_refusal(self, error: Exception) -> None:
+        if not isinstance(error, StaleEdit):
+            return super()._add_refusal(error)
+        current = error.current
+        names = [
+            name
+            for name in self.changed_data
+            if name != "expected_version" and name in {f.name for f in current._meta.get_fields()}
+        ]
+        message = str(error)
+        if names:
+            values = "; ".join(f"{_label(type(current), name)}: {_display(current, name)}" for name in names)
+            message = f"{message} Valores atuais: {values}."
+        message += " Para manter os seus valores, salve novamente."
+        self.add_error(None, message)
+
+    def record_company(self):
+        """The company of the record: chosen on an add form, fixed afterwards."""
+        if self.instance.pk:
+            return self.instance.company
+        return self.cleaned_data.get("company")
+
+    def check_same_company(self, name: str, items: Iterable[models.Model]) -> None:
+        """A friendlier message than the service's for a choice from another company."""
+        company = self.record_company()
+        if company is None:
+            return
+        strangers = [str(item) for item in items if item is not None and item.company_id != company.pk]
+        if strangers:
+            self.add_error(
+                name,
+                f"Pertence a outra empresa (escolha um cadastro de {company}): {', '.join(strangers)}.",
+            )
+
+
+class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
+    """Parties and products: versioned, soft-deleted, written with source="admin"."""
+
+    registry: str  # "party" or "product"
+    show_full_result_count = False  # no second COUNT(*) over 100,000+ rows per page
+    ordering = ["-updated_at", "-id"]
+    delete_confirmation_template = "admin/catalog/soft_delete_confirmation.html"
+    actions = ["deactivate_selected", "reactivate_selected"]
+    record_readonly_fields = ["version", "created_at", "updated_at"]
+    # The fields the search looks in, word by word (the list pages' search, served by the
+    # trigram index of catalog/migrations/0008_search_words; `search_fields` only turns the
+    # admin's search box and autocomplete on).
+    search_words_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request, queryset, search_term):
+        """Every word somewhere in the record, accents and masks ignored: the list pages'
+        search, over every company (the admin's per-column `icontains` has no index)."""
+        condition = words_condition(self.search_words_fields, search_term)
+        return (queryset if condition is None else queryset.filter(condition)), False
+
+    # Subclasses: the three services of the registry.
+    def update(self, **kwargs):
+        raise NotImplementedError
+
+    def soft_delete(self, **kwargs):
+        raise NotImplementedError
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(self.record_readonly_fields)
+        if obj is not None:
+            readonly.insert(0, "company")  # a record never moves to another company
+        return readonly
+
+    @admin.display(description="CNPJ/CPF", ordering="cnpj_cpf")
+    def document(self, record) -> str:
+        return record.cnpj_cpf_masked or "—"
+
+    # deletion: soft, through the service ------------------------------------------------
+
+    def get_deleted_objects(self, objs, request):
+        # Nothing is removed: only the records themselves become inactive.
+        return [str(obj) for obj in objs], {}, set(), []
+
+    def log_deletions(self, request, queryset):
+        # The record stays; log the soft delete as the change it is.
+        return LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=list(queryset),
+            action_flag=CHANGE,
+            change_message="Excluído pelo admin: ficou inativo (exclusão lógica).",
+        )
+
+    def delete_model(self, request, obj):
+        try:
+            self.soft_delete(
+                company=obj.company, record_id=obj.pk, actor_id=request.user.pk, source="admin"
+            )
+        except SERVICE_ERRORS as error:
+            raise ServiceRefused(error) from error
+
+    def delete_queryset(self, request, queryset):
+        raise NotImplementedError("Bulk deletion goes through the soft_delete_selected action.")
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(
+                request,
+                "Não foi possível excluir: " + " ".join(messages_of(refused.error)) + " Nada foi alterado.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[object_id])
+            )
+
+    def response_delete(self, request, obj_display, obj_id):
+        if IS_POPUP_VAR in request.POST:
+            return super().response_delete(request, obj_display, obj_id)
+        # Not Django's "deleted successfully": the record is still there, inactive.
+        self.message_user(
+            request,
+            f"{capfirst(self.opts.verbose_name)} “{obj_display}” excluído: ficou inativo e pode ser "
+            "reativado (ação “Reativar selecionados”). Nada foi apagado.",
+            messages.SUCCESS,
+        )
+        changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        return HttpResponseRedirect(
+            add_preserved_filters(
+                {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}, changelist
+            )
+        )
+
+    # actions ----------------------------------------------------------------------------
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            # The site-wide action would hard-delete; ours soft-deletes through the service.
+            actions["delete_selected"] = (
+                type(self).soft_delete_selected,
+                "delete_selected",
+                "Excluir %(verbose_name_plural)s selecionados (ficam inativos)",
+            )
+        return actions
+
+    def _for_each(
+        self,
+        request,
+        queryset,
+        write: Callable[[Any], Any],
+        *,
+        done: str,
+        skip: Callable[[Any], bool] | None = None,
+        skipped: str = "",
+        log: str,
+    ) -> None:
+        ids = list(queryset.values_list("pk", flat=True)[: MAX_RECORDS_PER_ACTION + 1])
+        if len(ids) > MAX_RECORDS_PER_ACTION:
+            self.message_user(
+                request,
+                f"Selecione no máximo {MAX_RECORDS_PER_ACTION} cadastros por vez. Nada foi alterado.",
+                messages.ERROR,
+            )
+            return
+        written, not_needed, refused = 0, 0, []
+        for record in self.model.objects.filter(pk__in=ids).select_related("company"):
+            if skip is not None and skip(record):
+                not_needed += 1
+                continue
+            try:
+                write(record)
+            except SERVICE_ERRORS as error:
+                refused.append(f"{record} ({record.company}): {' '.join(messages_of(error))}")
+            else:
+                written += 1
+                LogEntry.objects.log_actions(
+                    user_id=request.user.pk, queryset=[record], action_flag=CHANGE, change_message=log
+                )
+        if written:
+            self.message_user(
+                request, f"{written} {model_ngettext(self.opts, written)} {done}", messages.SUCCESS
+            )
+        if not_needed:
+            self.message_user(
+                request, f"{not_needed} {model_ngettext(self.opts, not_needed)} {skipped}", messages.INFO
+            )
+        for line in refused:
+            self.message_user(request, f"Recusado, nada alterado: {line}", messages.ERROR)
+
+    @admin.action(permissions=["delete"], description="Excluir selecionados (ficam inativos)")
+    def soft_delete_selected(self, request, queryset):
+        if request.POST.get("post"):
+            self._for_each(
+                request,
+                queryset,
+                lambda record: self.soft_delete(
+                    company=record.company, record_id=record.pk, actor_id=request.user.pk, source="admin"
+                ),
+                done="excluído(s): ficaram inativos e podem ser reativados. Nada foi apagado.",
+                log="Excluído pelo admin: ficou inativo (exclusão lógica).",
+            )
+            return None
+        shown = list(queryset.select_related("company")[:MAX_RECORDS_PER_ACTION + 1])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Excluir (inativar) cadastros",
+            "subtitle": None,
+            "opts": self.opts,
+            "objects_name": str(model_ngettext(self.opts, len(shown))),
+            "queryset": shown[:MAX_RECORDS_PER_ACTION],
+            "too_many": len(shown) > MAX_RECORDS_PER_ACTION,
+            "max_records": MAX_RECORDS_PER_ACTION,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/catalog/soft_delete_selected_confirmation.html", context)
+
+    @admin.action(permissions=["change"], description="Inativar selecionados")
+    def deactivate_selected(self, request, queryset):
+        self._for_each(
+            request,
+            queryset,
+            lambda record: self.update(
+                company=record.company, record_id=record.pk, data={"active": False},
+                actor_id=request.user.pk, source="admin",
+            ),
+            done="inativado(s).",
+            skip=lambda record: not record.active,
+            skipped="já estava(m) inativo(s).",
+            log="Inativado pelo admin.",
+        )
+
+    @admin.action(permissions=["change"], description="Reativar selecionados")
+    def reactivate_selected(self, request, queryset):
+        self._for_each(
+            request,
+            queryset,
+            lambda record: self.update(
+                company=record.company, record_id=record.pk, data={"active": True},
+                actor_id=request.user.pk, source="admin",
+            ),
+            done="reativado(s).",
+            skip=lambda record: record.active,
+            skipped="já estava(m) ativo(s).",
+            log="Reativado pelo admin.",
+        )
