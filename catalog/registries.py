@@ -78,6 +78,9 @@ class Registry:
     omie_call: str  # the singular of Omie's calls: IncluirCliente, ConsultarProduto …
     omie_fields: str  # dotted path of our field ↔ Omie name table
     display_key: Callable[[str], str] = field(default=_plain_key)
+    # What the preview calls a likely duplicate, and what a deletion keeps in the company.
+    duplicate_rule: str = ""
+    kept_on_delete: str = ""
 
     # --- derived, computed on each call so a replaced descriptor is followed ----------
 
@@ -186,6 +189,7 @@ PARTY = Registry(
     omie_call="Cliente",
     omie_fields="catalog.omie_fields.PARTY_FIELDS",
     display_key=mask_cpf_cnpj,
+    duplicate_rule="mesmo nome com outro CNPJ/CPF",
 )
 
 PRODUCT = Registry(
@@ -223,6 +227,8 @@ PRODUCT = Registry(
     omie_name="produtos",
     omie_call="Produto",
     omie_fields="catalog.omie_fields.PRODUCT_FIELDS",
+    duplicate_rule="mesmo EAN em outro código",
+    kept_on_delete="o saldo de estoque e os preços nas tabelas de preço desta empresa",
 )
 
 # Replace an entry (tests: monkeypatch.setitem) and every caller follows.

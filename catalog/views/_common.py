@@ -46,7 +46,10 @@ def confirm_soft_delete(
     service with the version the page was loaded with; a refusal is shown, nothing written."""
     # Shared: deleting inactivates it in every company of the group, and may not be allowed here.
     share_status = selectors.with_share_status(company=company, registry=registry, records=[record])[0].share_status
-    context = {"company": company, "record": record, "registry": registry, "share_status": share_status}
+    urls = {f"{page}_url": reverse(describe(registry).url_name(page), args=[company.pk, record.pk])
+            for page in ("detail", "delete", "edit")}
+    context = {"company": company, "record": record, "registry": describe(registry), "share_status": share_status,
+               **urls}
     if request.method != "POST":
         context["form"] = ConfirmDeleteForm(initial={"version": record.version})
         return render(request, "catalog/confirm_delete.html", context)

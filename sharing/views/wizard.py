@@ -546,7 +546,7 @@ def preview_rows(request: HttpRequest, wizard: Wizard, dest_id: int, registry: s
     return render(request, "sharing/preview_rows.html", wizard.context(
         "preview", dest=dest, registry_label=describe(registry).choice_label,
         category_label=planner.CATEGORY_LABELS[category], category=category, items=items,
-        registry=registry,
+        registry=describe(registry),
         page=number, has_next=has_next, has_previous=number > 1,
     ))
 

@@ -353,6 +353,7 @@ def test_it_soft_deletes_after_confirmation_and_shows_inactive(login, member, co
     url = reverse("catalog:party_delete", args=[company.pk, party.pk])
     confirm = client.get(url)
     assert "ficará <strong>inativo</strong>" in confirm.text
+    assert '<p class="eyebrow">Cliente/fornecedor</p>' in confirm.text and "saldo de estoque" not in confirm.text
     party.refresh_from_db()
     assert party.active  # the confirmation page changes nothing
 

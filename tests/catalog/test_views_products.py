@@ -269,6 +269,9 @@ def test_it_soft_deletes_a_product_and_keeps_stock_and_prices(login, member, com
     product = ProductFactory(company=company, code="CAF", description="Café")
     services.stock_balance_set(company=company, product_id=product.pk, quantity=Decimal("12"))
     client = login(member)
+    confirm = client.get(reverse("catalog:product_delete", args=[company.pk, product.pk])).text
+    assert '<p class="eyebrow">Produto</p>' in confirm
+    assert "o saldo de estoque e os preços nas tabelas de preço desta empresa são mantidos" in confirm
     response = client.post(
         reverse("catalog:product_delete", args=[company.pk, product.pk]), {"version": "1"}, follow=True
     )

@@ -370,6 +370,7 @@ def test_it_lists_likely_duplicates_and_conflicts_with_what_they_resemble(login,
     assert "A1" in products and "EAN 7891234567895" in products and "AGUA-500" in products
     assert "AGUA-500" in conflicts and "não serão copiados" in conflicts
     assert "11.222.333/0001-81" in parties and "45.723.174/0001-10" in parties and "Acme comércio LTDA" in parties
+    assert "(mesmo EAN em outro código)" in products and "(mesmo nome com outro CNPJ/CPF)" in parties
 
 
 def test_without_postgresql_the_preview_says_so_instead_of_failing(login, owner, company, dest, catalog, monkeypatch):
