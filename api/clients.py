@@ -5,19 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, Value
 
 from api import references
 from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys
 from api.models import ApiImport
-from api.translate import list_of_dicts, party_data_from_omie, party_to_omie, party_to_omie_summary, whole_number
+from api.translate import (
+    CLIENT_TAG,
+    SUPPLIER_TAG,
+    flag,
+    list_of_dicts,
+    party_data_from_omie,
+    party_to_omie,
+    party_to_omie_summary,
+    whole_number,
+)
 from catalog import services
 from catalog.models import Attachment, Party, Salesperson
 from catalog.selectors import indexed_party_text
 from companies.models import Company
-from omieshare.lib.brazil import normalize_cpf_cnpj
+from omieshare.lib.brazil import normalize_cep, normalize_cpf_cnpj
+from omieshare.lib.json_arrays import ArrayHasText
 
 SOURCE = "api"
 
@@ -172,11 +182,16 @@ def excluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     return _status(party, "Cliente excluído com sucesso!")
 
 
+# Omie's clientes_list_request and clientesFiltro, as Omie's generated PHP client
+# (ClientesCadastroJsonClient, `@pw_complex clientes_list_request` / `clientesFiltro`) and the
+# typed omie-sdk (lucas-bogos/omie-sdk, IClientesListRequest / IClientesFiltro) both list them.
+# Ours on top: `inativo` at the top level, as ListarProdutos has it (integrations send it to
+# both calls), and clientesFiltro.nome (either name, as typed in a search box).
 LIST_KEYS = {
     "pagina", "registros_por_pagina", "apenas_importado_api", "clientesFiltro", "clientesPorCodigo",
     "filtrar_por_data_de", "filtrar_por_data_ate", "filtrar_por_hora_de", "filtrar_por_hora_ate",
     "filtrar_apenas_inclusao", "filtrar_apenas_alteracao",
-    "ordenar_por", "ordem_decrescente",
+    "ordenar_por", "ordem_decrescente", "ordem_descrescente", "inativo",
     # Display options only: we always answer the whole record, so the list is the same.
     "exibir_caracteristicas", "exibir_obs",
 }
@@ -187,7 +202,7 @@ ORDERINGS = {
 }
 FILTER_KEYS = {
     "codigo_cliente_omie", "codigo_cliente_integracao", "cnpj_cpf", "razao_social", "nome_fantasia", "email",
-    "cidade", "estado", "inativo", "nome",
+    "cidade", "estado", "inativo", "nome", "endereco", "bairro", "cep", "pessoa_fisica", "tags",
 }
 BY_CODE_KEYS = {"codigo_cliente_omie", "codigo_cliente_integracao"}
 
@@ -204,6 +219,51 @@ def _by_codes(items: Any) -> Q:
     return wanted
 
 
+def _given(value: Any) -> bool:
+    return value not in (None, "", 0, "0")
+
+
+def _cep_filter(value: Any) -> str:
+    """clientesFiltro.cep with or without its mask ("01310-100", "01310100")."""
+    try:
+        cep = normalize_cep(str(value))
+    except ValidationError as error:
+        raise ApiFault(INVALID_VALUE, f"{' '.join(error.messages)} (campo clientesFiltro.cep)") from None
+    return cep
+
+
+def _tags_filter(value: Any) -> list[str]:
+    """clientesFiltro.tags as integrations send it: [{"tag": "Fornecedor"}], the shape of
+    Omie's tagsArray (public integrations list suppliers with exactly this), or plain
+    strings (["Fornecedor"])."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise ApiFault(INVALID_VALUE, "O campo clientesFiltro.tags deve ser uma lista de tags.")
+    tags = []
+    for item in value:
+        if isinstance(item, dict):
+            refuse_unknown_keys(item, {"tag"}, "tags")
+            item = item.get("tag")
+        if isinstance(item, dict | list):
+            raise ApiFault(
+                INVALID_VALUE, 'O campo clientesFiltro.tags deve ser uma lista de {"tag": "..."} ou de textos.'
+            )
+        if str(item or "").strip():
+            tags.append(str(item).strip())
+    return tags
+
+
+def _tagged(tag: str) -> Q:
+    """A record carrying `tag`, case ignored: "Cliente"/"Fornecedor" are our roles
+    (is_client/is_supplier), as when a record is written; any other is one of Party.tags."""
+    if tag.lower() == CLIENT_TAG.lower():
+        return Q(is_client=True)
+    if tag.lower() == SUPPLIER_TAG.lower():
+        return Q(is_supplier=True)
+    return Q(ArrayHasText("tags", Value(tag, output_field=CharField())))
+
+
 def _listing(company: Company, param: dict[str, Any]):
     refuse_unknown_keys(param, LIST_KEYS, "clientes_list_request")
     imported = ApiImport.objects.filter(company=company, registry="party", local_id=OuterRef("pk"))
@@ -215,7 +275,7 @@ def _listing(company: Company, param: dict[str, Any]):
     if not isinstance(filters, dict):
         raise ApiFault(INVALID_VALUE, "O campo clientesFiltro deve ser um objeto.")
     refuse_unknown_keys(filters, FILTER_KEYS, "clientesFiltro")
-    if filters.get("codigo_cliente_omie") not in (None, "", 0):
+    if _given(filters.get("codigo_cliente_omie")):
         queryset = queryset.filter(pk=_omie_id(filters["codigo_cliente_omie"]))
     if filters.get("codigo_cliente_integracao"):
         queryset = queryset.filter(code=str(filters["codigo_cliente_integracao"]).strip())
@@ -241,12 +301,25 @@ def _listing(company: Company, param: dict[str, Any]):
         queryset = queryset.filter(indexed_party_text(text), city__icontains=text)
     if filters.get("estado"):
         queryset = queryset.filter(state=str(filters["estado"]).strip().upper())
-    if filters.get("inativo"):
-        queryset = queryset.filter(active=str(filters["inativo"]).strip().upper() != "S")
+    for inactive in (filters.get("inativo"), param.get("inativo")):
+        if inactive not in (None, ""):
+            queryset = queryset.filter(active=not flag(inactive, "inativo"))
     if filters.get("nome"):  # either name, as typed in a search box
         name = str(filters["nome"]).strip()
         either = Q(legal_name__icontains=name) | Q(trade_name__icontains=name)
         queryset = queryset.filter(indexed_party_text(name), either)
+    # The address is not in the search index: these read the company's clients one by one.
+    if filters.get("endereco"):
+        queryset = queryset.filter(street__icontains=str(filters["endereco"]).strip())
+    if filters.get("bairro"):
+        queryset = queryset.filter(district__icontains=str(filters["bairro"]).strip())
+    if filters.get("cep"):
+        queryset = queryset.filter(cep=_cep_filter(filters["cep"]))
+    if filters.get("pessoa_fisica") not in (None, ""):
+        individual = flag(filters["pessoa_fisica"], "clientesFiltro.pessoa_fisica")
+        queryset = queryset.filter(person_type=Party.PersonType.INDIVIDUAL if individual else Party.PersonType.COMPANY)
+    for tag in _tags_filter(filters.get("tags")):
+        queryset = queryset.filter(_tagged(tag))
     if param.get("clientesPorCodigo"):
         queryset = queryset.filter(_by_codes(param["clientesPorCodigo"]))
     return queryset

@@ -14,6 +14,10 @@ from django.utils import timezone
 from api.faults import INVALID_VALUE, NO_RECORDS, UNKNOWN_TAG, ApiFault
 from api.translate import flag, whole_number
 
+# A bigger page is answered with 500 records, without a fault: Omie caps the page size
+# silently (a public integration's tests record ListarOS answering 100 OS a page when 500 were
+# asked, with total_de_paginas counted on the capped size), and integrations ask ListarClientes
+# for 1000 or 10000 a page and read the answer as any other.
 MAX_PER_PAGE = 500
 DEFAULT_PER_PAGE = 50
 
@@ -140,18 +144,25 @@ class Page:
         }
 
 
+def _descending(param: dict[str, Any]) -> bool:
+    """ordem_decrescente "S", or ordem_descrescente "S": Omie's schema still carries its old
+    misspelling (marked DEPRECATED in its generated clients), and integrations send it."""
+    return any(
+        param.get(name) not in (None, "") and flag(param[name], name)
+        for name in ("ordem_decrescente", "ordem_descrescente")
+    )
+
+
 def _ordering(param: dict[str, Any], orderings: dict[str, str]) -> list[str]:
-    """ordenar_por (one of `orderings`, Omie's names → our fields) and ordem_decrescente
-    ("S"/"N"); the id breaks ties, so paging stays stable. Default: by id, as Omie's code."""
+    """ordenar_por (one of `orderings`, Omie's names → our fields) and the descending flag;
+    the id breaks ties, so paging stays stable. Default: by id, as Omie's code."""
     name = str(param.get("ordenar_por") or "CODIGO").strip().upper()
     if name not in orderings:
         raise ApiFault(
             INVALID_VALUE,
             f"Valor inválido em ordenar_por: [{param.get('ordenar_por')}]; use {', '.join(sorted(orderings))}.",
         )
-    descending = param.get("ordem_decrescente") not in (None, "") and flag(param["ordem_decrescente"],
-                                                                            "ordem_decrescente")
-    sign = "-" if descending else ""
+    sign = "-" if _descending(param) else ""
     fields = [orderings[name]] if orderings[name] != "pk" else []
     return [f"{sign}{field}" for field in [*fields, "pk"]]
 
@@ -160,9 +171,7 @@ def paginate(queryset: QuerySet, param: dict[str, Any], orderings: dict[str, str
     """One page in a stable order (by id unless ordenar_por says otherwise). An empty page
     is Omie's fault 5113."""
     number = _positive_int(param, "pagina", 1)
-    per_page = _positive_int(param, "registros_por_pagina", DEFAULT_PER_PAGE)
-    if per_page > MAX_PER_PAGE:
-        raise ApiFault(INVALID_VALUE, f"O campo registros_por_pagina aceita no máximo {MAX_PER_PAGE}.")
+    per_page = min(_positive_int(param, "registros_por_pagina", DEFAULT_PER_PAGE), MAX_PER_PAGE)
     order = _ordering(param, orderings)
     total = queryset.count()
     offset = (number - 1) * per_page

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, Value
 
 from api import references
 from api import services as api_services
@@ -25,6 +25,7 @@ from catalog.models import Attachment, BillOfMaterialsItem, Party, Product, Prod
 from catalog.selectors import indexed_product_text
 from companies.models import Company
 from omieshare.lib.brazil import gtin14, strip_mask
+from omieshare.lib.json_arrays import PairsHaveName, PairsHavePair
 from omieshare.lib.text import is_ascii_digits
 
 SOURCE = "api"
@@ -201,21 +202,33 @@ def excluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     return _status(product, "Produto excluído com sucesso!")
 
 
+# Omie's produto_servico_list_request, as Omie's generated PHP client lists it
+# (ProdutosCadastroJsonClient, `@pw_complex produto_servico_list_request`, in two public copies
+# that agree, the newer one typed as OmieLib\Geral\Produtos\Produto_servico_list_request).
+# Ours on top: produtosFiltro (the record's keys as filters).
 LIST_KEYS = {
     "pagina", "registros_por_pagina", "apenas_importado_api", "inativo", "produtosFiltro", "produtosPorCodigo",
     "filtrar_por_data_de", "filtrar_por_data_ate", "filtrar_por_hora_de", "filtrar_por_hora_ate",
     "filtrar_apenas_inclusao", "filtrar_apenas_alteracao", "filtrar_apenas_descricao", "filtrar_apenas_familia",
-    "filtrar_apenas_tipo",
-    "ordenar_por", "ordem_decrescente",
+    "filtrar_apenas_tipo", "ncm", "ean", "caracteristicas",
+    "ordenar_por", "ordem_decrescente", "ordem_descrescente",
+    # Sales channels omieshare does not have: see _without_channels_we_lack.
+    "filtrar_apenas_omiepdv", "filtrar_apenas_pdv", "filtrar_apenas_marketplace",
     # Display options only: we always answer the whole record, so the list is the same.
-    "exibir_caracteristicas", "exibir_obs", "exibir_kit",
+    "exibir_caracteristicas", "exibir_obs", "exibir_kit", "exibir_tabelas_preco", "exibir_info_variacoes",
 }
-# ordenar_por: Omie's names → our fields.
+# ordenar_por: Omie's names → our fields (DATA_INC/DATA_ALT: the names Omie's documentation gives).
 ORDERINGS = {
     "CODIGO": "pk", "CODIGO_PRODUTO": "code", "CODIGO_INTEGRACAO": "integration_code", "DESCRICAO": "description",
-    "DATA_INCLUSAO": "created_at", "DATA_ALTERACAO": "updated_at",
+    "DATA_INCLUSAO": "created_at", "DATA_ALTERACAO": "updated_at", "DATA_INC": "created_at", "DATA_ALT": "updated_at",
 }
 FILTER_KEYS = {"codigo_produto", "codigo_produto_integracao", "codigo", "ean", "ncm", "inativo", "descricao"}
+# Omie's caracteristicas: nCodCaract and cCodIntCaract are ids of Omie's own registry of
+# characteristics, which we do not have (a característica is a name here); the cExibir* are
+# where Omie prints it. Only the name and content select products.
+CHARACTERISTIC_KEYS = {
+    "nCodCaract", "cCodIntCaract", "cNomeCaract", "cConteudo", "cExibirItemNF", "cExibirItemPedido", "cExibirOrdemProd",
+}
 BY_CODE_KEYS = {"codigo_produto", "codigo_produto_integracao", "codigo"}
 
 
@@ -246,6 +259,38 @@ def _gtin_filter(value: Any) -> str:
     return gtin14(digits)
 
 
+def _characteristics_filter(items: Any) -> list[Q]:
+    """caracteristicas: [{cNomeCaract, cConteudo}], products with each of them: the name,
+    and the content when sent (case ignored in both)."""
+    conditions, text = [], CharField()
+    for item in list_of_dicts(items, "caracteristicas"):
+        refuse_unknown_keys(item, CHARACTERISTIC_KEYS, "caracteristicas")
+        name = str(item.get("cNomeCaract") or "").strip()
+        if not name:
+            raise ApiFault(
+                MISSING_FIELD, "Preenchimento obrigatório do campo [caracteristicas.cNomeCaract] não informado!"
+            )
+        content = str(item.get("cConteudo") or "").strip()
+        if content:
+            conditions.append(Q(PairsHavePair("characteristics", Value(name, text), Value(content, text))))
+        else:
+            conditions.append(Q(PairsHaveName("characteristics", Value(name, text))))
+    return conditions
+
+
+def _without_channels_we_lack(queryset, param: dict[str, Any]):
+    """filtrar_apenas_omiepdv / filtrar_apenas_pdv / filtrar_apenas_marketplace "S" keep only
+    the products set up for Omie's PDV or for a marketplace. omieshare has neither, so it
+    answers as Omie does for a company that uses neither: no product, the 5113 of an empty
+    list. "N" (what integrations send) keeps every product; so does leaving the tag out,
+    although Omie's documentation says filtrar_apenas_omiepdv defaults to "S" (integrations
+    note that Omie then answers no product at all; nobody relies on that)."""
+    for name in ("filtrar_apenas_omiepdv", "filtrar_apenas_pdv", "filtrar_apenas_marketplace"):
+        if param.get(name) not in (None, "") and flag(param[name], name):
+            return queryset.none()
+    return queryset
+
+
 def _listing(company: Company, param: dict[str, Any]):
     refuse_unknown_keys(param, LIST_KEYS, "produto_servico_list_request")
     imported = ApiImport.objects.filter(company=company, registry="product", local_id=OuterRef("pk"))
@@ -263,10 +308,13 @@ def _listing(company: Company, param: dict[str, Any]):
         queryset = queryset.filter(integration_code=str(filters["codigo_produto_integracao"]).strip())
     if filters.get("codigo"):
         queryset = queryset.filter(code=str(filters["codigo"]).strip().upper())
-    if filters.get("ean"):
-        queryset = queryset.annotate(gtin=ean_gtin14()).filter(gtin=_gtin_filter(filters["ean"]))
-    if filters.get("ncm"):
-        queryset = queryset.filter(ncm=str(filters["ncm"]).replace(".", "").strip())
+    # ean and ncm: in produtosFiltro (ours) and at the top level (Omie's); each narrows.
+    for ean in (filters.get("ean"), param.get("ean")):
+        if ean:
+            queryset = queryset.annotate(gtin=ean_gtin14()).filter(gtin=_gtin_filter(ean))
+    for ncm in (filters.get("ncm"), param.get("ncm")):
+        if ncm:
+            queryset = queryset.filter(ncm=str(ncm).replace(".", "").strip())
     for inactive in (filters.get("inativo"), param.get("inativo")):
         if inactive not in (None, ""):
             queryset = queryset.filter(active=not flag(inactive, "inativo"))
@@ -279,9 +327,11 @@ def _listing(company: Company, param: dict[str, Any]):
     if param.get("filtrar_apenas_tipo") not in (None, ""):
         item_type = str(param["filtrar_apenas_tipo"]).strip()
         queryset = queryset.filter(item_type=item_type.zfill(2) if is_ascii_digits(item_type) else item_type)
+    for condition in _characteristics_filter(param.get("caracteristicas")):
+        queryset = queryset.filter(condition)
     if param.get("produtosPorCodigo"):
         queryset = queryset.filter(_by_codes(param["produtosPorCodigo"]))
-    return queryset
+    return _without_channels_we_lack(queryset, param)
 
 
 def listar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:

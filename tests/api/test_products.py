@@ -134,15 +134,6 @@ def test_it_lists_the_summary(omie, credentials, company):
     ]
 
 
-def test_it_caps_the_page_size_at_500(omie, credentials, company):
-    ProductFactory(company=company)
-
-    response = omie(credentials, "produtos", "ListarProdutos", {"registros_por_pagina": 501})
-
-    assert response.status_code == 500
-    assert "500" in response.json()["faultstring"]
-
-
 def test_it_answers_omies_fault_for_a_page_without_records(omie, credentials, company):
     ProductFactory(company=company)
 

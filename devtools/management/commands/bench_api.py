@@ -9,7 +9,7 @@ URL routing, envelope, credentials, concurrency slot, the call, JSON) and prints
 median (p50) and the slowest of `--runs` runs of each, in milliseconds:
 
 - ListarProdutos / ListarClientes: first page and a deep page (page 150, 500 per page),
-  the summary listings, filters by code / CNPJ/CPF / name, filtrar_por_data_de/ate;
+  the summary listings, filters by code / CNPJ/CPF / name / tag / address, filtrar_por_data_de/ate;
 - ConsultarProduto / ConsultarCliente;
 - IncluirProduto / AlterarProduto, IncluirCliente / AlterarCliente (through
   catalog/services.py, as every write).
@@ -151,7 +151,8 @@ class Command(BaseCommand):
         ]
         document = random_cnpj()  # a real one: the API validates the filter's CNPJ
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE catalog_party SET cnpj_cpf = %s WHERE id = %s", [document, party_id])
+            cursor.execute("UPDATE catalog_party SET cnpj_cpf = %s, tags = '[\"VIP\"]' WHERE id = %s",
+                           [document, party_id])
         cases: list[tuple[str, Callable[[], Any]]] = [
             ("ListarProdutos página 1 (500)", lambda: call(
                 "produtos", "ListarProdutos", {"pagina": 1, "registros_por_pagina": PER_PAGE})),
@@ -182,6 +183,14 @@ class Command(BaseCommand):
                 "clientes", "ListarClientes", {"clientesFiltro": {"cnpj_cpf": mask_cpf_cnpj(document)}})),
             ("ListarClientes filtro razao_social", lambda: call(
                 "clientes", "ListarClientes", {"clientesFiltro": {"razao_social": f"Cliente {middle} "}})),
+            # Filters no index serves: the address, and a tag (roles are columns, free tags a JSON list).
+            ("ListarClientes filtro tags Fornecedor (500)", lambda: call(
+                "clientes", "ListarClientes",
+                {"clientesFiltro": {"tags": [{"tag": "Fornecedor"}]}, "registros_por_pagina": PER_PAGE})),
+            ("ListarClientes filtro tags livre (1 de N)", lambda: call(
+                "clientes", "ListarClientes", {"clientesFiltro": {"tags": [{"tag": "vip"}]}})),
+            ("ListarClientes filtro endereco", lambda: call(
+                "clientes", "ListarClientes", {"clientesFiltro": {"endereco": f"Rua {middle}"}})),
             ("ListarClientes filtrar_por_data (1 dia)", lambda: call(
                 "clientes", "ListarClientes",
                 {"filtrar_por_data_de": day, "filtrar_por_data_ate": day, "registros_por_pagina": PER_PAGE})),
