@@ -28,15 +28,21 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARTY_SPECIAL = {"id", "person_type", "salespeople", "active", "is_client", "is_supplier", "tags", "characteristics"}
 _PRODUCT_SPECIAL = {"id", "active", "price", "item_type", "characteristics", "family"}
 
+
+
+def _is_text(model, name: str) -> bool:
+    return model._meta.get_field(name).get_internal_type() in ("CharField", "TextField")
+
+
 PARTY_PLAIN = {
     ours: omie
     for ours, (omie, _) in omie_fields.PARTY_FIELDS.items()
-    if _IDENTIFIER.match(omie) and ours not in _PARTY_SPECIAL
+    if _IDENTIFIER.match(omie) and ours not in _PARTY_SPECIAL and _is_text(Party, ours)
 }
 PRODUCT_PLAIN = {
     ours: omie
     for ours, (omie, _) in omie_fields.PRODUCT_FIELDS.items()
-    if _IDENTIFIER.match(omie) and ours not in _PRODUCT_SPECIAL
+    if _IDENTIFIER.match(omie) and ours not in _PRODUCT_SPECIAL and _is_text(Product, ours)
 }
 
 CLIENT_TAG = "Cliente"
