@@ -12,6 +12,7 @@ from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys
 from api.models import ApiImport
+from api.omie_schema import canonical_param
 from api.translate import list_of_dicts, party_data_from_omie, party_to_omie, party_to_omie_summary, whole_number
 from catalog import services
 from catalog.models import Attachment, Party, Salesperson
@@ -98,6 +99,7 @@ def _data(company: Company, param: dict[str, Any], party: Party | None = None) -
 
 
 def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = canonical_param("party", param)
     _required(param, "codigo_cliente_integracao", "razao_social")
     existing = _by_integration_code(company, param["codigo_cliente_integracao"])
     if existing is not None:
@@ -111,6 +113,7 @@ def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 
 
 def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = canonical_param("party", param)
     party = _get(company, param)
     data = _data(company, param, party)
     if param.get("codigo_cliente_omie") in (None, "", 0, "0"):
@@ -120,6 +123,7 @@ def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 
 
 def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = canonical_param("party", param)
     _required(param, "codigo_cliente_integracao")
     party = _by_integration_code(company, param["codigo_cliente_integracao"])
     if party is None:
@@ -136,6 +140,7 @@ def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 
 
 def upsert_cpf_cnpj(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = canonical_param("party", param)
     _required(param, "cnpj_cpf")
     try:
         document = normalize_cpf_cnpj(str(param["cnpj_cpf"]))

@@ -360,7 +360,6 @@ class Party(NormalizedFieldsMixin, models.Model):
     overdue_instruction = _omie_text(
         "instrução de protesto", 10, "Código da instrução de protesto (recomendação de atraso)."
     )
-    imported_via_api = _omie_flag("incluído pela API")
     # --- Recomendações ---
     installments = _omie_text("parcelas padrão", 10, "Código das parcelas padrão das vendas (ex.: 000, A30, T03).")
     billing_email = _omie_text("e-mail para NF-e e boleto", 500, "Enviar a NF-e e o boleto para este e-mail.")
@@ -605,7 +604,6 @@ class Product(NormalizedFieldsMixin, models.Model):
     blocked = _omie_flag("bloqueado")
     block_deletion = _omie_flag("bloquear exclusão")
     lot_controlled = _omie_flag("controla lote")
-    imported_via_api = _omie_flag("incluído pela API")
     # --- Recomendações fiscais (origem e CEST above) ---
     price_table_id = _omie_code("preço tabelado (pauta)", "ID do preço tabelado (pauta) no Omie.")
     sold_in_pos = _omie_flag("vendido no PDV (cupom fiscal)")
