@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import CharField, Exists, Func, OuterRef, Prefetch, Q, Value
+from django.db.models.functions import Upper
+from django.db.models.lookups import Exact
 
 from api import references
 from api import services as api_services
@@ -13,12 +15,12 @@ from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFa
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys
 from api.models import ApiImport
 from api.omie_schema import canonical_param
-from api.translate import list_of_dicts, party_data_from_omie, party_to_omie, party_to_omie_summary, whole_number
+from api.translate import flag, list_of_dicts, party_data_from_omie, party_to_omie, party_to_omie_summary, whole_number
 from catalog import services
 from catalog.models import Attachment, Party, Salesperson
 from catalog.selectors import indexed_party_text
 from companies.models import Company
-from omieshare.lib.brazil import normalize_cpf_cnpj
+from omieshare.lib.brazil import normalize_cpf_cnpj, strip_mask
 
 SOURCE = "api"
 
@@ -193,6 +195,13 @@ ORDERINGS = {
 FILTER_KEYS = {
     "codigo_cliente_omie", "codigo_cliente_integracao", "cnpj_cpf", "razao_social", "nome_fantasia", "email",
     "cidade", "estado", "inativo", "nome",
+    "inscricao_estadual", "inscricao_municipal", "inscricao_suframa", "optante_simples_nacional", "homepage",
+    "contato",
+}
+# clientesFiltro's registrations: the same number typed with or without its mask.
+_REGISTRATION_FILTERS = {
+    "inscricao_estadual": "state_registration", "inscricao_municipal": "municipal_registration",
+    "inscricao_suframa": "suframa_registration",
 }
 BY_CODE_KEYS = {"codigo_cliente_omie", "codigo_cliente_integracao"}
 
@@ -207,6 +216,15 @@ def _by_codes(items: Any) -> Q:
         if item.get("codigo_cliente_integracao"):
             wanted |= Q(code=str(item["codigo_cliente_integracao"]).strip())
     return wanted
+
+
+def _same_registration(field: str, value: Any) -> Q:
+    """An inscrição as stored ("110.042.490.114") found by what was typed, with or without
+    the mask ("110042490114"), case-insensitively ("isento")."""
+    wanted = strip_mask(str(value))
+    bare = Func(Upper(field), Value(r"[^0-9A-Z]"), Value(""), Value("g"), function="regexp_replace",
+                output_field=CharField())
+    return Q(**{f"{field}__iexact": str(value).strip()}) | Q(Exact(bare, wanted))
 
 
 def _listing(company: Company, param: dict[str, Any]):
@@ -248,6 +266,16 @@ def _listing(company: Company, param: dict[str, Any]):
         queryset = queryset.filter(state=str(filters["estado"]).strip().upper())
     if filters.get("inativo"):
         queryset = queryset.filter(active=str(filters["inativo"]).strip().upper() != "S")
+    for tag, field in _REGISTRATION_FILTERS.items():
+        if filters.get(tag) not in (None, ""):
+            queryset = queryset.filter(_same_registration(field, filters[tag]))
+    if filters.get("optante_simples_nacional") not in (None, ""):
+        queryset = queryset.filter(simples_nacional=flag(filters["optante_simples_nacional"],
+                                                         "clientesFiltro.optante_simples_nacional"))
+    if filters.get("homepage"):
+        queryset = queryset.filter(homepage__icontains=str(filters["homepage"]).strip())
+    if filters.get("contato"):
+        queryset = queryset.filter(contact_name__icontains=str(filters["contato"]).strip())
     if filters.get("nome"):  # either name, as typed in a search box
         name = str(filters["nome"]).strip()
         either = Q(legal_name__icontains=name) | Q(trade_name__icontains=name)

@@ -218,7 +218,7 @@ LIST_KEYS = {
     "pagina", "registros_por_pagina", "apenas_importado_api", "inativo", "produtosFiltro", "produtosPorCodigo",
     "filtrar_por_data_de", "filtrar_por_data_ate", "filtrar_por_hora_de", "filtrar_por_hora_ate",
     "filtrar_apenas_inclusao", "filtrar_apenas_alteracao", "filtrar_apenas_descricao", "filtrar_apenas_familia",
-    "filtrar_apenas_tipo",
+    "filtrar_apenas_tipo", "bloqueado",
     "ordenar_por", "ordem_decrescente",
     # Display options only: we always answer the whole record, so the list is the same.
     "exibir_caracteristicas", "exibir_obs", "exibir_kit",
@@ -283,6 +283,8 @@ def _listing(company: Company, param: dict[str, Any]):
     for inactive in (filters.get("inativo"), param.get("inativo")):
         if inactive not in (None, ""):
             queryset = queryset.filter(active=not flag(inactive, "inativo"))
+    if param.get("bloqueado") not in (None, ""):
+        queryset = queryset.filter(blocked=flag(param["bloqueado"], "bloqueado"))
     description = filters.get("descricao") or param.get("filtrar_apenas_descricao")
     if description:  # through the search index too (see catalog.selectors.indexed_party_text)
         text = str(description).strip().strip("%")

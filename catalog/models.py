@@ -6,12 +6,13 @@ each field is listed in `catalog/omie_fields.py`, the one place that maps the tw
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import EmailValidator, MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models.functions import Lower, LPad
 
@@ -79,6 +80,26 @@ def ean_gtin14(field: str = "ean") -> LPad:
     return LPad(field, 14, models.Value("0"))
 
 
+def _is_email(address: str) -> bool:
+    try:
+        EmailValidator()(address)
+    except ValidationError:
+        return False
+    return True
+
+
+def _validate_videos(value) -> None:
+    """A list of http(s) addresses (Omie's videos[].url_video)."""
+    if not isinstance(value, list) or not all(isinstance(url, str) for url in value):
+        raise ValidationError({"videos": "Informe os vídeos como uma lista de endereços (URL)."})
+    for url in value:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            raise ValidationError({"videos": f"Endereço de vídeo inválido: {url[:80]}. Use http:// ou https://."}) \
+                from None
+
+
 def _validate_characteristics(value) -> None:
     try:
         validate_characteristics(value)
@@ -115,11 +136,13 @@ def _omie_decimal(label: str, max_digits: int, places: int, help_text: str = "")
 
 def _omie_percent(label: str) -> models.DecimalField:
     """An aliquot or reduction percentage, 0 to 100 with 4 decimals (18.0000 = 18%)."""
+    # %% : a validator's message is %-formatted with its parameters.
+    subject = f"{label[:1].upper()}{label[1:]}".replace("%", "%%")
     return models.DecimalField(
         label, max_digits=7, decimal_places=4, default=Decimal("0"), db_default=Decimal("0"),
         validators=[
-            MinValueValidator(Decimal("0"), f"{label[:1].upper()}{label[1:]} não pode ser negativo."),
-            MaxValueValidator(Decimal("100"), f"{label[:1].upper()}{label[1:]} é um percentual: no máximo 100."),
+            MinValueValidator(Decimal("0"), f"{subject} não pode ser negativo."),
+            MaxValueValidator(Decimal("100"), f"{subject} é um percentual: no máximo 100."),
         ],
     )
 
@@ -429,6 +452,27 @@ class Party(NormalizedFieldsMixin, models.Model):
         if errors:
             raise ValidationError(errors)
         self._clean_country()
+        self._clean_omie_fields()
+
+    def _clean_omie_fields(self) -> None:
+        errors: dict[str, str] = {}
+        prefix = brazil.UF_IBGE_CODES.get(self.state)
+        if self.city_ibge and prefix and not self.city_ibge.startswith(prefix):
+            # The code names another state's city: a NF-e would carry two places at once.
+            errors["city_ibge"] = (
+                f"O código IBGE {self.city_ibge} é de uma cidade de outro estado: os de {self.state} "
+                f"começam com {prefix}."
+            )
+        if self.city_ibge and self.is_foreign:
+            errors["city_ibge"] = "Cliente/fornecedor do exterior (UF EX) não tem código IBGE de cidade."
+        invalid = [address for address in re.split(r"[;,\s]+", self.billing_email) if address
+                   and not _is_email(address)]
+        if invalid:
+            errors["billing_email"] = (
+                f"E-mail inválido para a NF-e e o boleto: {invalid[0]}. Separe vários e-mails com ponto e vírgula."
+            )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_foreign(self) -> bool:
@@ -730,6 +774,7 @@ class Product(NormalizedFieldsMixin, models.Model):
 
     def clean(self) -> None:
         _validate_characteristics(self.characteristics)
+        _validate_videos(self.videos)
         if self.family_id and self.family.company_id != self.company_id:
             raise ValidationError({"family": "A família pertence a outra empresa."})
 

@@ -406,3 +406,11 @@ def normalize_cfop(value: str | None) -> str:
     if len(cfop) != 4 or cfop[0] not in "123567":
         raise ValidationError("CFOP inválido: informe 4 dígitos (ex.: 5.102 ou 6102).", code="cfop_format")
     return f"{cfop[0]}.{cfop[1:]}"
+
+
+# The IBGE code of each state: the first two digits of its cities' codes (3550308 = SP).
+UF_IBGE_CODES = {
+    "RO": "11", "AC": "12", "AM": "13", "RR": "14", "PA": "15", "AP": "16", "TO": "17", "MA": "21", "PI": "22",
+    "CE": "23", "RN": "24", "PB": "25", "PE": "26", "AL": "27", "SE": "28", "BA": "29", "MG": "31", "ES": "32",
+    "RJ": "33", "SP": "35", "PR": "41", "SC": "42", "RS": "43", "MS": "50", "MT": "51", "GO": "52", "DF": "53",
+}
