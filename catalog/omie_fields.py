@@ -374,3 +374,25 @@ def ungrouped(registry: str) -> set[str]:
     fields, _, groups = _TABLES[registry]
     grouped = {name for _, names in groups for name in names}
     return set(fields) - grouped - set(_SYSTEM_FIELDS)
+
+
+_TITLES = {"party": "Clientes e fornecedores (`clientes_cadastro`)", "product": "Produtos (`produto_servico_cadastro`)"}
+
+
+def readme_table(registry: str) -> str:
+    """The README's coverage table of one registry (between its `omie-coverage` markers):
+    every field with its Omie name, our field, its group and whether it travels, then
+    the other tags Omie's structure has. Regenerate with
+    `manage.py shell -c "from catalog.omie_fields import readme_table; print(readme_table('party'))"`."""
+    _, others, _ = _TABLES[registry]
+    lines = [
+        f"**{_TITLES[registry]}**", "",
+        "| tag do Omie | campo aqui | grupo | compartilhamento | observação |",
+        "|---|---|---|---|---|",
+    ]
+    for row in coverage(registry):
+        omie = " / ".join(f"`{name}`" for name in row.omie.split(" / "))
+        lines.append(f"| {omie} | `{row.field}` ({row.label}) | {row.group} | {row.sharing} | {row.note} |")
+    lines += ["", "Outras tags da estrutura, aceitas nas gravações:", ""]
+    lines += [f"- `{tag}`: {note}" for tag, note in others.items()]
+    return "\n".join(lines)
