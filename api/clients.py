@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, Value
+from django.db.models import CharField, Exists, Func, OuterRef, Prefetch, Q, Value
+from django.db.models.functions import Upper
+from django.db.models.lookups import Exact
 
 from api import references
 from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys
 from api.models import ApiImport
+from api.omie_schema import canonical_param
 from api.translate import (
     CLIENT_TAG,
     SUPPLIER_TAG,
@@ -26,7 +29,7 @@ from catalog import services
 from catalog.models import Attachment, Party, Salesperson
 from catalog.selectors import indexed_party_text
 from companies.models import Company
-from omieshare.lib.brazil import normalize_cep, normalize_cpf_cnpj
+from omieshare.lib.brazil import normalize_cep, normalize_cpf_cnpj, strip_mask
 from omieshare.lib.json_arrays import ArrayHasText
 
 SOURCE = "api"
@@ -108,6 +111,7 @@ def _data(company: Company, param: dict[str, Any], party: Party | None = None) -
 
 
 def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = canonical_param("party", param)
     _required(param, "codigo_cliente_integracao", "razao_social")
     existing = _by_integration_code(company, param["codigo_cliente_integracao"])
     if existing is not None:
@@ -121,6 +125,7 @@ def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 
 
 def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = canonical_param("party", param)
     party = _get(company, param)
     data = _data(company, param, party)
     if param.get("codigo_cliente_omie") in (None, "", 0, "0"):
@@ -130,6 +135,7 @@ def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 
 
 def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = canonical_param("party", param)
     _required(param, "codigo_cliente_integracao")
     party = _by_integration_code(company, param["codigo_cliente_integracao"])
     if party is None:
@@ -146,6 +152,7 @@ def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 
 
 def upsert_cpf_cnpj(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = canonical_param("party", param)
     _required(param, "cnpj_cpf")
     try:
         document = normalize_cpf_cnpj(str(param["cnpj_cpf"]))
@@ -203,6 +210,13 @@ ORDERINGS = {
 FILTER_KEYS = {
     "codigo_cliente_omie", "codigo_cliente_integracao", "cnpj_cpf", "razao_social", "nome_fantasia", "email",
     "cidade", "estado", "inativo", "nome", "endereco", "bairro", "cep", "pessoa_fisica", "tags",
+    "inscricao_estadual", "inscricao_municipal", "inscricao_suframa", "optante_simples_nacional", "homepage",
+    "contato",
+}
+# clientesFiltro's registrations: the same number typed with or without its mask.
+_REGISTRATION_FILTERS = {
+    "inscricao_estadual": "state_registration", "inscricao_municipal": "municipal_registration",
+    "inscricao_suframa": "suframa_registration",
 }
 BY_CODE_KEYS = {"codigo_cliente_omie", "codigo_cliente_integracao"}
 
@@ -262,6 +276,13 @@ def _tagged(tag: str) -> Q:
     if tag.lower() == SUPPLIER_TAG.lower():
         return Q(is_supplier=True)
     return Q(ArrayHasText("tags", Value(tag, output_field=CharField())))
+def _same_registration(field: str, value: Any) -> Q:
+    """An inscrição as stored ("110.042.490.114") found by what was typed, with or without
+    the mask ("110042490114"), case-insensitively ("isento")."""
+    wanted = strip_mask(str(value))
+    bare = Func(Upper(field), Value(r"[^0-9A-Z]"), Value(""), Value("g"), function="regexp_replace",
+                output_field=CharField())
+    return Q(**{f"{field}__iexact": str(value).strip()}) | Q(Exact(bare, wanted))
 
 
 def _listing(company: Company, param: dict[str, Any]):
@@ -304,6 +325,16 @@ def _listing(company: Company, param: dict[str, Any]):
     for inactive in (filters.get("inativo"), param.get("inativo")):
         if inactive not in (None, ""):
             queryset = queryset.filter(active=not flag(inactive, "inativo"))
+    for tag, field in _REGISTRATION_FILTERS.items():
+        if filters.get(tag) not in (None, ""):
+            queryset = queryset.filter(_same_registration(field, filters[tag]))
+    if filters.get("optante_simples_nacional") not in (None, ""):
+        queryset = queryset.filter(simples_nacional=flag(filters["optante_simples_nacional"],
+                                                         "clientesFiltro.optante_simples_nacional"))
+    if filters.get("homepage"):
+        queryset = queryset.filter(homepage__icontains=str(filters["homepage"]).strip())
+    if filters.get("contato"):
+        queryset = queryset.filter(contact_name__icontains=str(filters["contato"]).strip())
     if filters.get("nome"):  # either name, as typed in a search box
         name = str(filters["nome"]).strip()
         either = Q(legal_name__icontains=name) | Q(trade_name__icontains=name)

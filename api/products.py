@@ -12,6 +12,7 @@ from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys, text_pattern_filter
 from api.models import ApiImport
+from api.omie_schema import canonical_param
 from api.translate import (
     flag,
     list_of_dicts,
@@ -21,7 +22,15 @@ from api.translate import (
     whole_number,
 )
 from catalog import services
-from catalog.models import Attachment, BillOfMaterialsItem, Party, Product, ProductFamily, ean_gtin14
+from catalog.models import (
+    Attachment,
+    BillOfMaterialsItem,
+    Party,
+    PriceTableItem,
+    Product,
+    ProductFamily,
+    ean_gtin14,
+)
 from catalog.selectors import indexed_product_text
 from companies.models import Company
 from omieshare.lib.brazil import gtin14, strip_mask
@@ -129,6 +138,7 @@ def _update(company: Company, product: Product, data: dict[str, Any]) -> Product
 
 
 def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = canonical_param("product", param)
     _required(param, "codigo_produto_integracao", "descricao", "unidade", "ncm")
     existing = _by_integration_code(company, param["codigo_produto_integracao"])
     if existing is not None:
@@ -151,6 +161,7 @@ def _identified_by(param: dict[str, Any]) -> str:
 
 
 def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = canonical_param("product", param)
     product = _get(company, param)
     data = _data(company, param, product)
     identified_by = _identified_by(param)
@@ -160,6 +171,7 @@ def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 
 
 def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = canonical_param("product", param)
     _required(param, "codigo_produto_integracao")
     product = _by_integration_code(company, param["codigo_produto_integracao"])
     if product is None:
@@ -177,8 +189,9 @@ def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
 def _with_relations(queryset):
     """What product_to_omie reads, in a fixed number of queries whatever the page size."""
     images = Attachment.objects.filter(is_image=True).select_related("blob")
-    return queryset.select_related("family").prefetch_related(
+    return queryset.select_related("family", "stock_balance").prefetch_related(
         Prefetch("attachments", queryset=images),
+        Prefetch("price_table_items", queryset=PriceTableItem.objects.select_related("table")),
         Prefetch("suppliers", queryset=Party.objects.only("pk", "cnpj_cpf", "legal_name")),
         Prefetch(
             "bom_items",
@@ -210,7 +223,7 @@ LIST_KEYS = {
     "pagina", "registros_por_pagina", "apenas_importado_api", "inativo", "produtosFiltro", "produtosPorCodigo",
     "filtrar_por_data_de", "filtrar_por_data_ate", "filtrar_por_hora_de", "filtrar_por_hora_ate",
     "filtrar_apenas_inclusao", "filtrar_apenas_alteracao", "filtrar_apenas_descricao", "filtrar_apenas_familia",
-    "filtrar_apenas_tipo", "ncm", "ean", "caracteristicas",
+    "filtrar_apenas_tipo", "ncm", "ean", "caracteristicas", "bloqueado",
     "ordenar_por", "ordem_decrescente", "ordem_descrescente",
     # Sales channels omieshare does not have: see _without_channels_we_lack.
     "filtrar_apenas_omiepdv", "filtrar_apenas_pdv", "filtrar_apenas_marketplace",
@@ -318,6 +331,8 @@ def _listing(company: Company, param: dict[str, Any]):
     for inactive in (filters.get("inativo"), param.get("inativo")):
         if inactive not in (None, ""):
             queryset = queryset.filter(active=not flag(inactive, "inativo"))
+    if param.get("bloqueado") not in (None, ""):
+        queryset = queryset.filter(blocked=flag(param["bloqueado"], "bloqueado"))
     description = filters.get("descricao") or param.get("filtrar_apenas_descricao")
     if description:  # through the search index too (see catalog.selectors.indexed_party_text)
         text = str(description).strip().strip("%")

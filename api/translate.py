@@ -28,15 +28,21 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARTY_SPECIAL = {"id", "person_type", "salespeople", "active", "is_client", "is_supplier", "tags", "characteristics"}
 _PRODUCT_SPECIAL = {"id", "active", "price", "item_type", "characteristics", "family"}
 
+
+
+def _is_text(model, name: str) -> bool:
+    return model._meta.get_field(name).get_internal_type() in ("CharField", "TextField")
+
+
 PARTY_PLAIN = {
     ours: omie
     for ours, (omie, _) in omie_fields.PARTY_FIELDS.items()
-    if _IDENTIFIER.match(omie) and ours not in _PARTY_SPECIAL
+    if _IDENTIFIER.match(omie) and ours not in _PARTY_SPECIAL and _is_text(Party, ours)
 }
 PRODUCT_PLAIN = {
     ours: omie
     for ours, (omie, _) in omie_fields.PRODUCT_FIELDS.items()
-    if _IDENTIFIER.match(omie) and ours not in _PRODUCT_SPECIAL
+    if _IDENTIFIER.match(omie) and ours not in _PRODUCT_SPECIAL and _is_text(Product, ours)
 }
 
 CLIENT_TAG = "Cliente"
@@ -114,7 +120,8 @@ def _characteristics(value: Any, name_keys: tuple[str, ...]) -> dict[str, str]:
 
 
 def party_data_from_omie(param: dict[str, Any], *, updating: bool = False) -> dict[str, Any]:
-    """Omie's client fields → data for catalog/services.py. Unknown fields are ignored.
+    """Omie's client fields → data for catalog/services.py. `param` has Omie's spelling
+    (api.omie_schema.canonical_param refused any tag outside Omie's structure before).
 
     `tags`: the free tags sent replace the record's. The "Cliente"/"Fornecedor" tags are our
     is_client/is_supplier flags. A new record is a supplier only when tagged so, and a client
@@ -122,10 +129,17 @@ def party_data_from_omie(param: dict[str, Any], *, updating: bool = False) -> di
     an absent one leaves the flag alone: integrations send tags to add a label ("VIP") and
     would otherwise turn a supplier into a client without meaning to; Omie does not document
     the list as replacing these roles, so we do not take it as "no longer a supplier"."""
-    data: dict[str, Any] = {}
-    for ours, omie in PARTY_PLAIN.items():
-        if omie in param:
-            data[ours] = _text(param[omie], omie).strip()
+    from api import omie_schema  # it builds on this module's converters
+
+    data = omie_schema.fields_from_omie("party", param)
+    if flag(param.get("separar_endereco"), "separar_endereco"):
+        omie_schema.apply_split(data, "street", "number", "complement")
+    delivery = param.get("enderecoEntrega") or {}
+    if flag(delivery.get("entSepararEndereco"), "enderecoEntrega.entSepararEndereco"):
+        omie_schema.apply_split(data, "delivery_street", "delivery_number", "delivery_complement")
+    # pesquisar_cep asks Omie to fill the empty address fields from its CEP base; there is
+    # no CEP base here, so the address stays as sent (the flag must still be S or N).
+    flag(param.get("pesquisar_cep"), "pesquisar_cep")
     if "tags" in param:
         tags = [_text(item.get("tag"), "tags[].tag").strip() for item in list_of_dicts(param["tags"], "tags")]
         tags = [tag for tag in tags if tag]
@@ -201,10 +215,10 @@ def images_to_omie(attachments, image_url=None) -> list[dict[str, str]]:
 def party_to_omie(party: Party, *, imported: bool = False, image_url=None) -> dict[str, Any]:
     """A client as Omie answers it. Needs `salespeople` and `attachments__blob` prefetched
     when listing (see api.clients)."""
+    from api import omie_schema  # it builds on this module's converters
+
     result: dict[str, Any] = {"codigo_cliente_omie": party.pk}
-    for ours, omie in PARTY_PLAIN.items():
-        result[omie] = getattr(party, ours)
-    result["cnpj_cpf"] = party.cnpj_cpf_masked  # Omie answers with the mask
+    omie_schema.fields_to_omie("party", party, result)  # cnpj_cpf with the mask, as Omie answers
     result["pessoa_fisica"] = "S" if party.person_type == Party.PersonType.INDIVIDUAL else "N"
     result["exterior"] = "S" if party.is_foreign else "N"
     tags = []
@@ -219,12 +233,13 @@ def party_to_omie(party: Party, *, imported: bool = False, image_url=None) -> di
     ]
     salespeople = sorted(party.salespeople.all(), key=lambda s: s.pk)
     result["codigo_vendedor"] = salespeople[0].pk if salespeople else 0
-    result["recomendacoes"] = {"codigo_vendedor": result["codigo_vendedor"]}  # where Omie has it
+    result["recomendacoes"]["codigo_vendedor"] = result["codigo_vendedor"]  # where Omie has it
     result["vendedores"] = [
         {"codigo_vendedor": s.pk, "nome": s.name, "email": s.email} for s in salespeople
     ]
     result["imagens"] = images_to_omie(party.attachments.all(), image_url)
     result["inativo"] = "N" if party.active else "S"
+    result["importado_api"] = "S" if imported else "N"
     result["info"] = _info(party, imported)
     return result
 
@@ -288,11 +303,17 @@ def decimal_value(value: Any, name: str, places: int = 2) -> Decimal:
 
 def product_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
     """Omie's product fields → data for catalog/services.py (the family stays as given:
-    see `family_from_omie`). Unknown fields are ignored."""
-    data: dict[str, Any] = {}
-    for ours, omie in PRODUCT_PLAIN.items():
-        if omie in param:
-            data[ours] = _text(param[omie], omie).strip()
+    see `family_from_omie`). `param` has Omie's spelling (api.omie_schema.canonical_param
+    refused any tag outside Omie's structure before)."""
+    from api import omie_schema  # it builds on this module's converters
+
+    data = omie_schema.fields_from_omie("product", param)
+    if "videos" in param:
+        data["videos"] = omie_schema.videos_from_omie(param["videos"])
+    if list_of_dicts(param.get("componentes_kit"), "componentes_kit"):
+        # A kit sent and dropped would be worse than refused: there are no kits here.
+        raise ApiFault(INVALID_VALUE, "Kits (componentes_kit) não são aceitos aqui; informe a composição do "
+                                      "produto na estrutura.")
     if "valor_unitario" in param:
         data["price"] = decimal_value(param["valor_unitario"], "valor_unitario")
     if "tipoItem" in param:
@@ -324,13 +345,14 @@ def product_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
 
 
 def product_to_omie(product: Product, *, imported: bool = False, image_url=None) -> dict[str, Any]:
+    from api import omie_schema  # it builds on this module's converters
+
     result: dict[str, Any] = {"codigo_produto": product.pk}
-    for ours, omie in PRODUCT_PLAIN.items():
-        result[omie] = getattr(product, ours)
+    omie_schema.fields_to_omie("product", product, result)
     result["ncm"] = product.ncm_masked  # Omie answers with the dots
     result["valor_unitario"] = float(product.price)
     result["tipoItem"] = product.item_type
-    result["recomendacoes_fiscais"] = {"origem_mercadoria": str(product.origin), "id_cest": product.cest_masked}
+    result["recomendacoes_fiscais"].update(origem_mercadoria=str(product.origin), id_cest=product.cest_masked)
     result["cest"] = product.cest_masked
     result["codigo_familia"] = product.family_id or 0
     result["descricao_familia"] = product.family.name if product.family_id else ""
@@ -352,7 +374,22 @@ def product_to_omie(product: Product, *, imported: bool = False, image_url=None)
         for item in sorted(product.bom_items.all(), key=lambda i: i.component.code)
     ]
     result["imagens"] = images_to_omie(product.attachments.all(), image_url)
+    result["videos"] = omie_schema.videos_to_omie(product.videos)
     result["inativo"] = "N" if product.active else "S"
+    result["importado_api"] = "S" if imported else "N"
+    # Answers only: this company's stock and price tables (never shared, never written
+    # through the product), and Omie's concepts that do not exist here.
+    stock = getattr(product, "stock_balance", None)
+    result["quantidade_estoque"] = float(stock.quantity) if stock else 0.0
+    result["tabelas_preco"] = [
+        {"nCodTabPreco": item.table_id, "cNomeTabPreco": item.table.name, "nValorTabPreco": float(item.price)}
+        for item in sorted(product.price_table_items.all(), key=lambda i: i.table.name)
+    ]
+    result["componentes_kit"] = []
+    result["codInt_familia"] = ""
+    result["produto_variacao"] = "N"
+    result["variacao"] = "N"
+    result["id_produto_variacao"] = 0
     result["info"] = _info(product, imported)
     return result
 

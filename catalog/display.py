@@ -23,6 +23,8 @@ FIELD_LABELS = {
     "trade_name": "Nome fantasia", "street": "Endereço", "number": "Número", "complement": "Complemento",
     "district": "Bairro", "city": "Cidade", "state": "UF", "cep": "CEP", "country_code": "País",
     "phone_ddd": "DDD", "phone_number": "Telefone", "email": "E-mail", "characteristics": "Características",
+    "city_ibge": "Código IBGE da cidade", "phone2_ddd": "DDD do telefone 2", "phone2_number": "Telefone 2",
+    "fax_ddd": "DDD do fax", "fax_number": "Fax",
     "active": "Ativo", "salespeople": "Vendedores", "attachments": "Imagens e anexos",
     "is_client": "Cliente", "is_supplier": "Fornecedor",
     "code": "Código do produto", "description": "Descrição", "unit": "Unidade", "ncm": "NCM", "ean": "EAN",

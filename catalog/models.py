@@ -6,12 +6,13 @@ each field is listed in `catalog/omie_fields.py`, the one place that maps the tw
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import EmailValidator, MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models.functions import Lower, LPad
 
@@ -79,11 +80,84 @@ def ean_gtin14(field: str = "ean") -> LPad:
     return LPad(field, 14, models.Value("0"))
 
 
+def _is_email(address: str) -> bool:
+    try:
+        EmailValidator()(address)
+    except ValidationError:
+        return False
+    return True
+
+
+def _validate_videos(value) -> None:
+    """A list of http(s) addresses (Omie's videos[].url_video)."""
+    if not isinstance(value, list) or not all(isinstance(url, str) for url in value):
+        raise ValidationError({"videos": "Informe os vídeos como uma lista de endereços (URL)."})
+    for url in value:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            raise ValidationError({"videos": f"Endereço de vídeo inválido: {url[:80]}. Use http:// ou https://."}) \
+                from None
+
+
 def _validate_characteristics(value) -> None:
     try:
         validate_characteristics(value)
     except ValidationError as error:
         raise ValidationError({"characteristics": error.messages}) from None
+
+
+# --- Omie's other fields (issue 12): every field of clientes_cadastro and
+# produto_servico_cadastro is a column. Each has a database default (db_default) because
+# the bulk SQL of sharing activation and the benchmarks inserts rows without naming
+# them. Lengths are Omie's (sources in catalog/omie_fields.py); Omie's "S"/"N" flags are
+# booleans; its decimals are DecimalFields, so a weight or an aliquot is never a float.
+
+
+def _omie_text(label: str, max_length: int, help_text: str = "") -> models.CharField:
+    return models.CharField(label, max_length=max_length, blank=True, default="", db_default="", help_text=help_text)
+
+
+def _omie_long_text(label: str, help_text: str = "") -> models.TextField:
+    return models.TextField(label, blank=True, default="", db_default="", help_text=help_text)
+
+
+def _omie_flag(label: str, help_text: str = "", default: bool = False) -> models.BooleanField:
+    return models.BooleanField(label, default=default, db_default=default, help_text=help_text)
+
+
+def _omie_decimal(label: str, max_digits: int, places: int, help_text: str = "") -> models.DecimalField:
+    return models.DecimalField(
+        label, max_digits=max_digits, decimal_places=places, default=Decimal("0"), db_default=Decimal("0"),
+        help_text=help_text,
+        validators=[MinValueValidator(Decimal("0"), f"{label[:1].upper()}{label[1:]} não pode ser negativo.")],
+    )
+
+
+def _omie_percent(label: str) -> models.DecimalField:
+    """An aliquot or reduction percentage, 0 to 100 with 4 decimals (18.0000 = 18%)."""
+    # %% : a validator's message is %-formatted with its parameters.
+    subject = f"{label[:1].upper()}{label[1:]}".replace("%", "%%")
+    return models.DecimalField(
+        label, max_digits=7, decimal_places=4, default=Decimal("0"), db_default=Decimal("0"),
+        validators=[
+            MinValueValidator(Decimal("0"), f"{subject} não pode ser negativo."),
+            MaxValueValidator(Decimal("100"), f"{subject} é um percentual: no máximo 100."),
+        ],
+    )
+
+
+def _omie_count(label: str, help_text: str = "") -> models.PositiveIntegerField:
+    return models.PositiveIntegerField(label, default=0, db_default=0, help_text=help_text)
+
+
+def _omie_code(label: str, help_text: str = "") -> models.PositiveBigIntegerField:
+    """A numeric id in Omie (a carrier, a price table): kept as the number sent, 0 = none."""
+    return models.PositiveBigIntegerField(label, default=0, db_default=0, help_text=help_text)
+
+
+def _omie_date(label: str) -> models.DateField:
+    return models.DateField(label, null=True, blank=True)
 
 
 class Salesperson(NormalizedFieldsMixin, models.Model):
@@ -187,6 +261,39 @@ class Party(NormalizedFieldsMixin, models.Model):
         "phone_ddd": brazil.normalize_ddd,
         "phone_number": brazil.normalize_phone_number,
         "email": _lower,
+        "state_registration": _upper,
+        "municipal_registration": _strip,
+        "suframa_registration": _strip,
+        "activity_type": _strip,
+        "cnae": brazil.normalize_cnae,
+        "contact_name": _strip,
+        "homepage": _strip,
+        "phone2_ddd": brazil.normalize_ddd,
+        "phone2_number": brazil.normalize_phone_number,
+        "fax_ddd": brazil.normalize_ddd,
+        "fax_number": brazil.normalize_phone_number,
+        "city_ibge": brazil.normalize_ibge_city,
+        "overdue_instruction": _strip,
+        "installments": _strip,
+        "billing_email": _lower,
+        "subscriber_type": _strip,
+        "bank_code": brazil.normalize_bank_code,
+        "bank_branch": _strip,
+        "bank_account": _strip,
+        "bank_holder_document": brazil.normalize_cpf_cnpj,
+        "bank_holder_name": _strip,
+        "pix_key": _strip,
+        "delivery_name": _strip,
+        "delivery_document": brazil.normalize_cpf_cnpj,
+        "delivery_street": _strip,
+        "delivery_number": _strip,
+        "delivery_complement": _strip,
+        "delivery_district": _strip,
+        "delivery_cep": brazil.normalize_cep,
+        "delivery_state": brazil.normalize_uf,
+        "delivery_city": _strip,
+        "delivery_phone": _strip,
+        "delivery_state_registration": _upper,
     }
 
     # Not indexed on its own: every index below starts with the company (one index less to
@@ -247,6 +354,61 @@ class Party(NormalizedFieldsMixin, models.Model):
         Salesperson, verbose_name="vendedores", related_name="parties", blank=True
     )
     active = models.BooleanField("ativo", default=True)
+    # --- Inscrições e tributação (each company keeps its own) ---
+    state_registration = _omie_text("inscrição estadual", 20, "Ex.: 110.042.490.114, ou ISENTO.")
+    municipal_registration = _omie_text("inscrição municipal", 20)
+    suframa_registration = _omie_text("inscrição SUFRAMA", 20)
+    icms_taxpayer = _omie_flag("contribuinte do ICMS", "Usado na emissão da NF-e.")
+    simples_nacional = _omie_flag("optante do Simples Nacional")
+    rural_producer = _omie_flag("produtor rural")
+    activity_type = _omie_text("tipo de atividade", 1, "Código do tipo de atividade do Omie (ListarTipoAtiv).")
+    cnae = _omie_text("CNAE fiscal", 9, "7 dígitos. Ex.: 4751-2/01.")
+    # --- Contato ---
+    contact_name = _omie_text("contato", 100, "Nome da pessoa para contato.")
+    homepage = _omie_text("site", 100)
+    phone2_ddd = _omie_text("DDD do telefone 2", 2)
+    phone2_number = _omie_text("telefone 2", 9)
+    fax_ddd = _omie_text("DDD do fax", 2)
+    fax_number = _omie_text("fax", 9)
+    notes = _omie_long_text("observações internas")
+    detailed_notes = _omie_long_text("observações detalhadas")
+    # --- Endereço: the IBGE code travels with the city it codes ---
+    city_ibge = _omie_text("código IBGE da cidade", 7, "7 dígitos. Ex.: 3550308 (São Paulo).")
+    # --- Faturamento e crédito ---
+    credit_limit = _omie_decimal("limite de crédito", 15, 2)
+    block_billing = _omie_flag("bloquear faturamento")
+    blocked = _omie_flag("bloqueado", "Marca antiga do Omie (bloqueado); mantida como enviada.")
+    block_deletion = _omie_flag("bloquear exclusão")
+    send_attachments = _omie_flag("enviar anexos por e-mail")
+    overdue_instruction = _omie_text(
+        "instrução de protesto", 10, "Código da instrução de protesto (recomendação de atraso)."
+    )
+    # --- Recomendações ---
+    installments = _omie_text("parcelas padrão", 10, "Código das parcelas padrão das vendas (ex.: 000, A30, T03).")
+    billing_email = _omie_text("e-mail para NF-e e boleto", 500, "Enviar a NF-e e o boleto para este e-mail.")
+    generate_boletos = _omie_flag("gerar boletos ao emitir NF-e")
+    carrier_code = _omie_code("transportadora padrão", "Código do cliente/fornecedor transportadora.")
+    subscriber_type = _omie_text("tipo de assinante", 2, "Para notas fiscais modelo 21 e 22.")
+    # --- Dados bancários ---
+    bank_code = _omie_text("banco", 3, "Código do banco, 3 dígitos. Ex.: 341.")
+    bank_branch = _omie_text("agência", 10)
+    bank_account = _omie_text("conta corrente", 25)
+    bank_holder_document = _omie_text("CNPJ/CPF do titular", 14)
+    bank_holder_name = _omie_text("nome do titular", 60)
+    bank_transfer_default = _omie_flag("transferência como pagamento padrão")
+    pix_key = _omie_text("chave PIX", 100)
+    # --- Endereço de entrega ---
+    delivery_name = _omie_text("nome / razão social (entrega)", 60)
+    delivery_document = _omie_text("CNPJ/CPF do recebedor", 14)
+    delivery_street = _omie_text("endereço de entrega", 60)
+    delivery_number = _omie_text("número (entrega)", 60)
+    delivery_complement = _omie_text("complemento (entrega)", 60)
+    delivery_district = _omie_text("bairro (entrega)", 60)
+    delivery_cep = _omie_text("CEP (entrega)", 8)
+    delivery_state = _omie_text("UF (entrega)", 2)
+    delivery_city = _omie_text("cidade (entrega)", 60)
+    delivery_phone = _omie_text("telefone (entrega)", 20)
+    delivery_state_registration = _omie_text("inscrição estadual (entrega)", 20)
     # Increases by one on every change; an edit made from an older form is refused.
     version = models.PositiveIntegerField("versão", default=1)
     created_at = models.DateTimeField("incluído em", auto_now_add=True)
@@ -290,6 +452,27 @@ class Party(NormalizedFieldsMixin, models.Model):
         if errors:
             raise ValidationError(errors)
         self._clean_country()
+        self._clean_omie_fields()
+
+    def _clean_omie_fields(self) -> None:
+        errors: dict[str, str] = {}
+        prefix = brazil.UF_IBGE_CODES.get(self.state)
+        if self.city_ibge and prefix and not self.city_ibge.startswith(prefix):
+            # The code names another state's city: a NF-e would carry two places at once.
+            errors["city_ibge"] = (
+                f"O código IBGE {self.city_ibge} é de uma cidade de outro estado: os de {self.state} "
+                f"começam com {prefix}."
+            )
+        if self.city_ibge and self.is_foreign:
+            errors["city_ibge"] = "Cliente/fornecedor do exterior (UF EX) não tem código IBGE de cidade."
+        invalid = [address for address in re.split(r"[;,\s]+", self.billing_email) if address
+                   and not _is_email(address)]
+        if invalid:
+            errors["billing_email"] = (
+                f"E-mail inválido para a NF-e e o boleto: {invalid[0]}. Separe vários e-mails com ponto e vírgula."
+            )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_foreign(self) -> bool:
@@ -375,6 +558,19 @@ class Product(NormalizedFieldsMixin, models.Model):
         "ncm": brazil.normalize_ncm,
         "ean": brazil.normalize_ean,
         "cest": brazil.normalize_cest,
+        "brand": _strip,
+        "model_name": _strip,
+        "manufacturer_cnpj": brazil.normalize_optional_cnpj,
+        "cfop": brazil.normalize_cfop,
+        "icms_cst": _strip,
+        "icms_csosn": _strip,
+        "pis_cst": _strip,
+        "cofins_cst": _strip,
+        "tax_rule_origin": _upper,
+        "relevant_scale": _upper,
+        "anvisa_code": _strip,
+        "anp_code": _strip,
+        "vehicle_chassis": _upper,
     }
 
     # Not indexed on its own: every index below starts with the company.
@@ -428,6 +624,117 @@ class Product(NormalizedFieldsMixin, models.Model):
         "características", default=dict, blank=True, help_text="Pares nome → valor, na ordem informada."
     )
     active = models.BooleanField("ativo", default=True)
+    # --- Dimensões e peso (each company keeps its own) ---
+    net_weight = _omie_decimal("peso líquido (kg)", 15, 4)
+    gross_weight = _omie_decimal("peso bruto (kg)", 15, 4)
+    height = _omie_decimal("altura (cm)", 15, 4)
+    width = _omie_decimal("largura (cm)", 15, 4)
+    depth = _omie_decimal("profundidade (cm)", 15, 4)
+    # --- Informações adicionais ---
+    brand = _omie_text("marca", 60)
+    model_name = _omie_text("modelo", 60)
+    warranty_days = _omie_count("dias de garantia")
+    crossdocking_days = _omie_count("dias de crossdocking")
+    lead_time = _omie_count("lead time (dias)", "Prazo médio de ressuprimento, em dias.")
+    detailed_description = _omie_long_text("descrição detalhada")
+    internal_notes = _omie_long_text("observações internas")
+    show_description_nfe = _omie_flag("exibir a descrição detalhada na NF-e")
+    show_description_order = _omie_flag("exibir a descrição detalhada no pedido")
+    videos = models.JSONField(
+        "vídeos", default=list, db_default=[], blank=True, help_text="Endereços (URL) dos vídeos."
+    )
+    # --- Estoque e controle ---
+    minimum_stock = _omie_decimal("estoque mínimo", 15, 4)
+    blocked = _omie_flag("bloqueado")
+    block_deletion = _omie_flag("bloquear exclusão")
+    lot_controlled = _omie_flag("controla lote")
+    # --- Recomendações fiscais (origem e CEST above) ---
+    price_table_id = _omie_code("preço tabelado (pauta)", "ID do preço tabelado (pauta) no Omie.")
+    sold_in_pos = _omie_flag("vendido no PDV (cupom fiscal)")
+    sold_in_marketplace = _omie_flag("vendido em marketplace / e-commerce")
+    # NF-e's indEscala: "S" or "N" only where the CEST asks for it, empty elsewhere, so a
+    # tri-state rather than a boolean.
+    relevant_scale = models.CharField(
+        "produzido em escala relevante", max_length=1, blank=True, default="", db_default="",
+        choices=[("S", "Sim"), ("N", "Não")],
+    )
+    manufacturer_cnpj = _omie_text("CNPJ do fabricante", 14)
+    # --- Tributação (Omie: cenário de impostos padrão, as the PDV reads it) ---
+    cfop = _omie_text("CFOP", 5, "Ex.: 5.102.")
+    icms_cst = _omie_text("CST do ICMS", 3)
+    icms_csosn = _omie_text("CSOSN do ICMS", 3)
+    icms_modality = _omie_text("modalidade da base do ICMS", 1)
+    icms_rate = _omie_percent("alíquota do ICMS (%)")
+    icms_base_reduction = _omie_percent("redução da base do ICMS (%)")
+    icms_relief_reason = _omie_text("motivo da desoneração do ICMS", 2)
+    icms_fcp_rate = _omie_percent("FCP do ICMS (%)")
+    tax_benefit_code = _omie_text("código de benefício fiscal", 10)
+    pis_cst = _omie_text("CST do PIS", 2)
+    pis_rate = _omie_percent("alíquota do PIS (%)")
+    pis_base_reduction = _omie_percent("redução da base do PIS (%)")
+    cofins_cst = _omie_text("CST da COFINS", 2)
+    cofins_rate = _omie_percent("alíquota da COFINS (%)")
+    cofins_base_reduction = _omie_percent("redução da base da COFINS (%)")
+    ibs_cbs_cst = _omie_text("CST do IBS e da CBS", 3)
+    ibs_cbs_class = _omie_text("classificação tributária do IBS e da CBS", 6)
+    ibs_state_rate = _omie_percent("alíquota do IBS estadual (%)")
+    ibs_city_rate = _omie_percent("alíquota do IBS municipal (%)")
+    ibs_state_reduction = _omie_percent("redução do IBS estadual (%)")
+    ibs_city_reduction = _omie_percent("redução do IBS municipal (%)")
+    cbs_rate = _omie_percent("alíquota da CBS (%)")
+    cbs_reduction = _omie_percent("redução da CBS (%)")
+    tax_rule_origin = models.CharField(
+        "origem da regra de imposto", max_length=3, blank=True, default="", db_default="",
+        choices=[("NCM", "Pelo NCM"), ("PRD", "Pelo produto")],
+    )
+    ibpt_rate = _omie_percent("alíquota IBPT (%)")
+    # --- IBPT (Lei 12.741/12: tributos aproximados na nota) ---
+    ibpt_federal = _omie_percent("IBPT: carga federal (%)")
+    ibpt_state = _omie_percent("IBPT: carga estadual (%)")
+    ibpt_city = _omie_percent("IBPT: carga municipal (%)")
+    ibpt_source = _omie_text("IBPT: fonte", 40)
+    ibpt_key = _omie_text("IBPT: chave", 20)
+    ibpt_version = _omie_text("IBPT: versão", 20)
+    ibpt_valid_from = _omie_date("IBPT: válida a partir de")
+    ibpt_valid_until = _omie_date("IBPT: válida até")
+    # --- Medicamento, combustível, veículo e armamento (NF-e's specific product groups;
+    # lengths are the NF-e layout's) ---
+    anvisa_code = _omie_text("código ANVISA", 13)
+    max_consumer_price = _omie_decimal("preço máximo ao consumidor", 15, 2)
+    anp_code = _omie_text("código ANP", 9)
+    anp_description = _omie_text("descrição ANP", 95)
+    glp_percent = _omie_percent("GLP derivado do petróleo (%)")
+    natural_gas_national_percent = _omie_percent("gás natural nacional (%)")
+    natural_gas_imported_percent = _omie_percent("gás natural importado (%)")
+    fuel_starting_value = _omie_decimal("valor de partida", 15, 2)
+    vehicle_manufacture_year = _omie_text("ano de fabricação", 4)
+    vehicle_model_year = _omie_text("ano do modelo", 4)
+    vehicle_chassis = _omie_text("chassi", 17)
+    vehicle_displacement = _omie_text("cilindradas", 4)
+    vehicle_max_traction = _omie_text("capacidade máxima de tração", 9)
+    vehicle_condition = _omie_text("condição do veículo", 1)
+    vehicle_color_code = _omie_text("código da cor", 4)
+    vehicle_denatran_color = _omie_text("cor DENATRAN", 2)
+    vehicle_color = _omie_text("descrição da cor", 40)
+    vehicle_axle_distance = _omie_text("distância entre eixos", 4)
+    vehicle_species = _omie_text("espécie do veículo", 1)
+    vehicle_max_capacity = _omie_text("lotação máxima", 3)
+    vehicle_model_code = _omie_text("código marca/modelo", 6)
+    vehicle_engine = _omie_text("número do motor", 21)
+    vehicle_gross_weight = _omie_text("peso bruto do veículo", 9)
+    vehicle_net_weight = _omie_text("peso líquido do veículo", 9)
+    vehicle_power = _omie_text("potência do motor", 4)
+    vehicle_serial = _omie_text("série do veículo", 9)
+    vehicle_fuel_type = _omie_text("tipo de combustível", 2)
+    vehicle_operation = _omie_text("tipo da operação", 1)
+    vehicle_paint = _omie_text("tipo de pintura", 1)
+    vehicle_restriction = _omie_text("restrição", 1)
+    vehicle_type = _omie_text("tipo de veículo (RENAVAM)", 2)
+    vehicle_vin_condition = _omie_text("condição do VIN", 1)
+    weapon_barrel_serial = _omie_text("série do cano", 15)
+    weapon_description = _omie_text("descrição da arma", 256)
+    weapon_serial = _omie_text("série da arma", 15)
+    weapon_type = _omie_text("tipo de arma", 1)
     version = models.PositiveIntegerField("versão", default=1)
     created_at = models.DateTimeField("incluído em", auto_now_add=True)
     updated_at = models.DateTimeField("alterado em", auto_now=True, db_index=True)
@@ -467,6 +774,7 @@ class Product(NormalizedFieldsMixin, models.Model):
 
     def clean(self) -> None:
         _validate_characteristics(self.characteristics)
+        _validate_videos(self.videos)
         if self.family_id and self.family.company_id != self.company_id:
             raise ValidationError({"family": "A família pertence a outra empresa."})
 

@@ -161,6 +161,11 @@ PARTY = Registry(
     shared_fields=(
         "cnpj_cpf", "person_type", "legal_name", "trade_name", "street", "number", "complement",
         "district", "city", "state", "cep", "country_code", "phone_ddd", "phone_number", "email",
+        # The article's "Endereço" and "Telefone": the IBGE code names the shared city (a
+        # company must not keep one that contradicts it); the second phone and the fax are
+        # telephones. Everything else Omie has (inscrições, bank data, delivery address,
+        # recomendações, weights, tax settings) stays in each company.
+        "city_ibge", "phone2_ddd", "phone2_number", "fax_ddd", "fax_number",
         # A party's roles travel: activation always gave a new copy the origin's roles, and
         # a supplier-only record must not arrive, or stay, a client elsewhere (issue 10).
         "is_client", "is_supplier", "characteristics", "active", "salespeople", "attachments",

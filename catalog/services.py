@@ -13,6 +13,7 @@ the relations named below; unknown keys are a programming error (TypeError).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import mimetypes
 from collections.abc import Iterable, Mapping
@@ -72,6 +73,16 @@ PARTY_FIELDS = (
     "characteristics",
     "tags",
     "active",
+    # Omie's other fields (catalog/omie_fields.py says which Omie tag each one is).
+    "state_registration", "municipal_registration", "suframa_registration", "icms_taxpayer", "simples_nacional",
+    "rural_producer", "activity_type", "cnae", "contact_name", "homepage", "phone2_ddd", "phone2_number",
+    "fax_ddd", "fax_number", "notes", "detailed_notes", "city_ibge", "credit_limit", "block_billing", "blocked",
+    "block_deletion", "send_attachments", "overdue_instruction", "installments",
+    "billing_email", "generate_boletos", "carrier_code", "subscriber_type", "bank_code", "bank_branch",
+    "bank_account", "bank_holder_document", "bank_holder_name", "bank_transfer_default", "pix_key",
+    "delivery_name", "delivery_document", "delivery_street", "delivery_number", "delivery_complement",
+    "delivery_district", "delivery_cep", "delivery_state", "delivery_city", "delivery_phone",
+    "delivery_state_registration",
 )
 # salespeople: Salesperson instances or ids of the same company. attachments: the full
 # list of [blob sha256, filename, is_image] the record should have (used by sharing, which
@@ -92,6 +103,24 @@ PRODUCT_FIELDS = (
     "family",
     "characteristics",
     "active",
+    # Omie's other fields (catalog/omie_fields.py says which Omie tag each one is).
+    "net_weight", "gross_weight", "height", "width", "depth", "brand", "model_name", "warranty_days",
+    "crossdocking_days", "lead_time", "detailed_description", "internal_notes", "show_description_nfe",
+    "show_description_order", "videos", "minimum_stock", "blocked", "block_deletion", "lot_controlled",
+    "price_table_id", "sold_in_pos", "sold_in_marketplace", "relevant_scale",
+    "manufacturer_cnpj", "cfop", "icms_cst", "icms_csosn", "icms_modality", "icms_rate", "icms_base_reduction",
+    "icms_relief_reason", "icms_fcp_rate", "tax_benefit_code", "pis_cst", "pis_rate", "pis_base_reduction",
+    "cofins_cst", "cofins_rate", "cofins_base_reduction", "ibs_cbs_cst", "ibs_cbs_class", "ibs_state_rate",
+    "ibs_city_rate", "ibs_state_reduction", "ibs_city_reduction", "cbs_rate", "cbs_reduction", "tax_rule_origin",
+    "ibpt_rate", "ibpt_federal", "ibpt_state", "ibpt_city", "ibpt_source", "ibpt_key", "ibpt_version",
+    "ibpt_valid_from", "ibpt_valid_until", "anvisa_code", "max_consumer_price", "anp_code", "anp_description",
+    "glp_percent", "natural_gas_national_percent", "natural_gas_imported_percent", "fuel_starting_value",
+    "vehicle_manufacture_year", "vehicle_model_year", "vehicle_chassis", "vehicle_displacement",
+    "vehicle_max_traction", "vehicle_condition", "vehicle_color_code", "vehicle_denatran_color", "vehicle_color",
+    "vehicle_axle_distance", "vehicle_species", "vehicle_max_capacity", "vehicle_model_code", "vehicle_engine",
+    "vehicle_gross_weight", "vehicle_net_weight", "vehicle_power", "vehicle_serial", "vehicle_fuel_type",
+    "vehicle_operation", "vehicle_paint", "vehicle_restriction", "vehicle_type", "vehicle_vin_condition",
+    "weapon_barrel_serial", "weapon_description", "weapon_serial", "weapon_type",
 )
 # suppliers: Party instances or ids; bom: iterable of (component, quantity) pairs, where
 # component is a Product or an id of the same company.
@@ -104,11 +133,27 @@ PRODUCT_RELATIONS = ("suppliers", "bom", "attachments")
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     return value
 
 
+def _field_values(record, names: Iterable[str]) -> dict[str, Any]:
+    """The record's plain fields as JSON-friendly values. A decimal is written with its
+    column's places ("0.0000", never "0"), so an unchanged weight read back from the
+    database compares equal to the one just cleaned."""
+    values = {}
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, Decimal):
+            places = record._meta.get_field(name).decimal_places
+            value = value.quantize(Decimal(1).scaleb(-places))
+        values[name] = _json_value(value)
+    return values
+
+
 def party_values(party: Party) -> dict[str, Any]:
-    values = {name: _json_value(getattr(party, name)) for name in PARTY_FIELDS}
+    values = _field_values(party, PARTY_FIELDS)
     # As pairs: two dicts with the same pairs in another order are equal, and a reordering
     # is a change (it must reach the other companies).
     values["characteristics"] = characteristics_pairs(party.characteristics)
@@ -118,7 +163,7 @@ def party_values(party: Party) -> dict[str, Any]:
 
 
 def product_values(product: Product) -> dict[str, Any]:
-    values = {name: _json_value(getattr(product, name)) for name in PRODUCT_FIELDS if name != "family"}
+    values = _field_values(product, (name for name in PRODUCT_FIELDS if name != "family"))
     values["characteristics"] = characteristics_pairs(product.characteristics)
     values["family"] = product.family_id
     values["suppliers"] = sorted(product.suppliers.values_list("id", flat=True))
@@ -865,7 +910,7 @@ def _party_bulk_create(*, company, rows, actor_id, source) -> list[Party]:
     )
     after_values = []
     for party, row in zip(parties, rows, strict=True):
-        values = {name: _json_value(getattr(party, name)) for name in PARTY_FIELDS}
+        values = _field_values(party, PARTY_FIELDS)
         values["characteristics"] = characteristics_pairs(party.characteristics)
         values["salespeople"] = sorted({int(getattr(s, "pk", s)) for s in row.get("salespeople", ())})
         values["attachments"] = []
@@ -959,7 +1004,7 @@ def _product_bulk_create(*, company, rows, actor_id, source) -> list[Product]:
     )
     after_values = []
     for product, row, lines in zip(products, rows, bom_lines, strict=True):
-        values = {name: _json_value(getattr(product, name)) for name in PRODUCT_FIELDS if name != "family"}
+        values = _field_values(product, (name for name in PRODUCT_FIELDS if name != "family"))
         values["characteristics"] = characteristics_pairs(product.characteristics)
         values["family"] = product.family_id
         values["suppliers"] = sorted({int(getattr(s, "pk", s)) for s in row.get("suppliers", ())})

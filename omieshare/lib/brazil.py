@@ -357,3 +357,60 @@ def mask_phone(ddd: str | None, number: str | None) -> str:
         number = f"{number[:-4]}-{number[-4:]}"
     return f"({ddd}) {number}" if ddd else number
 
+
+
+# --- the other fiscal codes of Omie's records (issue 12) -------------------------------
+
+
+def normalize_optional_cnpj(value: str | None) -> str:
+    """A CNPJ that may be left empty (the manufacturer's, on a product)."""
+    return normalize_cnpj(value) if strip_mask(value) else ""
+
+
+def normalize_cnae(value: str | None) -> str:
+    """A CNAE fiscal code: 7 digits, written bare (4751201) or masked (4751-2/01). Kept as
+    typed, so what an integration sent is what it reads back."""
+    text = (value or "").strip()
+    digits = _digits_only(text, label="CNAE", code="cnae_format")
+    if digits and len(digits) != 7:
+        raise ValidationError(
+            "CNAE inválido: informe os 7 dígitos do código (ex.: 4751-2/01 ou 4751201).", code="cnae_format"
+        )
+    return text
+
+
+def normalize_ibge_city(value: str | None) -> str:
+    """The IBGE code of a city: 7 digits, the first the state's region (1 to 5)."""
+    code = _digits_only(value, label="Código IBGE da cidade", code="ibge_format")
+    if code and (len(code) != 7 or code[0] not in "12345"):
+        raise ValidationError(
+            "Código IBGE da cidade inválido: informe os 7 dígitos do município (ex.: 3550308 = São Paulo).",
+            code="ibge_format",
+        )
+    return code
+
+
+def normalize_bank_code(value: str | None) -> str:
+    """A bank's code in the Brazilian payment system (COMPE): up to 3 digits (341 = Itaú)."""
+    code = _digits_only(value, label="Código do banco", code="bank_format")
+    if len(code) > 3:
+        raise ValidationError("Código do banco inválido: informe até 3 dígitos (ex.: 001, 341).", code="bank_format")
+    return code
+
+
+def normalize_cfop(value: str | None) -> str:
+    """A CFOP: 4 digits, the first 1-3 or 5-7; stored as Omie shows it, 5.102."""
+    cfop = _digits_only(value, label="CFOP", code="cfop_format")
+    if not cfop:
+        return ""
+    if len(cfop) != 4 or cfop[0] not in "123567":
+        raise ValidationError("CFOP inválido: informe 4 dígitos (ex.: 5.102 ou 6102).", code="cfop_format")
+    return f"{cfop[0]}.{cfop[1:]}"
+
+
+# The IBGE code of each state: the first two digits of its cities' codes (3550308 = SP).
+UF_IBGE_CODES = {
+    "RO": "11", "AC": "12", "AM": "13", "RR": "14", "PA": "15", "AP": "16", "TO": "17", "MA": "21", "PI": "22",
+    "CE": "23", "RN": "24", "PB": "25", "PE": "26", "AL": "27", "SE": "28", "BA": "29", "MG": "31", "ES": "32",
+    "RJ": "33", "SP": "35", "PR": "41", "SC": "42", "RS": "43", "MS": "50", "MT": "51", "GO": "52", "DF": "53",
+}

@@ -157,7 +157,7 @@ EVERY_PRODUCT_LIST_TAG = {
     "exibir_kit": "S", "exibir_info_variacoes": "N",
 }
 # clientes_list_request and its clientesFiltro (Omie's generated PHP client and the typed
-# omie-sdk agree), less the filters on fields the "fields" part of issue 12 adds.
+# omie-sdk agree).
 EVERY_CLIENT_LIST_TAG = {
     "pagina": 1, "registros_por_pagina": 50, "apenas_importado_api": "N", "ordenar_por": "CODIGO",
     "ordem_decrescente": "N", "filtrar_por_data_de": "01/01/2000", "filtrar_por_data_ate": "31/12/9999",
@@ -166,7 +166,9 @@ EVERY_CLIENT_LIST_TAG = {
     "ordem_descrescente": "N",
     "clientesFiltro": {"codigo_cliente_omie": 0, "codigo_cliente_integracao": "", "cnpj_cpf": "", "razao_social": "",
                        "nome_fantasia": "", "endereco": "", "bairro": "", "cidade": "", "estado": "", "cep": "",
-                       "email": "", "pessoa_fisica": "", "inativo": "N", "tags": []},
+                       "email": "", "pessoa_fisica": "", "inativo": "N", "tags": [], "contato": "",
+                       "inscricao_estadual": "", "inscricao_municipal": "", "inscricao_suframa": "",
+                       "optante_simples_nacional": "", "homepage": ""},
 }
 
 

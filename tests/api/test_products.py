@@ -27,7 +27,6 @@ CANETA = {
     "caracteristicas": [{"nome_caracteristica": "Cor", "conteudo": "Azul"}],
     "imagens": [{"url_imagem": "https://exemplo.com/caneta.png"}],
     "inativo": "N",
-    "campo_desconhecido": 1,
 }
 
 
@@ -73,7 +72,8 @@ def test_it_consults_by_id_integration_code_or_code(omie, credentials):
     record = answers[0]
     assert record["codigo"] == "CNT-01" and record["ncm"] == "9608.10.00"
     assert record["valor_unitario"] == 12.5 and record["tipoItem"] == "04"
-    assert record["recomendacoes_fiscais"] == {"origem_mercadoria": "1", "id_cest": "19.009.00"}
+    fiscal = record["recomendacoes_fiscais"]
+    assert (fiscal["origem_mercadoria"], fiscal["id_cest"]) == ("1", "19.009.00")
     assert record["descricao_familia"] == "Papelaria"
     assert record["caracteristicas"] == [{"nome_caracteristica": "Cor", "conteudo": "Azul"}]
     assert record["inativo"] == "N" and record["info"]["importado_api"] == "S"
