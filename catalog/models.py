@@ -188,6 +188,8 @@ class Party(NormalizedFieldsMixin, models.Model):
         "phone_number": brazil.normalize_phone_number,
         "email": _lower,
     }
+    # The number may carry the DDD: "(21) 99999-8888" with the DDD field empty.
+    pair_normalizers = {("phone_ddd", "phone_number"): brazil.split_phone}
 
     # Not indexed on its own: every index below starts with the company (one index less to
     # maintain on every write, which bulk activation does 100,000s of times).
