@@ -8,6 +8,8 @@ still means the stored value."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import Party, Product
@@ -360,3 +362,22 @@ def test_it_refuses_a_code_that_is_not_a_number_at_all(omie, credentials):
 
     assert "codigo" in message
     assert not Product.objects.exists()
+
+
+def test_the_spellings_of_a_listing_page_cost_one_query_whatever_its_size(omie, credentials, company):
+    def include(first: int, count: int) -> None:
+        for n in range(first, first + count):
+            _include_client(omie, credentials, codigo_cliente_integracao=f"ERP-CLI-{n:07d}",
+                            cnpj_cpf=brazil.cnpj_with_check_digits(f"{11222333 + n:08d}0001"),
+                            cep=f"20735-{n:03d}", telefone1_numero=f"(21) 99999-{n:04d}")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            body = omie(credentials, "clientes", "ListarClientes", {"registros_por_pagina": 50}).json()
+        assert all(c["cep"].startswith("20735-") for c in body["clientes_cadastro"])
+        return len(captured)
+
+    include(1, 3)
+    few = queries()
+    include(4, 27)
+    assert queries() == few
