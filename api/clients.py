@@ -15,14 +15,19 @@ from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFa
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys
 from api.models import ApiImport
 from api.omie_schema import canonical_param
+from api.selectors import spellings_of
 from api.translate import (
     CLIENT_TAG,
     SUPPLIER_TAG,
+    as_sent,
+    document_text,
     flag,
+    key_text,
     list_of_dicts,
     party_data_from_omie,
     party_to_omie,
     party_to_omie_summary,
+    spellings_sent,
     whole_number,
 )
 from catalog import services
@@ -49,7 +54,7 @@ def _omie_id(value: Any) -> int:
 
 
 def _by_integration_code(company: Company, code: Any) -> Party | None:
-    return Party.objects.filter(company=company, code=str(code).strip()).first()
+    return Party.objects.filter(company=company, code=key_text(code, "codigo_cliente_integracao")).first()
 
 
 def _find(company: Company, param: dict[str, Any]) -> Party | None:
@@ -57,7 +62,7 @@ def _find(company: Company, param: dict[str, Any]) -> Party | None:
     omie_id = param.get("codigo_cliente_omie")
     if omie_id not in (None, "", 0, "0"):
         return Party.objects.filter(company=company, pk=_omie_id(omie_id)).first()
-    code = str(param.get("codigo_cliente_integracao") or "").strip()
+    code = key_text(param.get("codigo_cliente_integracao"), "codigo_cliente_integracao")
     if code:
         return _by_integration_code(company, code)
     raise ApiFault(
@@ -83,14 +88,26 @@ def _status(party: Party, text: str) -> dict[str, Any]:
     }
 
 
-def _create(company: Company, data: dict[str, Any]) -> Party:
+def _remember_spellings(company: Company, party: Party, sent: dict[str, Any] | None) -> None:
+    if sent is not None:
+        spelled, replaced = spellings_sent("party", sent)
+        api_services.spelling_remember(
+            company=company, registry="party", local_id=party.pk, sent=spelled, replaced=replaced
+        )
+
+
+def _create(company: Company, data: dict[str, Any], sent: dict[str, Any] | None = None) -> Party:
+    """`sent`: the request's param, whose spellings are answered back (api.models.ApiSpelling)."""
     party = services.party_create(company=company, data=data, source=SOURCE)
     api_services.import_mark(company=company, registry="party", local_id=party.pk)
+    _remember_spellings(company, party, sent)
     return party
 
 
-def _update(company: Company, party: Party, data: dict[str, Any]) -> Party:
-    return services.party_update(company=company, party_id=party.pk, data=data, source=SOURCE)
+def _update(company: Company, party: Party, data: dict[str, Any], sent: dict[str, Any] | None = None) -> Party:
+    party = services.party_update(company=company, party_id=party.pk, data=data, source=SOURCE)
+    _remember_spellings(company, party, sent)
+    return party
 
 
 def _data(company: Company, param: dict[str, Any], party: Party | None = None) -> dict[str, Any]:
@@ -120,7 +137,7 @@ def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
             DUPLICATE,
             f"Cliente já cadastrado para o Código de Integração [{existing.code}] com o nCod [{existing.pk}] !",
         )
-    party = _create(company, _data(company, param))
+    party = _create(company, _data(company, param), param)
     return _status(party, "Cliente cadastrado com sucesso!")
 
 
@@ -130,7 +147,7 @@ def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     data = _data(company, param, party)
     if param.get("codigo_cliente_omie") in (None, "", 0, "0"):
         data.pop("code", None)  # the code identified the record; it is not being changed
-    party = _update(company, party, data)
+    party = _update(company, party, data, param)
     return _status(party, "Cliente alterado com sucesso!")
 
 
@@ -141,21 +158,21 @@ def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     if party is None:
         _required(param, "razao_social")
         try:
-            return _status(_create(company, _data(company, param)), "Cliente cadastrado com sucesso!")
+            return _status(_create(company, _data(company, param), param), "Cliente cadastrado com sucesso!")
         except ValidationError:
             # A parallel Upsert created the same code after our look-up (our insert waited
             # for it and hit the unique code): the record now exists, so this is an update.
             party = _by_integration_code(company, param["codigo_cliente_integracao"])
             if party is None:
                 raise
-    return _status(_update(company, party, _data(company, param, party)), "Cliente alterado com sucesso!")
+    return _status(_update(company, party, _data(company, param, party), param), "Cliente alterado com sucesso!")
 
 
 def upsert_cpf_cnpj(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     param = canonical_param("party", param)
     _required(param, "cnpj_cpf")
     try:
-        document = normalize_cpf_cnpj(str(param["cnpj_cpf"]))
+        document = normalize_cpf_cnpj(document_text(param["cnpj_cpf"]))
     except ValidationError as error:
         raise ApiFault(INVALID_VALUE, f"{' '.join(error.messages)} (campo cnpj_cpf)") from None
     # The active record first, then the oldest: the one a user would call "the" client.
@@ -163,8 +180,8 @@ def upsert_cpf_cnpj(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     data = _data(company, param, party)
     if party is None:
         _required(param, "razao_social")
-        return _status(_create(company, data), "Cliente cadastrado com sucesso!")
-    return _status(_update(company, party, data), "Cliente alterado com sucesso!")
+        return _status(_create(company, data, param), "Cliente cadastrado com sucesso!")
+    return _status(_update(company, party, data, param), "Cliente alterado com sucesso!")
 
 
 def _with_relations(queryset):
@@ -180,7 +197,8 @@ def consultar(company: Company, param: dict[str, Any], *, image_url=None) -> dic
     party = _get(company, param)
     party = _with_relations(Party.objects.filter(company=company, pk=party.pk)).get()
     imported = ApiImport.objects.filter(company=company, registry="party", local_id=party.pk).exists()
-    return party_to_omie(party, imported=imported, image_url=image_url)
+    spelling = spellings_of(company=company, registry="party", local_ids=[party.pk]).get(party.pk)
+    return as_sent("party", party_to_omie(party, imported=imported, image_url=image_url), spelling)
 
 
 def excluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
@@ -358,7 +376,11 @@ def _listing(company: Company, param: dict[str, Any]):
 
 def listar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
     page = paginate(_with_relations(_listing(company, param)), param, ORDERINGS)
-    items = [party_to_omie(party, imported=party.importado_api, image_url=image_url) for party in page.records]
+    spellings = spellings_of(company=company, registry="party", local_ids=[party.pk for party in page.records])
+    items = [
+        as_sent("party", party_to_omie(p, imported=p.importado_api, image_url=image_url), spellings.get(p.pk))
+        for p in page.records
+    ]
     return page.envelope("clientes_cadastro", items)
 
 

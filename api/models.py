@@ -55,3 +55,31 @@ class ApiImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registry} {self.local_id} @ {self.company_id}"
+
+
+class ApiSpelling(models.Model):
+    """How an integration last wrote values the catalog keeps in a normal form: CEP
+    "01310-100" (kept as 01310100), code "prd-001" (PRD-001), telefone "(21) 99999-8888"
+    (21 / 999998888), placeholders such as "00000000" (kept empty).
+
+    Omie keeps these as text and answers them as they were sent; a sync that compares what
+    it sent with what it reads would otherwise see a difference on every run. The API
+    answers a remembered spelling while it still means the stored value, and the stored
+    value once the record was changed (a page, sharing). Metadata of the API: the catalog,
+    its uniqueness and sharing only ever see the normal form."""
+
+    company = models.ForeignKey(Company, related_name="+", on_delete=models.CASCADE)
+    registry = models.CharField(max_length=10, choices=ApiImport.Registry.choices)
+    local_id = models.BigIntegerField()
+    # Omie name → the text sent, e.g. {"cep": "01310-100", "telefone1_numero": "(21) 99999-8888"}.
+    values = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = "grafia enviada pela API"
+        verbose_name_plural = "grafias enviadas pela API"
+        constraints = [
+            models.UniqueConstraint(fields=["company", "registry", "local_id"], name="api_spelling_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registry} {self.local_id} @ {self.company_id}"

@@ -13,12 +13,16 @@ from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFa
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys, text_pattern_filter
 from api.models import ApiImport
 from api.omie_schema import canonical_param
+from api.selectors import spellings_of
 from api.translate import (
+    as_sent,
     flag,
+    key_text,
     list_of_dicts,
     product_data_from_omie,
     product_to_omie,
     product_to_omie_summary,
+    spellings_sent,
     whole_number,
 )
 from catalog import services
@@ -58,7 +62,8 @@ def _given(value: Any) -> bool:
 
 
 def _by_integration_code(company: Company, integration: Any) -> Product | None:
-    return Product.objects.filter(company=company, integration_code=str(integration).strip()).first()
+    code = key_text(integration, "codigo_produto_integracao")
+    return Product.objects.filter(company=company, integration_code=code).first()
 
 
 def _find(company: Company, param: dict[str, Any]) -> tuple[Product | None, str]:
@@ -67,10 +72,10 @@ def _find(company: Company, param: dict[str, Any]) -> tuple[Product | None, str]
     if _given(param.get("codigo_produto")):
         key = param["codigo_produto"]
         return products.filter(pk=_int(key, "codigo_produto")).first(), str(key)
-    integration = str(param.get("codigo_produto_integracao") or "").strip()
+    integration = key_text(param.get("codigo_produto_integracao"), "codigo_produto_integracao")
     if integration:
         return _by_integration_code(company, integration), integration
-    code = str(param.get("codigo") or "").strip()
+    code = key_text(param.get("codigo"), "codigo")
     if code:
         return products.filter(code=code.upper()).first(), code
     raise ApiFault(MISSING_FIELD, "Informe o codigo_produto, o codigo_produto_integracao ou o codigo do produto.")
@@ -127,14 +132,26 @@ def _status(product: Product, text: str) -> dict[str, Any]:
     }
 
 
-def _create(company: Company, data: dict[str, Any]) -> Product:
+def _remember_spellings(company: Company, product: Product, sent: dict[str, Any] | None) -> None:
+    if sent is not None:
+        spelled, replaced = spellings_sent("product", sent)
+        api_services.spelling_remember(
+            company=company, registry="product", local_id=product.pk, sent=spelled, replaced=replaced
+        )
+
+
+def _create(company: Company, data: dict[str, Any], sent: dict[str, Any] | None = None) -> Product:
+    """`sent`: the request's param, whose spellings are answered back (api.models.ApiSpelling)."""
     product = services.product_create(company=company, data=data, source=SOURCE)
     api_services.import_mark(company=company, registry="product", local_id=product.pk)
+    _remember_spellings(company, product, sent)
     return product
 
 
-def _update(company: Company, product: Product, data: dict[str, Any]) -> Product:
-    return services.product_update(company=company, product_id=product.pk, data=data, source=SOURCE)
+def _update(company: Company, product: Product, data: dict[str, Any], sent: dict[str, Any] | None = None) -> Product:
+    product = services.product_update(company=company, product_id=product.pk, data=data, source=SOURCE)
+    _remember_spellings(company, product, sent)
+    return product
 
 
 def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
@@ -148,7 +165,7 @@ def incluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
             f"Produto já cadastrado para o Código de Integração [{existing.integration_code}] com o nCod "
             f"[{existing.pk}] !",
         )
-    return _status(_create(company, _data(company, param)), "Produto cadastrado com sucesso!")
+    return _status(_create(company, _data(company, param), param), "Produto cadastrado com sucesso!")
 
 
 def _identified_by(param: dict[str, Any]) -> str:
@@ -167,7 +184,7 @@ def alterar(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     identified_by = _identified_by(param)
     if identified_by != "id":
         data.pop(identified_by, None)  # it identified the record
-    return _status(_update(company, product, data), "Produto alterado com sucesso!")
+    return _status(_update(company, product, data, param), "Produto alterado com sucesso!")
 
 
 def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
@@ -177,13 +194,13 @@ def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     if product is None:
         _required(param, "descricao", "unidade", "ncm")
         try:
-            return _status(_create(company, _data(company, param)), "Produto cadastrado com sucesso!")
+            return _status(_create(company, _data(company, param), param), "Produto cadastrado com sucesso!")
         except ValidationError:
             # A parallel Upsert created the same code after our look-up: update it instead.
             product = _by_integration_code(company, param["codigo_produto_integracao"])
             if product is None:
                 raise
-    return _status(_update(company, product, _data(company, param, product)), "Produto alterado com sucesso!")
+    return _status(_update(company, product, _data(company, param, product), param), "Produto alterado com sucesso!")
 
 
 def _with_relations(queryset):
@@ -206,7 +223,8 @@ def consultar(company: Company, param: dict[str, Any], *, image_url=None) -> dic
     product = _get(company, param)
     product = _with_relations(Product.objects.filter(company=company, pk=product.pk)).get()
     imported = ApiImport.objects.filter(company=company, registry="product", local_id=product.pk).exists()
-    return product_to_omie(product, imported=imported, image_url=image_url)
+    spelling = spellings_of(company=company, registry="product", local_ids=[product.pk]).get(product.pk)
+    return as_sent("product", product_to_omie(product, imported=imported, image_url=image_url), spelling)
 
 
 def excluir(company: Company, param: dict[str, Any]) -> dict[str, Any]:
@@ -351,14 +369,20 @@ def _listing(company: Company, param: dict[str, Any]):
 
 def listar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
     page = paginate(_with_relations(_listing(company, param)), param, ORDERINGS)
-    items = [product_to_omie(p, imported=p.importado_api, image_url=image_url) for p in page.records]
+    spellings = spellings_of(company=company, registry="product", local_ids=[p.pk for p in page.records])
+    items = [
+        as_sent("product", product_to_omie(p, imported=p.importado_api, image_url=image_url), spellings.get(p.pk))
+        for p in page.records
+    ]
     return page.envelope("produto_servico_cadastro", items)
 
 
 def listar_resumido(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     queryset = _listing(company, param).only("pk", "integration_code", "code", "description", "price")
     page = paginate(queryset, param, ORDERINGS)
-    return page.envelope("produto_servico_resumido", [product_to_omie_summary(p) for p in page.records])
+    spellings = spellings_of(company=company, registry="product", local_ids=[p.pk for p in page.records])
+    items = [as_sent("product", product_to_omie_summary(p), spellings.get(p.pk)) for p in page.records]
+    return page.envelope("produto_servico_resumido", items)
 
 
 CALLS = {

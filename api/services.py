@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from api.models import ApiCredential, ApiImport
@@ -74,3 +76,37 @@ def credential_authenticate(*, app_key: object, app_secret: object) -> Company |
 def import_mark(*, company: Company, registry: str, local_id: int) -> None:
     """Remember that a record was created through the API (`info.importado_api`)."""
     ApiImport.objects.get_or_create(company=company, registry=registry, local_id=local_id)
+
+
+def spelling_remember(
+    *, company: Company, registry: str, local_id: int, sent: dict[str, str], replaced: Collection[str]
+) -> None:
+    """Remember how a write spelled the values the API answers as sent (api.models.ApiSpelling,
+    api.translate.spellings_sent): `sent` replaces every earlier spelling named in `replaced`.
+    One statement, whatever was there before."""
+    if not replaced:
+        return
+    params = {
+        "company": company.pk, "registry": registry, "local_id": local_id,
+        "sent": json.dumps(sent), "replaced": sorted(replaced),
+    }
+    with connection.cursor() as cursor:
+        if sent:
+            cursor.execute(
+                """
+                INSERT INTO api_apispelling (company_id, registry, local_id, values)
+                VALUES (%(company)s, %(registry)s, %(local_id)s, %(sent)s::jsonb)
+                ON CONFLICT (company_id, registry, local_id)
+                DO UPDATE SET values = (api_apispelling.values - %(replaced)s::text[]) || EXCLUDED.values
+                """,
+                params,
+            )
+        else:
+            cursor.execute(
+                """
+                UPDATE api_apispelling SET values = values - %(replaced)s::text[]
+                WHERE company_id = %(company)s AND registry = %(registry)s AND local_id = %(local_id)s
+                  AND values ?| %(replaced)s::text[]
+                """,
+                params,
+            )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -20,6 +21,7 @@ from catalog import omie_fields
 from catalog.models import Party, Product
 from catalog.registries import describe
 from catalog.validators import CHARACTERISTIC_CONTENT_MAX, CHARACTERISTIC_NAME_MAX
+from omieshare.lib import brazil
 from omieshare.lib.brazil import FOREIGN_STATE
 from omieshare.lib.text import is_ascii_digits
 
@@ -74,7 +76,49 @@ def _text(value: Any, name: str) -> str:
     if isinstance(value, dict | list):
         # str() would store Python's repr ("{'a': 1}") as if it were the text sent.
         raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser um texto, não um objeto ou uma lista.")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser um texto (recebido [{value}]).")
+        # A whole number written as a JSON float (pandas writes its numeric columns so) is the
+        # code 456, not "456.0"; Omie's PHP reads 456.0 as "456" too.
+        if value.is_integer():
+            return str(int(value))
     return str(value)
+
+
+def key_text(value: Any, name: str) -> str:
+    """A code that names a record (codigo_cliente_integracao, codigo…), as stored: the same
+    text for 456, 456.0 and " 456 ", so a look-up finds what a write stored."""
+    return _text(value, name).strip()
+
+
+def _zero_padded(value: Any, width: int) -> Any:
+    """A code of `width` digits sent as a JSON number has lost its leading zeros (CEP
+    01310-100 arrives as 1310100, NCM 0901.21.00 as 9012100): they are put back. Text is
+    left as it was typed."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**width:
+        return str(value).zfill(width)
+    return value
+
+
+def document_text(value: Any, name: str = "cnpj_cpf") -> str:
+    """cnpj_cpf as sent. Sent as a JSON number, a CPF or CNPJ that starts with 0 has lost its
+    zeros (CNPJ 02.923.710/0001-19 arrives as 2923710000119): they are put back for
+    whichever document the check digits confirm, a CPF first. Anything else stays as sent,
+    for normalize_cpf_cnpj to judge."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        digits = str(value)
+        for width, check in ((11, brazil.normalize_cpf), (14, brazil.normalize_cnpj)):
+            if len(digits) <= width:
+                try:
+                    return check(digits.zfill(width))
+                except ValidationError:
+                    continue
+    return _text(value, name).strip()
 
 
 def flag(value: Any, name: str) -> bool:
@@ -87,6 +131,37 @@ def flag(value: Any, name: str) -> bool:
     if text in {"N", "NAO", "NÃO", "FALSE", "0", ""}:
         return False
     raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser 'S' ou 'N' (recebido [{value}]).")
+
+
+def tag_names(value: Any) -> list[str]:
+    """`tags` as Omie answers it ([{"tag": "Fornecedor"}]), or as many integrations send
+    it: plain strings (["Fornecedor"]), or both mixed. Empty names are dropped."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise ApiFault(
+            INVALID_VALUE, 'O campo tags deve ser uma lista, como [{"tag": "Fornecedor"}] ou ["Fornecedor"].'
+        )
+    names = [
+        _text(item.get("tag"), "tags[].tag") if isinstance(item, dict) else _text(item, "tags[]")
+        for item in value
+    ]
+    return [name.strip() for name in names if name.strip()]
+
+
+def phone_from_omie(param: dict[str, Any], data: dict[str, Any], ddd: tuple[str, str], number: tuple[str, str]) -> None:
+    """A telephone's DDD and number (`ddd`, `number`: (Omie name, our field)) as the model
+    takes them. A number sent with its DDD inside ("(21) 99999-8888") and no DDD tag brings
+    its own DDD: the record's previous DDD is not kept to contradict it."""
+    (omie_ddd, ours_ddd), (omie_number, ours_number) = ddd, number
+    if omie_number not in param or omie_ddd in param:
+        return
+    try:
+        inside, _ = brazil.split_phone("", data[ours_number])
+    except ValidationError:
+        return  # the model names what is wrong with it
+    if inside:
+        data[ours_ddd] = inside
 
 
 def list_of_dicts(value: Any, name: str) -> list[dict]:
@@ -140,9 +215,17 @@ def party_data_from_omie(param: dict[str, Any], *, updating: bool = False) -> di
     # pesquisar_cep asks Omie to fill the empty address fields from its CEP base; there is
     # no CEP base here, so the address stays as sent (the flag must still be S or N).
     flag(param.get("pesquisar_cep"), "pesquisar_cep")
+    # As integrations send them: a CEP or a document sent as a number lost its leading
+    # zeros; a phone typed with its DDD inside the number.
+    if "cep" in param:
+        data["cep"] = _text(_zero_padded(param["cep"], 8), "cep").strip()
+    if "cnpj_cpf" in param:
+        data["cnpj_cpf"] = document_text(param["cnpj_cpf"])
+    phone_from_omie(param, data, ("telefone1_ddd", "phone_ddd"), ("telefone1_numero", "phone_number"))
+    phone_from_omie(param, data, ("telefone2_ddd", "phone2_ddd"), ("telefone2_numero", "phone2_number"))
+    phone_from_omie(param, data, ("fax_ddd", "fax_ddd"), ("fax_numero", "fax_number"))
     if "tags" in param:
-        tags = [_text(item.get("tag"), "tags[].tag").strip() for item in list_of_dicts(param["tags"], "tags")]
-        tags = [tag for tag in tags if tag]
+        tags = tag_names(param["tags"])
         lowered = {tag.lower() for tag in tags}
         is_supplier = SUPPLIER_TAG.lower() in lowered
         is_client = CLIENT_TAG.lower() in lowered
@@ -266,6 +349,8 @@ def whole_number(value: Any) -> int:
     """An id, page or count as sent. int() alone also takes "1_000" (Python's digit
     separator) and "٣" (an Arabic-Indic 3), which no integration means; raises ValueError
     like int()."""
+    if isinstance(value, float) and value.is_integer():  # 1234567.0, as pandas writes ids
+        value = int(value)
     text = str(value).strip()
     if isinstance(value, bool) or not _INTEGER_TEXT.fullmatch(text):
         raise ValueError(value)
@@ -314,6 +399,8 @@ def product_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
         # A kit sent and dropped would be worse than refused: there are no kits here.
         raise ApiFault(INVALID_VALUE, "Kits (componentes_kit) não são aceitos aqui; informe a composição do "
                                       "produto na estrutura.")
+    if "ncm" in param:  # sent as a number, an NCM lost its leading zero
+        data["ncm"] = _text(_zero_padded(param["ncm"], 8), "ncm").strip()
     if "valor_unitario" in param:
         data["price"] = decimal_value(param["valor_unitario"], "valor_unitario")
     if "tipoItem" in param:
@@ -324,9 +411,9 @@ def product_data_from_omie(param: dict[str, Any]) -> dict[str, Any]:
         raise ApiFault(INVALID_VALUE, "O campo recomendacoes_fiscais deve ser um objeto.")
     fiscal = fiscal or {}
     if "cest" in param:
-        data["cest"] = _text(param["cest"], "cest").strip()
+        data["cest"] = _text(_zero_padded(param["cest"], 7), "cest").strip()
     if "id_cest" in fiscal:
-        data["cest"] = _text(fiscal["id_cest"], "recomendacoes_fiscais.id_cest").strip()
+        data["cest"] = _text(_zero_padded(fiscal["id_cest"], 7), "recomendacoes_fiscais.id_cest").strip()
     if "origem_mercadoria" in fiscal:
         origin = _text(fiscal["origem_mercadoria"], "recomendacoes_fiscais.origem_mercadoria").strip()
         # "²" passes str.isdigit() and fails int(); "٣" is int() 3: only 0-8 written in ASCII.
@@ -402,6 +489,73 @@ def product_to_omie_summary(product: Product) -> dict[str, Any]:
         "descricao": product.description,
         "valor_unitario": float(product.price),
     }
+
+
+# --- values answered as they were sent ----------------------------------------------------
+
+
+def _alone(normalize: Callable[[str], str]) -> Callable[[str], tuple[str]]:
+    return lambda value: (normalize(value),)
+
+
+# Values Omie keeps as text and answers as they were sent, which the catalog keeps in a
+# normal form: groups of Omie names (a telephone's DDD and number go together: the number
+# may carry the DDD) with the function from their texts to the stored values. These are
+# the models' own normalisers, so a spelling "means" exactly what writing it stores.
+ECHOED: dict[str, tuple[tuple[tuple[str, ...], Callable[..., tuple[str, ...]]], ...]] = {
+    "party": (
+        (("cep",), _alone(Party.normalizers["cep"])),
+        (("email",), _alone(Party.normalizers["email"])),
+        (("telefone1_ddd", "telefone1_numero"), brazil.split_phone),
+        (("telefone2_ddd", "telefone2_numero"), brazil.split_phone),
+        (("fax_ddd", "fax_numero"), brazil.split_phone),
+    ),
+    "product": (
+        (("codigo",), _alone(Product.normalizers["code"])),
+        (("unidade",), _alone(Product.normalizers["unit"])),
+    ),
+}
+
+
+def _stored_form(normalize: Callable[..., tuple[str, ...]], texts: tuple[str, ...]) -> tuple[str, ...] | None:
+    try:
+        return tuple(normalize(*texts))
+    except ValidationError:
+        return None
+
+
+def spellings_sent(registry: str, param: dict[str, Any]) -> tuple[dict[str, str], set[str]]:
+    """What a write sent of the echoed values, for api.services.spelling_remember: the
+    texts that differ from their stored form ({"cep": "01310-100"}), and every name of the
+    groups the write touched (their earlier spellings are forgotten). A value sent as a
+    JSON number is answered as Omie types it, text, so there is no spelling to keep."""
+    sent: dict[str, str] = {}
+    touched: set[str] = set()
+    for names, normalize in ECHOED[registry]:
+        if not any(name in param for name in names):
+            continue
+        touched.update(names)
+        texts = {name: param[name].strip() for name in names if isinstance(param.get(name), str)}
+        if not any(texts.values()):
+            continue
+        candidate = tuple(texts.get(name, "") for name in names)
+        if _stored_form(normalize, candidate) != candidate:
+            sent.update({name: text for name, text in texts.items() if text})
+    return sent, touched
+
+
+def as_sent(registry: str, answer: dict[str, Any], spelling: dict[str, str] | None) -> dict[str, Any]:
+    """`answer` (a record as party_to_omie / product_to_omie build it) with each echoed
+    group in the spelling its integration last sent, while that spelling still means the
+    stored values; after a change made elsewhere (a page, sharing), the stored values."""
+    for names, normalize in ECHOED[registry] if spelling else ():
+        if not any(name in spelling for name in names) or not all(name in answer for name in names):
+            continue
+        stored = tuple(answer[name] for name in names)
+        candidate = tuple(spelling.get(name, stored[i]) for i, name in enumerate(names))
+        if _stored_form(normalize, candidate) == stored:
+            answer.update(zip(names, candidate, strict=True))
+    return answer
 
 
 # --- errors -----------------------------------------------------------------------------

@@ -365,12 +365,6 @@ class PartyForm(SharedFieldsMixin, forms.ModelForm):
             _require_version(self.fields["version"])
         self._lock_shared_fields(share_status)
 
-    def clean_phone_ddd(self) -> str:
-        return self.cleaned_data["phone_ddd"].replace("(", "").replace(")", "")
-
-    def clean_phone_number(self) -> str:
-        return self.cleaned_data["phone_number"].replace("(", "").replace(")", "")
-
     def clean_characteristics(self) -> dict[str, str]:
         return parse_characteristics(self.cleaned_data["characteristics"])
 

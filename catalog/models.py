@@ -295,6 +295,12 @@ class Party(NormalizedFieldsMixin, models.Model):
         "delivery_phone": _strip,
         "delivery_state_registration": _upper,
     }
+    # The number may carry the DDD: "(21) 99999-8888" with the DDD field empty.
+    pair_normalizers = {
+        ("phone_ddd", "phone_number"): brazil.split_phone,
+        ("phone2_ddd", "phone2_number"): brazil.split_phone,
+        ("fax_ddd", "fax_number"): brazil.split_phone,
+    }
 
     # Not indexed on its own: every index below starts with the company (one index less to
     # maintain on every write, which bulk activation does 100,000s of times).

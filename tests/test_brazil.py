@@ -336,12 +336,12 @@ def test_it_refuses_an_unknown_state(typed):
     )
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("11", "11"), ("011", "11"), ("", "")])
+@pytest.mark.parametrize(("typed", "stored"), [("11", "11"), ("011", "11"), ("(21)", "21"), ("", "")])
 def test_it_accepts_a_ddd_of_2_digits(typed, stored):
     assert brazil.normalize_ddd(typed) == stored
 
 
-@pytest.mark.parametrize("typed", ["1", "10", "01", "111", "0", "00"])
+@pytest.mark.parametrize("typed", ["1", "10", "01", "111"])
 def test_it_refuses_a_ddd_that_is_not_2_nonzero_digits(typed):
     assert _refusal(brazil.normalize_ddd, typed) == "DDD inválido: informe 2 dígitos (ex.: 11)."
 
@@ -356,12 +356,56 @@ def test_it_accepts_a_phone_of_8_or_9_digits(typed, stored):
 @pytest.mark.parametrize("typed", ["1234567", "9876543210"])
 def test_it_refuses_a_phone_of_another_length(typed):
     assert _refusal(brazil.normalize_phone_number, typed) == (
-        "Telefone inválido: informe 8 ou 9 dígitos, sem o DDD."
+        "Telefone inválido: informe o número com 8 ou 9 dígitos, com ou sem o DDD (ex.: (21) 99999-8888)."
     )
 
 
 def test_it_refuses_a_phone_with_letters():
     assert _refusal(brazil.normalize_phone_number, "3234-ABCD") == "Telefone inválido: use apenas números."
+
+
+@pytest.mark.parametrize(
+    ("normalize", "placeholder"),
+    [(brazil.normalize_cep, "00000000"), (brazil.normalize_cep, "00000-000"), (brazil.normalize_ddd, "00"),
+     (brazil.normalize_ddd, "0"), (brazil.normalize_phone_number, "000000000"),
+     (brazil.normalize_phone_number, "0000-0000")],
+)
+def test_an_all_zero_placeholder_is_stored_as_empty(normalize, placeholder):
+    assert normalize(placeholder) == ""
+
+
+@pytest.mark.parametrize(
+    ("ddd", "number", "stored"),
+    [
+        ("", "(21) 99999-8888", ("21", "999998888")),
+        ("", "21 99999-8888", ("21", "999998888")),
+        ("", "+55 21 99999-8888", ("21", "999998888")),
+        ("", "+55 (11) 3333-4444", ("11", "33334444")),
+        ("", "(021) 99999-8888", ("21", "999998888")),
+        ("", "021 3333-4444", ("21", "33334444")),
+        ("21", "(21) 99999-8888", ("21", "999998888")),
+        ("(21)", "99999-8888", ("21", "999998888")),
+        ("021", "999998888", ("21", "999998888")),
+        ("00", "000000000", ("", "")),
+        ("21", "000000000", ("21", "")),
+        ("00", "99999-8888", ("", "999998888")),
+        ("", "", ("", "")),
+    ],
+)
+def test_it_reads_a_telephone_as_people_type_it(ddd, number, stored):
+    assert brazil.split_phone(ddd, number) == stored
+
+
+def test_it_refuses_a_number_whose_ddd_contradicts_the_ddd_field():
+    assert _refusal(lambda number: brazil.split_phone("11", number), "(21) 99999-8888") == (
+        "O telefone (21) 99999-8888 traz o DDD 21, mas o DDD informado é 11: corrija um dos dois."
+    )
+
+
+@pytest.mark.parametrize("number", ["(10) 99999-8888", "99999-88888888", "9999-888"])
+def test_it_refuses_a_telephone_that_is_no_brazilian_number(number):
+    with pytest.raises(ValidationError):
+        brazil.split_phone("", number)
 
 
 def test_it_formats_counts_with_pt_br_thousand_separators_whatever_the_setting(settings):

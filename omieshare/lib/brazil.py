@@ -285,8 +285,17 @@ def gtin14(ean: str | None) -> str:
 # --- address and contact ----------------------------------------------------------------
 
 
+def is_placeholder(digits: str) -> bool:
+    """All zeros: what integrations send for "not known" ("00000000" for a CEP, "00" and
+    "000000000" for a telephone). Omie takes and keeps them; no such CEP, DDD or number
+    exists, so they are stored as empty (and the API answers them as they were sent)."""
+    return bool(digits) and set(digits) == {"0"}
+
+
 def normalize_cep(value: str | None) -> str:
     cep = _digits_only(value, label="CEP", code="cep_format")
+    if is_placeholder(cep):
+        return ""
     if cep and len(cep) != 8:
         raise ValidationError("CEP inválido: informe 8 dígitos (ex.: 01310-100).", code="cep_format")
     return cep
@@ -335,6 +344,8 @@ def normalize_country_code(value: str | None) -> str:
 
 def normalize_ddd(value: str | None) -> str:
     ddd = _digits_only(value, label="DDD", code="ddd_format")
+    if is_placeholder(ddd):
+        return ""
     if len(ddd) == 3 and ddd[0] == "0":  # the long-distance prefix, as in 011
         ddd = ddd[1:]
     if ddd and (len(ddd) != 2 or ddd[0] == "0" or ddd[1] == "0"):
@@ -344,11 +355,41 @@ def normalize_ddd(value: str | None) -> str:
 
 def normalize_phone_number(value: str | None) -> str:
     number = _digits_only(value, label="Telefone", code="phone_format")
+    if is_placeholder(number):
+        return ""
     if number and len(number) not in (8, 9):
         raise ValidationError(
-            "Telefone inválido: informe 8 ou 9 dígitos, sem o DDD.", code="phone_format"
+            "Telefone inválido: informe o número com 8 ou 9 dígitos, com ou sem o DDD (ex.: (21) 99999-8888).",
+            code="phone_format",
         )
     return number
+
+
+def split_phone(ddd: str | None, number: str | None) -> tuple[str, str]:
+    """A telephone as typed → its stored DDD (2 digits) and number (8 or 9 digits).
+
+    The number may carry the DDD, as users and integrations type it: "(21) 99999-8888",
+    "21 99999-8888", "021 99999-8888", "+55 21 99999-8888" (Omie keeps telefone1_numero as
+    text and takes them all). Then the DDD field may be empty or say the same DDD; another
+    DDD is refused rather than one of the two silently dropped."""
+    ddd = normalize_ddd(ddd)
+    text = (number or "").strip().removeprefix("+")
+    digits = _digits_only(text, label="Telefone", code="phone_format")
+    if is_placeholder(digits):
+        return ddd, ""
+    if len(digits) in (12, 13) and digits.startswith("55"):  # Brazil's country code
+        digits = digits[2:]
+    elif len(digits) in (11, 12) and digits.startswith("0"):  # the long-distance prefix
+        digits = digits[1:]
+    if len(digits) not in (10, 11):
+        return ddd, normalize_phone_number(digits)
+    inside = normalize_ddd(digits[:2])
+    if ddd and ddd != inside:
+        raise ValidationError(
+            f"O telefone {number} traz o DDD {inside}, mas o DDD informado é {ddd}: corrija um dos dois.",
+            code="phone_ddd_mismatch",
+        )
+    return inside, digits[2:]
 
 
 def mask_phone(ddd: str | None, number: str | None) -> str:

@@ -70,7 +70,8 @@ def test_it_consults_by_id_integration_code_or_code(omie, credentials):
 
     assert answers[0] == answers[1] == answers[2]
     record = answers[0]
-    assert record["codigo"] == "CNT-01" and record["ncm"] == "9608.10.00"
+    # Stored upper-case (the page shows CNT-01), answered as the integration spelled it.
+    assert record["codigo"] == "cnt-01" and record["unidade"] == "cx" and record["ncm"] == "9608.10.00"
     assert record["valor_unitario"] == 12.5 and record["tipoItem"] == "04"
     fiscal = record["recomendacoes_fiscais"]
     assert (fiscal["origem_mercadoria"], fiscal["id_cest"]) == ("1", "19.009.00")
@@ -157,8 +158,8 @@ def test_it_filters_products(omie, credentials, company):
 
     assert codes({"produtosFiltro": {"descricao": "água"}}) == ["A1"]
     assert codes({"produtosFiltro": {"codigo": "b1"}}) == ["B1"]
-    assert codes({"produtosFiltro": {"codigo_produto_integracao": "INT-1"}}) == ["CNT-01"]
-    assert codes({"apenas_importado_api": "S"}) == ["CNT-01"]
+    assert codes({"produtosFiltro": {"codigo_produto_integracao": "INT-1"}}) == ["cnt-01"]  # as it was sent
+    assert codes({"apenas_importado_api": "S"}) == ["cnt-01"]
 
 
 def test_it_filters_by_date_of_last_change(omie, credentials, company):

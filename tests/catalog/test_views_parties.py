@@ -221,7 +221,8 @@ def test_it_refuses_a_salesperson_of_another_company(login, member, company, oth
         ("cep", "1301-10", "CEP inválido: informe 8 dígitos (ex.: 01310-100)."),
         ("state", "XX", "Faça uma escolha válida. XX não é uma das escolhas disponíveis."),
         ("email", "não-é-email", "Informe um endereço de email válido."),
-        ("phone_number", "123", "Telefone inválido: informe 8 ou 9 dígitos, sem o DDD."),
+        ("phone_number", "123",
+         "Telefone inválido: informe o número com 8 ou 9 dígitos, com ou sem o DDD (ex.: (21) 99999-8888)."),
     ],
 )
 def test_it_shows_the_message_for_an_invalid_value_and_saves_nothing(

@@ -32,6 +32,47 @@ def test_it_accepts_a_cnpj_pasted_with_spaces_around_the_dash(login, member, com
     assert Party.objects.get(company=company).cnpj_cpf == "11222333000181"
 
 
+@pytest.mark.parametrize("typed", ["(21) 99999-8888", "21 99999-8888", "+55 21 99999-8888", "021 99999-8888"])
+def test_it_takes_a_telephone_typed_with_its_ddd_in_the_number_field(login, member, company, typed):
+    """As the API takes telefone1_numero: the same rule, in the model."""
+    client = login(member)
+    data = party_form_data(phone_ddd="", phone_number=typed)
+
+    response = client.post(reverse("catalog:party_create", args=[company.pk]), data)
+
+    assert response.status_code == 302, response.text
+    party = Party.objects.get(company=company)
+    assert (party.phone_ddd, party.phone_number) == ("21", "999998888")
+    assert "(21) 99999-8888" in client.get(response["Location"]).text
+
+
+def test_it_refuses_a_number_whose_ddd_contradicts_the_ddd_field(login, member, company):
+    data = party_form_data(phone_ddd="11", phone_number="(21) 99999-8888")
+
+    response = login(member).post(reverse("catalog:party_create", args=[company.pk]), data)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["phone_number"] == [
+        "O telefone (21) 99999-8888 traz o DDD 21, mas o DDD informado é 11: corrija um dos dois."
+    ]
+    assert not Party.objects.exists()
+
+
+def test_it_keeps_no_telephone_or_cep_for_all_zero_placeholders(login, member, company):
+    """"00" / "0000-0000" / "00000-000" are what some systems write for "not known"; no such
+    DDD, number or CEP exists, so the record keeps none (the API takes them the same way)."""
+    client = login(member)
+    data = party_form_data(phone_ddd="00", phone_number="0000-0000", cep="00000-000")
+
+    response = client.post(reverse("catalog:party_create", args=[company.pk]), data)
+
+    assert response.status_code == 302, response.text
+    party = Party.objects.get(company=company)
+    assert (party.phone_ddd, party.phone_number, party.cep) == ("", "", "")
+    page = client.get(response["Location"]).text
+    assert "0000-0000" not in page and "00000-000" not in page
+
+
 # --- clients and suppliers abroad ------------------------------------------------------------
 
 
