@@ -23,7 +23,7 @@ from typing import Any
 from django.db import models
 
 from api.faults import INVALID_VALUE, UNKNOWN_TAG, ApiFault
-from api.translate import decimal_value, flag, list_of_dicts, whole_number
+from api.translate import decimal_value, flag, key_text, list_of_dicts, whole_number
 from catalog import omie_fields
 from catalog.registries import describe
 from omieshare.lib.brazil import mask_cpf_cnpj
@@ -184,13 +184,8 @@ def _integer_from_omie(value: Any, name: str) -> int:
 
 
 def _text_from_omie(value: Any, name: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "S" if value else "N"
-    if isinstance(value, dict | list):
-        raise ApiFault(INVALID_VALUE, f"O campo {name} deve ser um texto, não um objeto ou uma lista.")
-    return str(value).strip()
+    # One rule for every text field: 456.0 (as pandas writes a code) is "456", NaN is refused.
+    return key_text(value, name)
 
 
 def fields_from_omie(registry: str, param: dict[str, Any]) -> dict[str, Any]:
