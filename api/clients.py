@@ -266,10 +266,12 @@ def _cep_filter(value: Any) -> str:
 
 def _tags_filter(value: Any) -> list[str]:
     """clientesFiltro.tags as integrations send it: [{"tag": "Fornecedor"}], the shape of
-    Omie's tagsArray (public integrations list suppliers with exactly this), or plain
-    strings (["Fornecedor"])."""
+    Omie's tagsArray (public integrations list suppliers with exactly this), plain strings
+    (["Fornecedor"]) or one string ("Fornecedor")."""
     if value in (None, ""):
         return []
+    if isinstance(value, str):  # one tag, as some integrations send it: "tags": "Fornecedor"
+        value = [value]
     if not isinstance(value, list):
         raise ApiFault(INVALID_VALUE, "O campo clientesFiltro.tags deve ser uma lista de tags.")
     tags = []

@@ -509,12 +509,35 @@ ECHOED: dict[str, tuple[tuple[tuple[str, ...], Callable[..., tuple[str, ...]]], 
         (("telefone1_ddd", "telefone1_numero"), brazil.split_phone),
         (("telefone2_ddd", "telefone2_numero"), brazil.split_phone),
         (("fax_ddd", "fax_numero"), brazil.split_phone),
+        (("inscricao_estadual",), _alone(Party.normalizers["state_registration"])),
+        (("recomendacoes.email_fatura",), _alone(Party.normalizers["billing_email"])),
+        (("enderecoEntrega.entCEP",), _alone(Party.normalizers["delivery_cep"])),
+        (("enderecoEntrega.entIE",), _alone(Party.normalizers["delivery_state_registration"])),
     ),
     "product": (
         (("codigo",), _alone(Product.normalizers["code"])),
         (("unidade",), _alone(Product.normalizers["unit"])),
+        (("cfop",), _alone(Product.normalizers["cfop"])),
     ),
 }
+_ABSENT = object()
+
+
+def _at(record: dict[str, Any], name: str) -> Any:
+    """The value at an Omie name, dotted for a nested object ("enderecoEntrega.entCEP")."""
+    *objects, key = name.split(".")
+    for part in objects:
+        record = record.get(part)
+        if not isinstance(record, dict):
+            return _ABSENT
+    return record.get(key, _ABSENT)
+
+
+def _put(record: dict[str, Any], name: str, value: Any) -> None:
+    *objects, key = name.split(".")
+    for part in objects:
+        record = record[part]
+    record[key] = value
 
 
 def _stored_form(normalize: Callable[..., tuple[str, ...]], texts: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -532,10 +555,10 @@ def spellings_sent(registry: str, param: dict[str, Any]) -> tuple[dict[str, str]
     sent: dict[str, str] = {}
     touched: set[str] = set()
     for names, normalize in ECHOED[registry]:
-        if not any(name in param for name in names):
+        if all(_at(param, name) is _ABSENT for name in names):
             continue
         touched.update(names)
-        texts = {name: param[name].strip() for name in names if isinstance(param.get(name), str)}
+        texts = {name: _at(param, name).strip() for name in names if isinstance(_at(param, name), str)}
         if not any(texts.values()):
             continue
         candidate = tuple(texts.get(name, "") for name in names)
@@ -549,12 +572,13 @@ def as_sent(registry: str, answer: dict[str, Any], spelling: dict[str, str] | No
     group in the spelling its integration last sent, while that spelling still means the
     stored values; after a change made elsewhere (a page, sharing), the stored values."""
     for names, normalize in ECHOED[registry] if spelling else ():
-        if not any(name in spelling for name in names) or not all(name in answer for name in names):
+        if not any(name in spelling for name in names) or any(_at(answer, name) is _ABSENT for name in names):
             continue
-        stored = tuple(answer[name] for name in names)
+        stored = tuple(_at(answer, name) for name in names)
         candidate = tuple(spelling.get(name, stored[i]) for i, name in enumerate(names))
         if _stored_form(normalize, candidate) == stored:
-            answer.update(zip(names, candidate, strict=True))
+            for name, text in zip(names, candidate, strict=True):
+                _put(answer, name, text)
     return answer
 
 

