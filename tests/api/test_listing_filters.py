@@ -206,7 +206,7 @@ def test_it_lists_the_suppliers_by_their_tag_as_integrations_ask(omie, credentia
 def test_it_refuses_tags_in_another_shape(omie, credentials, company):
     PartyFactory(company=company)
 
-    not_a_list = omie(credentials, "clientes", "ListarClientes", {"clientesFiltro": {"tags": "Fornecedor"}})
+    not_a_list = omie(credentials, "clientes", "ListarClientes", {"clientesFiltro": {"tags": {"tag": "Fornecedor"}}})
     nested = omie(credentials, "clientes", "ListarClientes", {"clientesFiltro": {"tags": [{"tag": ["Fornecedor"]}]}})
 
     assert "clientesFiltro.tags" in _fault(not_a_list, 105)
