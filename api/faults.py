@@ -42,11 +42,14 @@ class ApiFault(Exception):
         self.message = message
         self.headers = headers or {}
 
+    def as_dict(self) -> dict[str, str]:
+        # printable(): a fault may quote a value sent; a lone surrogate in it would make
+        # the answer itself unencodable (an HTML 500 instead of the fault).
+        return {"faultstring": f"ERROR: {printable(self.message)}", "faultcode": f"SOAP-ENV:Client-{self.code}"}
+
     def response(self) -> JsonResponse:
         response = JsonResponse(
-            # printable(): a fault may quote a value sent; a lone surrogate in it would make
-            # the answer itself unencodable (an HTML 500 instead of the fault).
-            {"faultstring": f"ERROR: {printable(self.message)}", "faultcode": f"SOAP-ENV:Client-{self.code}"},
+            self.as_dict(),
             status=HTTP_STATUS.get(self.code, 500),
             json_dumps_params={"ensure_ascii": False},
         )

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -23,8 +23,7 @@ from django.views.decorators.http import require_http_methods
 from api import clients, faults, products, services
 from api.faults import ApiFault
 from api.limits import MAX_CONCURRENT, request_slot
-from api.translate import is_duplicate, validation_message
-from catalog.exceptions import ConcurrentChange, StaleEdit, WriteRefused
+from api.refusals import SERVICE_ERRORS, fault_for
 from companies import selectors
 from omieshare.lib import chunked
 from omieshare.lib.text import has_unstorable, printable
@@ -152,27 +151,6 @@ def _param(envelope: dict[str, Any]) -> dict[str, Any]:
     return param[0] if param else {}
 
 
-def _refusal(registry: str, error: Exception) -> ApiFault:
-    """Errors of catalog/services.py → Omie faults."""
-    if isinstance(error, StaleEdit | ConcurrentChange):
-        # The pages' wording ("recarregue a página") means nothing to an integration.
-        version = error.current.version if isinstance(error, StaleEdit) else error.version
-        return ApiFault(
-            faults.STALE,
-            f"O cadastro foi alterado por outra requisição ou por outra empresa do grupo (versão {version}) "
-            "e essa alteração ainda não terminou de ser aplicada nesta empresa. Nada foi gravado: consulte "
-            "o cadastro em alguns segundos e envie a alteração de novo.",
-        )
-    if isinstance(error, WriteRefused | PermissionDenied):
-        return ApiFault(faults.REFUSED, str(error) or "Gravação não permitida para esta empresa.")
-    if isinstance(error, ValidationError):
-        code = faults.DUPLICATE if is_duplicate(error) else faults.INVALID_VALUE
-        return ApiFault(code, validation_message(registry, error))
-    if isinstance(error, ObjectDoesNotExist):
-        return ApiFault(faults.NOT_FOUND, "Registro não encontrado.")
-    raise error
-
-
 def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
     if request.method != "POST" and not (request.method == "GET" and "JSON" in request.GET):
         raise ApiFault(faults.METHOD_NOT_ALLOWED, "Use o método POST com um corpo JSON.")
@@ -215,8 +193,8 @@ def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
                 result = handler(company, param, **kwargs)
         except ApiFault:
             raise
-        except (ValidationError, WriteRefused, PermissionDenied, StaleEdit, ObjectDoesNotExist) as error:
-            raise _refusal(registry, error) from error
+        except SERVICE_ERRORS as error:
+            raise fault_for(registry, error) from error
     return JsonResponse(result, json_dumps_params={"ensure_ascii": False})
 
 
