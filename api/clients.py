@@ -150,6 +150,28 @@ def upsert_cpf_cnpj(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     return _status(_update(company, party, data), "Cliente alterado com sucesso!")
 
 
+def associar_codigo(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    """AssociarCodIntCliente: give a record (made in the pages, or by another system) the
+    integration code an integration knows it by. A code another record holds is Omie's
+    "já cadastrado" (102), with that record's id."""
+    _required(param, "codigo_cliente_omie", "codigo_cliente_integracao")
+    omie_id = _omie_id(param["codigo_cliente_omie"])
+    party = Party.objects.filter(company=company, pk=omie_id).first()
+    if party is None:
+        raise ApiFault(NOT_FOUND, f"Cliente não cadastrado para o Código [{omie_id}]!")
+    # Translated as any write translates codigo_cliente_integracao.
+    code = party_data_from_omie({"codigo_cliente_integracao": param["codigo_cliente_integracao"]})["code"]
+    holder = _by_integration_code(company, code)
+    if holder is not None and holder.pk != party.pk:
+        raise ApiFault(
+            DUPLICATE,
+            f"Cliente já cadastrado para o Código de Integração [{holder.code}] com o nCod [{holder.pk}] !",
+        )
+    if party.code != code:
+        party = _update(company, party, {"code": code})
+    return _status(party, "Código de integração associado com sucesso!")
+
+
 def _with_relations(queryset):
     """What party_to_omie reads, in a fixed number of queries whatever the page size."""
     images = Attachment.objects.filter(is_image=True).select_related("blob")
@@ -275,6 +297,10 @@ CALLS = {
     "ExcluirCliente": excluir,
     "ListarClientes": listar,
     "ListarClientesResumido": listar_resumido,
+    "AssociarCodIntCliente": associar_codigo,
 }
 READS_WITH_IMAGES = {"ConsultarCliente", "ListarClientes"}
-WRITES = {"IncluirCliente", "AlterarCliente", "UpsertCliente", "UpsertClienteCpfCnpj", "ExcluirCliente"}
+WRITES = {
+    "IncluirCliente", "AlterarCliente", "UpsertCliente", "UpsertClienteCpfCnpj", "ExcluirCliente",
+    "AssociarCodIntCliente",
+}
