@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
-from api import references
+from api import lote, references
 from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys
@@ -172,6 +172,13 @@ def associar_codigo(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     return _status(party, "Código de integração associado com sucesso!")
 
 
+LOTE = lote.LoteShape(
+    registry="party", request_type="clientes_lote_request", records_key="clientes_cadastro",
+    status_key="clientes_status", id_key="codigo_cliente_omie", code_key="codigo_cliente_integracao",
+    plural="clientes",
+)
+
+
 def _with_relations(queryset):
     """What party_to_omie reads, in a fixed number of queries whatever the page size."""
     images = Attachment.objects.filter(is_image=True).select_related("blob")
@@ -298,9 +305,11 @@ CALLS = {
     "ListarClientes": listar,
     "ListarClientesResumido": listar_resumido,
     "AssociarCodIntCliente": associar_codigo,
+    "IncluirClientesPorLote": lote.call(LOTE, incluir),
+    "UpsertClientesPorLote": lote.call(LOTE, upsert),
 }
 READS_WITH_IMAGES = {"ConsultarCliente", "ListarClientes"}
 WRITES = {
     "IncluirCliente", "AlterarCliente", "UpsertCliente", "UpsertClienteCpfCnpj", "ExcluirCliente",
-    "AssociarCodIntCliente",
+    "AssociarCodIntCliente", "IncluirClientesPorLote", "UpsertClientesPorLote",
 }

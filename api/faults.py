@@ -25,6 +25,7 @@ MISSING_FIELD = 5
 TOO_MANY_REQUESTS = 6  # Omie's "Consumo redundante … Aguarde N segundos": retried after the wait
 REFUSED = 9  # sharing permission, activation in progress, change not yet applied here
 STALE = 10
+LOTE_WITH_ERRORS = 11  # codigo_status of a lote answered whole in which some records were refused
 METHOD_NOT_ALLOWED = 12
 DUPLICATE = 102  # "… já cadastrado para o Código de Integração [x] com o nCod [n] !"; also CNPJ/CPF, EAN
 NOT_FOUND = 103  # "… não cadastrado para o Código [x] !"

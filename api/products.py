@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
-from api import references
+from api import lote, references
 from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys, text_pattern_filter
@@ -198,6 +198,13 @@ def associar_codigo(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     return _status(product, "Código de integração associado com sucesso!")
 
 
+LOTE = lote.LoteShape(
+    registry="product", request_type="produto_servico_lote_request", records_key="produto_servico_cadastro",
+    status_key="produto_servico_status", id_key="codigo_produto", code_key="codigo_produto_integracao",
+    plural="produtos",
+)
+
+
 def _with_relations(queryset):
     """What product_to_omie reads, in a fixed number of queries whatever the page size."""
     images = Attachment.objects.filter(is_image=True).select_related("blob")
@@ -330,9 +337,11 @@ CALLS = {
     "ListarProdutos": listar,
     "ListarProdutosResumido": listar_resumido,
     "AssociarCodIntProduto": associar_codigo,
+    "IncluirProdutosPorLote": lote.call(LOTE, incluir),
+    "UpsertProdutosPorLote": lote.call(LOTE, upsert),
 }
 WRITES = {
     "IncluirProduto", "AlterarProduto", "UpsertProduto", "ExcluirProduto",
-    "AssociarCodIntProduto",
+    "AssociarCodIntProduto", "IncluirProdutosPorLote", "UpsertProdutosPorLote",
 }
 READS_WITH_IMAGES = {"ConsultarProduto", "ListarProdutos"}

@@ -1,7 +1,9 @@
 """The Omie-compatible endpoints, and the credentials action of "Resumo do App".
 
 An API request: size cap → JSON envelope → credentials → call → concurrency slot → the
-call, inside one transaction, so a refused or failing request writes nothing.
+call, inside one transaction, so a refused or failing request writes nothing. A lote
+(…PorLote, api/lote.py) is one request too: one slot and one transaction for all its
+records, each record in a savepoint of its own, so a refused record loses only itself.
 """
 
 from __future__ import annotations
@@ -188,6 +190,9 @@ def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
                 f"método {call} por app_key. Aguarde {RETRY_AFTER_SECONDS} segundos e tente novamente.",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
+        # A lote holds this one slot for all its records: it is one request of the app_key,
+        # and a slot per record would let one lote take every slot of the method. Its records
+        # share this transaction (one commit).
         try:
             with transaction.atomic():
                 result = handler(company, param, **kwargs)
