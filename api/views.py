@@ -27,7 +27,7 @@ from api.faults import ApiFault
 from api.limits import MAX_CONCURRENT, request_slot
 from api.refusals import SERVICE_ERRORS, fault_for
 from companies import selectors
-from omieshare.lib import chunked
+from omieshare.lib import chunked, jobs
 from omieshare.lib.text import has_unstorable, printable
 
 logger = logging.getLogger(__name__)
@@ -192,9 +192,10 @@ def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
             )
         # A lote holds this one slot for all its records: it is one request of the app_key,
         # and a slot per record would let one lote take every slot of the method. Its records
-        # share this transaction (one commit).
+        # share this transaction (one commit), and their propagation jobs are queued together
+        # (one by one, django-q2 would reconnect to the database for each: docs/JOBS.md).
         try:
-            with transaction.atomic():
+            with jobs.enqueued_together(), transaction.atomic():
                 result = handler(company, param, **kwargs)
         except ApiFault:
             raise
