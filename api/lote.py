@@ -8,9 +8,9 @@ record, in the order sent, under Omie's name for a single call's status):
      "clientes_status": [{"codigo_cliente_omie", "codigo_cliente_integracao", "codigo_status",
                           "descricao_status"}, ...]}    (products: "produto_servico_status")
 
-Omie documents these calls (as deprecated) with only the lote's status, and answers a bad
-record with one fault that mixes every record's outcome; integrations then re-send the lote
-one record at a time to learn which failed. Here each record gets the status its single call
+Omie documents these calls (as deprecated) with only the lote's status and, as public
+integrations report, answers a bad record with one fault that mixes every record's outcome;
+they then re-send the lote one record at a time to learn which failed. Here each record gets the status its single call
 would answer: the same codigo_status and text, and for a refusal also that call's
 faultstring/faultcode. The lote's codigo_status is "0" only when every record was written,
 so an integration that checks it never takes a partly refused lote for a success.
