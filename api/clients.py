@@ -9,7 +9,7 @@ from django.db.models import CharField, Exists, Func, OuterRef, Prefetch, Q, Val
 from django.db.models.functions import Upper
 from django.db.models.lookups import Exact
 
-from api import references
+from api import lote, references
 from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys
@@ -182,6 +182,35 @@ def upsert_cpf_cnpj(company: Company, param: dict[str, Any]) -> dict[str, Any]:
         _required(param, "razao_social")
         return _status(_create(company, data, param), "Cliente cadastrado com sucesso!")
     return _status(_update(company, party, data, param), "Cliente alterado com sucesso!")
+
+
+def associar_codigo(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    """AssociarCodIntCliente: give a record (made in the pages, or by another system) the
+    integration code an integration knows it by. A code another record holds is Omie's
+    "já cadastrado" (102), with that record's id."""
+    _required(param, "codigo_cliente_omie", "codigo_cliente_integracao")
+    omie_id = _omie_id(param["codigo_cliente_omie"])
+    party = Party.objects.filter(company=company, pk=omie_id).first()
+    if party is None:
+        raise ApiFault(NOT_FOUND, f"Cliente não cadastrado para o Código [{omie_id}]!")
+    # Translated as any write translates codigo_cliente_integracao.
+    code = party_data_from_omie({"codigo_cliente_integracao": param["codigo_cliente_integracao"]})["code"]
+    holder = _by_integration_code(company, code)
+    if holder is not None and holder.pk != party.pk:
+        raise ApiFault(
+            DUPLICATE,
+            f"Cliente já cadastrado para o Código de Integração [{holder.code}] com o nCod [{holder.pk}] !",
+        )
+    if party.code != code:
+        party = _update(company, party, {"code": code})
+    return _status(party, "Código de integração associado com sucesso!")
+
+
+LOTE = lote.LoteShape(
+    registry="party", request_type="clientes_lote_request", records_key="clientes_cadastro",
+    status_key="clientes_status", id_key="codigo_cliente_omie", code_key="codigo_cliente_integracao",
+    plural="clientes",
+)
 
 
 def _with_relations(queryset):
@@ -403,6 +432,12 @@ CALLS = {
     "ExcluirCliente": excluir,
     "ListarClientes": listar,
     "ListarClientesResumido": listar_resumido,
+    "AssociarCodIntCliente": associar_codigo,
+    "IncluirClientesPorLote": lote.call(LOTE, incluir),
+    "UpsertClientesPorLote": lote.call(LOTE, upsert),
 }
 READS_WITH_IMAGES = {"ConsultarCliente", "ListarClientes"}
-WRITES = {"IncluirCliente", "AlterarCliente", "UpsertCliente", "UpsertClienteCpfCnpj", "ExcluirCliente"}
+WRITES = {
+    "IncluirCliente", "AlterarCliente", "UpsertCliente", "UpsertClienteCpfCnpj", "ExcluirCliente",
+    "AssociarCodIntCliente", "IncluirClientesPorLote", "UpsertClientesPorLote",
+}

@@ -25,6 +25,7 @@ MISSING_FIELD = 5
 TOO_MANY_REQUESTS = 6  # Omie's "Consumo redundante … Aguarde N segundos": retried after the wait
 REFUSED = 9  # sharing permission, activation in progress, change not yet applied here
 STALE = 10
+LOTE_WITH_ERRORS = 11  # codigo_status of a lote answered whole in which some records were refused
 METHOD_NOT_ALLOWED = 12
 DUPLICATE = 102  # "… já cadastrado para o Código de Integração [x] com o nCod [n] !"; also CNPJ/CPF, EAN
 NOT_FOUND = 103  # "… não cadastrado para o Código [x] !"
@@ -42,11 +43,14 @@ class ApiFault(Exception):
         self.message = message
         self.headers = headers or {}
 
+    def as_dict(self) -> dict[str, str]:
+        # printable(): a fault may quote a value sent; a lone surrogate in it would make
+        # the answer itself unencodable (an HTML 500 instead of the fault).
+        return {"faultstring": f"ERROR: {printable(self.message)}", "faultcode": f"SOAP-ENV:Client-{self.code}"}
+
     def response(self) -> JsonResponse:
         response = JsonResponse(
-            # printable(): a fault may quote a value sent; a lone surrogate in it would make
-            # the answer itself unencodable (an HTML 500 instead of the fault).
-            {"faultstring": f"ERROR: {printable(self.message)}", "faultcode": f"SOAP-ENV:Client-{self.code}"},
+            self.as_dict(),
             status=HTTP_STATUS.get(self.code, 500),
             json_dumps_params={"ensure_ascii": False},
         )

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, Value
 
-from api import references
+from api import lote, references
 from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
 from api.listing import filter_by_date_window, paginate, refuse_unknown_keys, text_pattern_filter
@@ -203,6 +203,38 @@ def upsert(company: Company, param: dict[str, Any]) -> dict[str, Any]:
     return _status(_update(company, product, _data(company, param, product), param), "Produto alterado com sucesso!")
 
 
+def associar_codigo(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    """AssociarCodIntProduto: give a product (made in the pages, or by another system) the
+    integration code an integration knows it by. A code another product holds is Omie's
+    "já cadastrado" (102), with that product's id."""
+    _required(param, "codigo_produto", "codigo_produto_integracao")
+    product_id = _int(param["codigo_produto"], "codigo_produto")
+    product = Product.objects.filter(company=company, pk=product_id).first()
+    if product is None:
+        raise ApiFault(NOT_FOUND, f"Produto não cadastrado para o Código [{product_id}]!")
+    # Translated as any write translates codigo_produto_integracao.
+    code = product_data_from_omie({"codigo_produto_integracao": param["codigo_produto_integracao"]})[
+        "integration_code"
+    ]
+    holder = _by_integration_code(company, code)
+    if holder is not None and holder.pk != product.pk:
+        raise ApiFault(
+            DUPLICATE,
+            f"Produto já cadastrado para o Código de Integração [{holder.integration_code}] com o nCod "
+            f"[{holder.pk}] !",
+        )
+    if product.integration_code != code:
+        product = _update(company, product, {"integration_code": code})
+    return _status(product, "Código de integração associado com sucesso!")
+
+
+LOTE = lote.LoteShape(
+    registry="product", request_type="produto_servico_lote_request", records_key="produto_servico_cadastro",
+    status_key="produto_servico_status", id_key="codigo_produto", code_key="codigo_produto_integracao",
+    plural="produtos",
+)
+
+
 def _with_relations(queryset):
     """What product_to_omie reads, in a fixed number of queries whatever the page size."""
     images = Attachment.objects.filter(is_image=True).select_related("blob")
@@ -393,6 +425,12 @@ CALLS = {
     "ExcluirProduto": excluir,
     "ListarProdutos": listar,
     "ListarProdutosResumido": listar_resumido,
+    "AssociarCodIntProduto": associar_codigo,
+    "IncluirProdutosPorLote": lote.call(LOTE, incluir),
+    "UpsertProdutosPorLote": lote.call(LOTE, upsert),
 }
-WRITES = {"IncluirProduto", "AlterarProduto", "UpsertProduto", "ExcluirProduto"}
+WRITES = {
+    "IncluirProduto", "AlterarProduto", "UpsertProduto", "ExcluirProduto",
+    "AssociarCodIntProduto", "IncluirProdutosPorLote", "UpsertProdutosPorLote",
+}
 READS_WITH_IMAGES = {"ConsultarProduto", "ListarProdutos"}
