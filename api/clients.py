@@ -12,7 +12,7 @@ from django.db.models.lookups import Exact
 from api import lote, references
 from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
-from api.listing import filter_by_date_window, paginate, refuse_unknown_keys
+from api.listing import filter_by_date_window, known_keys, paginate
 from api.models import ApiImport
 from api.omie_schema import canonical_param
 from api.selectors import spellings_of
@@ -272,7 +272,7 @@ def _by_codes(items: Any) -> Q:
     """clientesPorCodigo: [{codigo_cliente_omie | codigo_cliente_integracao}], any of them."""
     wanted = Q(pk__in=[])
     for item in list_of_dicts(items, "clientesPorCodigo"):
-        refuse_unknown_keys(item, BY_CODE_KEYS, "clientesPorCodigo")
+        item = known_keys(item, BY_CODE_KEYS, "clientesPorCodigo")
         if item.get("codigo_cliente_omie") not in (None, "", 0, "0"):
             wanted |= Q(pk=_omie_id(item["codigo_cliente_omie"]))
         if item.get("codigo_cliente_integracao"):
@@ -306,7 +306,7 @@ def _tags_filter(value: Any) -> list[str]:
     tags = []
     for item in value:
         if isinstance(item, dict):
-            refuse_unknown_keys(item, {"tag"}, "tags")
+            item = known_keys(item, {"tag"}, "tags")
             item = item.get("tag")
         if isinstance(item, dict | list):
             raise ApiFault(
@@ -335,7 +335,7 @@ def _same_registration(field: str, value: Any) -> Q:
 
 
 def _listing(company: Company, param: dict[str, Any]):
-    refuse_unknown_keys(param, LIST_KEYS, "clientes_list_request")
+    param = known_keys(param, LIST_KEYS, "clientes_list_request")
     imported = ApiImport.objects.filter(company=company, registry="party", local_id=OuterRef("pk"))
     queryset = Party.objects.filter(company=company).annotate(importado_api=Exists(imported))
     if str(param.get("apenas_importado_api") or "N").strip().upper() == "S":
@@ -344,7 +344,7 @@ def _listing(company: Company, param: dict[str, Any]):
     filters = param.get("clientesFiltro") or {}
     if not isinstance(filters, dict):
         raise ApiFault(INVALID_VALUE, "O campo clientesFiltro deve ser um objeto.")
-    refuse_unknown_keys(filters, FILTER_KEYS, "clientesFiltro")
+    filters = known_keys(filters, FILTER_KEYS, "clientesFiltro")
     if _given(filters.get("codigo_cliente_omie")):
         queryset = queryset.filter(pk=_omie_id(filters["codigo_cliente_omie"]))
     if filters.get("codigo_cliente_integracao"):
@@ -406,6 +406,7 @@ def _listing(company: Company, param: dict[str, Any]):
 
 
 def listar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
+    param = known_keys(param, LIST_KEYS, "clientes_list_request")  # Omie's spelling, for paginate too
     page = paginate(_with_relations(_listing(company, param)), param, ORDERINGS)
     spellings = spellings_of(company=company, registry="party", local_ids=[party.pk for party in page.records])
     items = [
@@ -416,6 +417,7 @@ def listar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[s
 
 
 def listar_resumido(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = known_keys(param, LIST_KEYS, "clientes_list_request")  # Omie's spelling, for paginate too
     queryset = _listing(company, param).only(
         "pk", "code", "legal_name", "trade_name", "cnpj_cpf"
     )

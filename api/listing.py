@@ -112,15 +112,21 @@ def text_pattern_filter(field: str, value: Any) -> Q:
     return Q(**{f"{field}__icontains": text})
 
 
-def refuse_unknown_keys(given: dict[str, Any], known: Iterable[str], type_name: str) -> None:
-    """A list filter we do not implement must not be dropped silently (the whole list would
-    come back as if it matched): Omie's fault 5001, in its wording."""
-    known = set(known)
-    for name in given:
-        if name not in known:
+def known_keys(given: dict[str, Any], known: Iterable[str], type_name: str) -> dict[str, Any]:
+    """`given` with each key in Omie's spelling: Omie matches tag names whatever their case
+    ("PAGINA" is pagina), as api.omie_schema does for writes. A key outside `known` is
+    Omie's fault 5001, in its wording: a list filter we do not implement must not be
+    dropped silently (the whole list would come back as if it matched)."""
+    spelling = {name.lower(): name for name in known}
+    result = {}
+    for name, value in given.items():
+        known_name = spelling.get(str(name).lower())
+        if known_name is None:
             raise ApiFault(
                 UNKNOWN_TAG, f"Tag [{str(name).upper()}] não faz parte da estrutura do tipo complexo [{type_name}]!"
             )
+        result[known_name] = value
+    return result
 
 
 @dataclass(frozen=True)

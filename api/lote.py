@@ -33,7 +33,7 @@ from typing import Any
 from django.db import transaction
 
 from api.faults import INVALID_VALUE, LOTE_WITH_ERRORS, MISSING_FIELD, ApiFault
-from api.listing import refuse_unknown_keys
+from api.listing import known_keys
 from api.refusals import SERVICE_ERRORS, fault_for
 from api.translate import list_of_dicts, whole_number
 from companies.models import Company
@@ -72,7 +72,7 @@ def lote_number(value: Any) -> int:
 
 
 def _records(shape: LoteShape, param: dict[str, Any]) -> list[dict[str, Any]]:
-    refuse_unknown_keys(param, ("lote", shape.records_key), shape.request_type)
+    param = known_keys(param, ("lote", shape.records_key), shape.request_type)
     if param.get(shape.records_key) in (None, "", []):
         raise ApiFault(MISSING_FIELD, f"Preenchimento obrigatório do campo [{shape.records_key}] não informado!")
     records = list_of_dicts(param[shape.records_key], shape.records_key)

@@ -10,7 +10,7 @@ from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, Value
 from api import lote, references
 from api import services as api_services
 from api.faults import DUPLICATE, INVALID_VALUE, MISSING_FIELD, NOT_FOUND, ApiFault
-from api.listing import filter_by_date_window, paginate, refuse_unknown_keys, text_pattern_filter
+from api.listing import filter_by_date_window, known_keys, paginate, text_pattern_filter
 from api.models import ApiImport
 from api.omie_schema import canonical_param
 from api.selectors import spellings_of
@@ -299,7 +299,7 @@ def _by_codes(items: Any) -> Q:
     """produtosPorCodigo: [{codigo_produto | codigo_produto_integracao | codigo}], any of them."""
     wanted = Q(pk__in=[])
     for item in list_of_dicts(items, "produtosPorCodigo"):
-        refuse_unknown_keys(item, BY_CODE_KEYS, "produtosPorCodigo")
+        item = known_keys(item, BY_CODE_KEYS, "produtosPorCodigo")
         if _given(item.get("codigo_produto")):
             wanted |= Q(pk=_int(item["codigo_produto"], "codigo_produto"))
         if item.get("codigo_produto_integracao"):
@@ -327,7 +327,7 @@ def _characteristics_filter(items: Any) -> list[Q]:
     and the content when sent (case ignored in both)."""
     conditions, text = [], CharField()
     for item in list_of_dicts(items, "caracteristicas"):
-        refuse_unknown_keys(item, CHARACTERISTIC_KEYS, "caracteristicas")
+        item = known_keys(item, CHARACTERISTIC_KEYS, "caracteristicas")
         name = str(item.get("cNomeCaract") or "").strip()
         if not name:
             raise ApiFault(
@@ -355,7 +355,7 @@ def _without_channels_we_lack(queryset, param: dict[str, Any]):
 
 
 def _listing(company: Company, param: dict[str, Any]):
-    refuse_unknown_keys(param, LIST_KEYS, "produto_servico_list_request")
+    param = known_keys(param, LIST_KEYS, "produto_servico_list_request")
     imported = ApiImport.objects.filter(company=company, registry="product", local_id=OuterRef("pk"))
     queryset = Product.objects.filter(company=company).annotate(importado_api=Exists(imported))
     if str(param.get("apenas_importado_api") or "N").strip().upper() == "S":
@@ -364,7 +364,7 @@ def _listing(company: Company, param: dict[str, Any]):
     filters = param.get("produtosFiltro") or {}
     if not isinstance(filters, dict):
         raise ApiFault(INVALID_VALUE, "O campo produtosFiltro deve ser um objeto.")
-    refuse_unknown_keys(filters, FILTER_KEYS, "produtosFiltro")
+    filters = known_keys(filters, FILTER_KEYS, "produtosFiltro")
     if _given(filters.get("codigo_produto")):
         queryset = queryset.filter(pk=_int(filters["codigo_produto"], "codigo_produto"))
     if filters.get("codigo_produto_integracao"):
@@ -400,6 +400,7 @@ def _listing(company: Company, param: dict[str, Any]):
 
 
 def listar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[str, Any]:
+    param = known_keys(param, LIST_KEYS, "produto_servico_list_request")  # Omie's spelling, for paginate too
     page = paginate(_with_relations(_listing(company, param)), param, ORDERINGS)
     spellings = spellings_of(company=company, registry="product", local_ids=[p.pk for p in page.records])
     items = [
@@ -410,6 +411,7 @@ def listar(company: Company, param: dict[str, Any], *, image_url=None) -> dict[s
 
 
 def listar_resumido(company: Company, param: dict[str, Any]) -> dict[str, Any]:
+    param = known_keys(param, LIST_KEYS, "produto_servico_list_request")  # Omie's spelling, for paginate too
     queryset = _listing(company, param).only("pk", "integration_code", "code", "description", "price")
     page = paginate(queryset, param, ORDERINGS)
     spellings = spellings_of(company=company, registry="product", local_ids=[p.pk for p in page.records])

@@ -217,3 +217,24 @@ def test_the_refusal_of_an_unknown_tag_never_reads_as_rate_limiting(omie, creden
 
     assert refusal.status_code == 500 and "Retry-After" not in refusal
     assert [word for word in RATE_LIMIT_WORDS if word in sentence.lower()] == []
+
+
+def test_tag_names_are_matched_whatever_their_case_as_omie_matches_them(omie, credentials, company):
+    for code, description in (("CHAVE-FENDA-01", "Chave de fenda 1/8\" × 4\""),
+                              ("CHAVE-FENDA-02", "Chave de fenda 3/16\" × 6\""),
+                              ("ALICATE-03", "Alicate universal 8\"")):
+        ProductFactory(company=company, code=code, description=description)
+    PartyFactory(company=company, code="FORN-SERTÃO", legal_name="Distribuidora Sertão Ltda", is_supplier=True)
+    PartyFactory(company=company, code="CLI-0001", legal_name="Padaria Pão de Açúcar")
+
+    products = omie(credentials, "produtos", "ListarProdutos", {
+        "PAGINA": 1, "Registros_Por_Pagina": "1", "FILTRAR_APENAS_OMIEPDV": "N", "Ordem_Descrescente": "S",
+        "ProdutosFiltro": {"DESCRICAO": ""}, "FILTRAR_APENAS_DESCRICAO": "CHAVE%",
+    }).json()
+    clients = omie(credentials, "clientes", "ListarClientes", {
+        "pagina": 1, "REGISTROS_POR_PAGINA": 50, "CLIENTESFILTRO": {"TAGS": [{"TAG": "fornecedor"}]},
+    }).json()
+
+    assert (products["total_de_registros"], products["registros"], products["total_de_paginas"]) == (2, 1, 2)
+    assert [p["codigo"] for p in products["produto_servico_cadastro"]] == ["CHAVE-FENDA-02"]
+    assert [c["codigo_cliente_integracao"] for c in clients["clientes_cadastro"]] == ["FORN-SERTÃO"]
