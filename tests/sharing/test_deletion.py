@@ -305,3 +305,17 @@ def test_the_admin_shows_deleted_records_and_their_copies(staff, group):
     assert listing.context["cl"].result_count == 3 and "produto nº" in listing.content.decode()
     assert f"produto nº {copy.local_id} (excluído)" in listing.content.decode()
     assert "O cadastro foi excluído: restaurar o inclui de novo com o mesmo número" in copy_page
+
+
+def test_restoring_a_shared_deletion_needs_the_inclusao_permission(staff, group):
+    share, origin, north, _south = group
+    catalog_services.product_delete(company=origin, product_id=product_in(origin, "AGUA-500").pk)
+    apply_pending()
+    services.member_set_permissions(member=share.members.get(company=north),
+                                    permissions=services.Permissions(False, True, True))
+
+    shown = " ".join(_restore(staff, Snapshot.objects.get(company=north)))
+
+    assert "Não restaurado, nada foi alterado" in shown
+    assert "A empresa Filial Caxias não tem permissão de inclusão de produtos" in shown
+    assert not Product.objects.filter(code="AGUA-500").exists()
