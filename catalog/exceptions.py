@@ -32,6 +32,16 @@ class ConcurrentChange(WriteRefused):
         self.version = version
 
 
+class RecordInUse(WriteRefused):
+    """Other records use this one (a product as a component of structures, a client/supplier
+    in products' supplier lists): deleting it would change them unseen. Nothing was deleted.
+    `users` names them ("P9 – Kit churrasco")."""
+
+    def __init__(self, message: str, *, users: list[str]) -> None:
+        super().__init__(message)
+        self.users = users
+
+
 class DuplicateRecord(ValidationError):
     """Another record of the same company holds this code, CNPJ/CPF or EAN.
 

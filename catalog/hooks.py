@@ -10,6 +10,11 @@ shows (one call per page, never one per row) and `create_status()` for the "Incl
 button. Providers only describe what the write listeners would refuse; the listeners still
 refuse on every write path.
 
+A deletion removes the row for good (docs/ARCHITECTURE.md §4, "Deletion"): before it does,
+`keep_deleted()` hands the whole record to the registered keeper (sharing keeps it as a
+Snapshot that support can restore). With no keeper registered a deletion is refused, so a
+record can never be deleted without its copy being kept.
+
 The dependency points one way: sharing registers itself here in its AppConfig.ready();
 catalog never imports sharing.
 """
@@ -19,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from django.core.exceptions import ImproperlyConfigured
 
 Registry = Literal["party", "product"]
 Action = Literal["create", "update", "delete"]
@@ -31,7 +38,7 @@ class RecordWrite:
     company_id: int
     record: Any  # Party or Product, as saved
     before: dict[str, Any] | None  # values before the write (None on create)
-    after: dict[str, Any]  # values after the write
+    after: dict[str, Any]  # values after the write ({} on delete: nothing is left)
     changed_fields: tuple[str, ...]
     actor_id: int | None
     source: str  # "web", "admin", "command", "api", "sharing", ...
@@ -124,12 +131,15 @@ CodeSuggester = Callable[[int], "str | None"]
 RecordStatusProvider = Callable[[int, Registry, "list[int]"], "dict[int, RecordShareStatus]"]
 # (company_id, registry) -> a status, or None when nothing restricts inclusion.
 CreateStatusProvider = Callable[[int, Registry], "CreateStatus | None"]
+# (the delete write, the record's full copy from catalog.copies) -> None: keeps the copy.
+DeletionKeeper = Callable[[RecordWrite, dict[str, Any]], None]
 
 _write_listeners: list[WriteListener] = []
 _code_suggesters: list[CodeSuggester] = []
 _record_status_providers: list[RecordStatusProvider] = []
 _create_status_providers: list[CreateStatusProvider] = []
 _record_sync_providers: list[RecordSyncProvider] = []
+_deletion_keepers: list[DeletionKeeper] = []
 
 
 def register_write_listener(listener: WriteListener) -> None:
@@ -159,9 +169,26 @@ def register_record_sync_provider(provider: RecordSyncProvider) -> None:
         _record_sync_providers.append(provider)
 
 
+def register_deletion_keeper(keeper: DeletionKeeper) -> None:
+    if keeper not in _deletion_keepers:
+        _deletion_keepers.append(keeper)
+
+
 def notify_write(write: RecordWrite) -> None:
     for listener in list(_write_listeners):
         listener(write)
+
+
+def keep_deleted(write: RecordWrite, copy: dict[str, Any]) -> None:
+    """Hand the full copy of a record about to be deleted to the keepers, inside the
+    deletion's transaction (a keeper's failure undoes the deletion)."""
+    if not _deletion_keepers:
+        raise ImproperlyConfigured(
+            "No deletion keeper is registered (the sharing app keeps deleted records): refusing to "
+            "delete a record whose copy nobody would keep."
+        )
+    for keeper in list(_deletion_keepers):
+        keeper(write, copy)
 
 
 def suggest_code(company_id: int) -> str | None:

@@ -78,9 +78,16 @@ class Registry:
     omie_call: str  # the singular of Omie's calls: IncluirCliente, ConsultarProduto …
     omie_fields: str  # dotted path of our field ↔ Omie name table
     display_key: Callable[[str], str] = field(default=_plain_key)
-    # What the preview calls a likely duplicate, and what a deletion keeps in the company.
+    # How a message names one record: "nº 1000042 – Pimenta Ltda", "A1 – Água mineral".
+    label: Callable[[Any], str] = field(default=str)
+    # What the preview calls a likely duplicate.
     duplicate_rule: str = ""
-    kept_on_delete: str = ""
+    # What a deletion removes with the record (and keeps in its copy for support).
+    deleted_with: str = ""
+    # Why a record other records use may not be deleted: how it is used ("é componente da
+    # estrutura de") and what to do first ("retire-o dessas estruturas").
+    used_by: str = ""
+    free_it: str = ""
 
     # --- derived, computed on each call so a replaced descriptor is followed ----------
 
@@ -152,6 +159,17 @@ class Registry:
     def record_name(self, record) -> str:
         return getattr(record, self.name_field)
 
+    def in_use_text(self, label: str, users: list[str]) -> str:
+        """Why a record others use may not be deleted: "O produto A1 – Água é componente da
+        estrutura de 2 produtos: P9 – Kit, P10 – Caixa. Retire-o dessas estruturas antes de
+        excluí-lo; nada foi excluído." (at most five named)."""
+        shown = ", ".join(users[:5]) + (f" e mais {len(users) - 5}" if len(users) > 5 else "")
+        count = f"{len(users)} produto" + ("" if len(users) == 1 else "s")
+        return (
+            f"O {self.kind} {label} {self.used_by} {count}: {shown}. "
+            f"{self.free_it[0].upper()}{self.free_it[1:]} antes de excluí-lo; nada foi excluído."
+        )
+
 
 PARTY = Registry(
     name="party",
@@ -194,7 +212,11 @@ PARTY = Registry(
     omie_call="Cliente",
     omie_fields="catalog.omie_fields.PARTY_FIELDS",
     display_key=mask_cpf_cnpj,
+    label=lambda party: f"nº {party.pk} – {party.legal_name}",
     duplicate_rule="mesmo nome com outro CNPJ/CPF",
+    deleted_with="os vínculos com vendedores, as imagens e os anexos",
+    used_by="está na lista de fornecedores de",
+    free_it="retire-o da lista de fornecedores desses produtos",
 )
 
 PRODUCT = Registry(
@@ -232,8 +254,14 @@ PRODUCT = Registry(
     omie_name="produtos",
     omie_call="Produto",
     omie_fields="catalog.omie_fields.PRODUCT_FIELDS",
+    label=lambda product: f"{product.code} – {product.description}",
     duplicate_rule="mesmo EAN em outro código",
-    kept_on_delete="o saldo de estoque e os preços nas tabelas de preço desta empresa",
+    deleted_with=(
+        "a estrutura, a lista de fornecedores, as imagens e os anexos, o saldo de estoque e os preços "
+        "nas tabelas de preço desta empresa"
+    ),
+    used_by="é componente da estrutura de",
+    free_it="retire-o dessas estruturas",
 )
 
 # Replace an entry (tests: monkeypatch.setitem) and every caller follows.

@@ -350,3 +350,31 @@ def attachment_get(*, company: Company, attachment_id: int) -> Attachment:
     return get_object_or_404(
         Attachment.objects.filter(company=company).select_related("blob"), pk=attachment_id
     )
+
+
+# --- what keeps a record from being deleted ---------------------------------------------
+
+
+# Per registry: the rows through which a product uses a record, and their column naming it.
+_USES = {
+    "product": (BillOfMaterialsItem, "component_id"),
+    "party": (Product.suppliers.through, "party_id"),
+}
+
+
+def record_users(*, registry: str, company_ids: Iterable[int], record_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The products that use each of these records, named as people recognise them
+    ("P9 – Kit churrasco"): a product as a component of their structures, a client/supplier
+    in their supplier lists. Keyed by the used record's id; records nobody uses are absent.
+    One query for any number of records (sharing asks about every member's copy at once)."""
+    ids = list(record_ids)
+    if not ids:
+        return {}
+    model, used = _USES[registry]
+    rows = model.objects.filter(**{f"{used}__in": ids}, product__company_id__in=list(company_ids))
+    users: dict[int, list[str]] = {}
+    for record_id, code, description in rows.order_by(used, "product__code").values_list(
+        used, "product__code", "product__description"
+    ):
+        users.setdefault(record_id, []).append(f"{code} – {description}")
+    return users

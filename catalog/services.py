@@ -1,11 +1,15 @@
 """The only write path for catalog records.
 
-Every create, update and (soft) delete of a party or product, from the pages, the admin,
+Every create, update, delete and restore of a party or product, from the pages, the admin,
 management commands, the API or the sharing engine, goes through these functions. Each
 runs in one transaction: it locks the row, checks the edit is not stale, normalises and
 validates (`full_clean()`), applies the company's uniqueness rule, writes, and then calls
 the sharing hook (`catalog.hooks.notify_write`) inside the same transaction, so a refusal
 there leaves nothing written.
+
+A delete removes the row (it is gone for every reader, its codes free again, as in Omie)
+after handing its full copy (catalog.copies) to the hook's keeper, which keeps it for
+support; `record_restore` puts it back from that copy. `active` is an ordinary field.
 
 Data comes in as a mapping of model field names (see PARTY_FIELDS / PRODUCT_FIELDS) plus
 the relations named below; unknown keys are a programming error (TypeError).
@@ -28,8 +32,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, Max
 from django.db.models.functions import Cast, Substr
 
-from catalog import hooks
-from catalog.exceptions import DuplicateRecord, StaleEdit
+from catalog import hooks, selectors
+from catalog.copies import columns_from_copy, record_copy
+from catalog.exceptions import DuplicateRecord, RecordInUse, StaleEdit
 from catalog.models import (
     Attachment,
     BillOfMaterialsItem,
@@ -44,7 +49,7 @@ from catalog.models import (
     characteristics_pairs,
     ean_gtin14,
 )
-from catalog.registries import of_attachment, of_record
+from catalog.registries import describe, of_attachment, of_record
 from companies.models import Company
 from omieshare.lib.brazil import gtin14, mask_cpf_cnpj
 from omieshare.lib.locks import advisory_xact_lock
@@ -272,8 +277,8 @@ def _write_party(
         salespeople = _ids_in_company(Salesperson, data["salespeople"], company=company, label="salespeople")
     party.full_clean()
     # Only a document new to this record is checked: duplicates made while uniqueness was
-    # off must still be editable, and deletable, which is how a user cleans them up.
-    if action != "delete" and (before is None or before["cnpj_cpf"] != party.cnpj_cpf):
+    # off must still be editable (and deletable), which is how a user cleans them up.
+    if before is None or before["cnpj_cpf"] != party.cnpj_cpf:
         _check_party_unique(party, company)
     _save_checked(party)
     if salespeople is not None:
@@ -324,10 +329,11 @@ def party_delete(
     actor_id: int | None = None,
     source: str = "web",
 ) -> Party:
-    """Soft delete: the party becomes inactive; nothing is removed from the database."""
-    return _change_record(
-        "party", company=company, record_id=party_id, data={"active": False}, action="delete",
-        expected_version=expected_version, actor_id=actor_id, source=source,
+    """Delete the party (its copy is kept for support); refused while products list it
+    as a supplier. Returns the party as it was."""
+    return _delete_record(
+        "party", company=company, record_id=party_id, expected_version=expected_version,
+        actor_id=actor_id, source=source,
     )
 
 
@@ -462,7 +468,7 @@ def _write_product(
     # message would otherwise hide the one that names the product holding the code.
     product.full_clean(validate_constraints=False)
     # As for parties, an EAN shared since before uniqueness was turned on does not block edits.
-    ean_is_new = action != "delete" and (before is None or before["ean"] != product.ean)
+    ean_is_new = before is None or before["ean"] != product.ean
     _check_product_unique(product, company, check_ean=ean_is_new)
     product.validate_constraints()
     _save_checked(product)
@@ -515,8 +521,8 @@ def _change_record(
     actor_id: int | None,
     source: str,
 ):
-    """Update or soft-delete one record: lock it, refuse a stale edit, bump its version,
-    write it with the registry's rules."""
+    """Update one record: lock it, refuse a stale edit, bump its version, write it with the
+    registry's rules."""
     lock, values, write = _REGISTRY_WRITES[registry]
     with transaction.atomic():
         record = lock(company, record_id)
@@ -528,6 +534,180 @@ def _change_record(
             record, company=company, data=data, action=action, before=before,
             actor_id=actor_id, source=source, base_version=base_version,
         )
+
+
+def _delete_record(
+    registry: str,
+    *,
+    company: Company,
+    record_id: int,
+    expected_version: int | None,
+    actor_id: int | None,
+    source: str,
+):
+    """Lock the record, refuse a stale delete or one of a record others use, let the hook
+    refuse or propagate it, hand the full copy to the keeper, then remove the row (its own
+    relations go with it, by cascade)."""
+    lock, values, _write = _REGISTRY_WRITES[registry]
+    descriptor = describe(registry)
+    with transaction.atomic():
+        record = lock(company, record_id)
+        _check_version(record, expected_version)
+        used_by = selectors.record_users(registry=registry, company_ids=[company.pk], record_ids=[record.pk])
+        if record.pk in used_by:
+            users = used_by[record.pk]
+            raise RecordInUse(descriptor.in_use_text(descriptor.label(record), users), users=users)
+        write = hooks.RecordWrite(
+            registry=registry, action="delete", company_id=company.pk, record=record, before=values(record),
+            after={}, changed_fields=(), actor_id=actor_id, source=source, base_version=record.version,
+        )
+        hooks.notify_write(write)
+        hooks.keep_deleted(write, record_copy(record))
+        # A queryset delete: the instance keeps its id, which callers answer with.
+        type(record).objects.filter(pk=record.pk).delete()
+        return record
+
+
+def record_restore(
+    *,
+    company: Company,
+    registry: str,
+    copy: Mapping[str, Any],
+    actor_id: int | None = None,
+    source: str = "restore",
+):
+    """Put a deleted record back from its copy (catalog.copies): the same number, codes,
+    fields and relations, as one write that the hook sees as an inclusion.
+
+    Refused, nothing written, when the record exists again, when its code, integration
+    code or (with uniqueness on) CNPJ/CPF or EAN is now another record's, or when a
+    supplier or structure component it named has been deleted since (restore that first).
+    """
+    descriptor = describe(registry)
+    model = descriptor.model
+    with transaction.atomic():
+        columns = columns_from_copy(model, dict(copy))
+        record = model(company=company, **columns)
+        if model.objects.filter(pk=record.pk).exists():
+            raise ValidationError(
+                f"O {descriptor.kind} {descriptor.label(record)} já existe nesta empresa: não há o que restaurar."
+            )
+        record.version = (columns.get("version") or 0) + 1
+        _RESTORE_CHECKS[registry](record, company, copy)
+        record.full_clean(validate_unique=False, validate_constraints=False)
+        record.validate_constraints()
+        try:
+            with transaction.atomic():
+                record.save(force_insert=True)
+        except IntegrityError as error:
+            raise ValidationError(
+                "Não foi possível restaurar: outro cadastro com o mesmo código foi salvo ao mesmo tempo. "
+                "Confira e tente novamente."
+            ) from error
+        if columns.get("created_at"):  # saving stamped it with now; it was created long ago
+            model.objects.filter(pk=record.pk).update(created_at=columns["created_at"])
+            record.created_at = columns["created_at"]
+        _set_attachments(company, record, copy.get("attachments") or [])
+        _RESTORE_RELATIONS[registry](record, company, copy)
+        _notify(registry, "create", company, record, None, _REGISTRY_WRITES[registry][1](record),
+                actor_id, source, None)
+        return record
+
+
+def _taken_by(what: str, holder, registry: str) -> str:
+    return (
+        f"{what} agora é de outro {describe(registry).kind} desta empresa: {describe(registry).label(holder)}. "
+        "Nada foi restaurado."
+    )
+
+
+def _check_restored_party(party: Party, company: Company, copy: Mapping[str, Any]) -> None:
+    holder = Party.objects.filter(company=company, code=party.code).first() if party.code else None
+    if holder is not None:
+        raise DuplicateRecord(
+            {"code": _taken_by(f"O código de integração {party.code}", holder, "party")},
+            registry="party", record_id=holder.pk,
+        )
+    _check_party_unique(party, company)
+
+
+def _check_restored_product(product: Product, company: Company, copy: Mapping[str, Any]) -> None:
+    if product.family_id and not ProductFamily.objects.filter(company=company, pk=product.family_id).exists():
+        # Families are never deleted; renamed and recreated at most: found by name then.
+        name = copy.get("family_name") or ""
+        product.family = ProductFamily.objects.filter(company=company, name__iexact=name).first()
+    holder = (
+        Product.objects.filter(company=company, integration_code=product.integration_code).first()
+        if product.integration_code else None
+    )
+    if holder is not None:
+        raise DuplicateRecord(
+            {"integration_code": _taken_by(f"O código de integração {product.integration_code}", holder, "product")},
+            registry="product", record_id=holder.pk,
+        )
+    _check_product_unique(product, company)
+
+
+def _restored_ids(model, rows: list[list], *, company: Company, key_field: str, missing: str) -> list[int]:
+    """The ids a copy named ([id, key, label] rows) as they are now in the company: the same
+    row, else the one with the same key (a record deleted and included again). Refused
+    when neither exists: `missing` says what to restore first."""
+    ids = {row[0] for row in rows}
+    present = set(model.objects.filter(company=company, pk__in=ids).values_list("pk", flat=True))
+    keys = {row[1] for row in rows if row[0] not in present and row[1]}
+    by_key = dict(
+        model.objects.filter(company=company, **{f"{key_field}__in": keys}).order_by("-pk")
+        .values_list(key_field, "pk")
+    ) if keys else {}
+    found = []
+    for record_id, key, label in rows:
+        if record_id in present:
+            found.append(record_id)
+        elif key and key in by_key:
+            found.append(by_key[key])
+        else:
+            raise ValidationError(missing.format(label=label, key=key, id=record_id))
+    return found
+
+
+def _restore_party_relations(party: Party, company: Company, copy: Mapping[str, Any]) -> None:
+    party.salespeople.set(_restored_ids(
+        Salesperson, copy.get("salespeople") or [], company=company, key_field="email",
+        missing="O vendedor {label} <{key}> não existe mais nesta empresa: inclua-o antes de restaurar.",
+    ))
+
+
+def _restore_product_relations(product: Product, company: Company, copy: Mapping[str, Any]) -> None:
+    product.suppliers.set(_restored_ids(
+        Party, copy.get("suppliers") or [], company=company, key_field="cnpj_cpf",
+        missing="O fornecedor nº {id} – {label} foi excluído desta empresa: restaure-o antes deste produto.",
+    ))
+    lines = copy.get("bom") or []
+    components = _restored_ids(
+        Product, [[pk, code, code] for pk, code, _quantity in lines], company=company, key_field="code",
+        missing="O componente {key} da estrutura foi excluído desta empresa: restaure-o antes deste produto.",
+    )
+    BillOfMaterialsItem.objects.bulk_create(
+        BillOfMaterialsItem(product=product, component_id=component_id, quantity=quantity)
+        for component_id, quantity in _bom_lines(
+            product, [(c, line[2]) for c, line in zip(components, lines, strict=True)], company
+        )
+    )
+    if copy.get("stock_balance") is not None:
+        StockBalance.objects.create(company=company, product=product, quantity=Decimal(copy["stock_balance"]))
+    prices = copy.get("price_table_items") or []
+    tables = _restored_ids(
+        PriceTable, [[pk, name, name] for pk, name, _price in prices], company=company, key_field="name",
+        missing="A tabela de preço {key} não existe mais nesta empresa: inclua-a antes de restaurar.",
+    )
+    PriceTableItem.objects.bulk_create(
+        PriceTableItem(table_id=table_id, product=product, price=Decimal(price))
+        for table_id, (_pk, _name, price) in zip(tables, prices, strict=True)
+    )
+
+
+_RESTORE_CHECKS = {"party": _check_restored_party, "product": _check_restored_product}
+_RESTORE_RELATIONS = {"party": _restore_party_relations, "product": _restore_product_relations}
 
 
 def _lock_product(company: Company, product_id: int) -> Product:
@@ -557,10 +737,12 @@ def product_delete(
     actor_id: int | None = None,
     source: str = "web",
 ) -> Product:
-    """Soft delete: the product becomes inactive; stock and price entries stay."""
-    return _change_record(
-        "product", company=company, record_id=product_id, data={"active": False}, action="delete",
-        expected_version=expected_version, actor_id=actor_id, source=source,
+    """Delete the product with its structure, suppliers list, attachments, stock balance and
+    price-table rows (all in the copy kept for support); refused while it is a component of
+    another product's structure. Returns the product as it was."""
+    return _delete_record(
+        "product", company=company, record_id=product_id, expected_version=expected_version,
+        actor_id=actor_id, source=source,
     )
 
 

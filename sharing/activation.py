@@ -92,7 +92,8 @@ def create_shared_records(share: Share, registry: str) -> int:
             INSERT INTO sharing_sharedrecord (share_id, registry, match_key, values, version,
                                               created_at, updated_at)
             SELECT %(share_id)s, %(registry)s, match_key, values, 1, now(), now() FROM chosen
-            ON CONFLICT (share_id, registry, match_key) DO NOTHING
+            -- The unique key holds among records not deleted (a deleted one's key is free).
+            ON CONFLICT (share_id, registry, match_key) WHERE deleted_at IS NULL DO NOTHING
             RETURNING id, match_key
         )
         INSERT INTO sharing_recordlink (shared_record_id, company_id, registry, local_id,
@@ -128,7 +129,7 @@ def _fill_match(share: Share, registry: str, dest_id: int, lo: int, hi: int) -> 
         SELECT sr.id, ol.local_id, ol.applied_version, sr.match_key
         FROM sharing_sharedrecord sr
         JOIN sharing_recordlink ol ON ol.shared_record_id = sr.id AND ol.company_id = %(origin)s
-        WHERE sr.share_id = %(share)s AND sr.registry = %(registry)s
+        WHERE sr.share_id = %(share)s AND sr.registry = %(registry)s AND sr.deleted_at IS NULL
           AND sr.id > %(lo)s AND sr.id <= %(hi)s
           -- The same range on the links: their (shared record, company) index then reads
           -- the chunk's links alone, not every link of every share.
@@ -406,6 +407,7 @@ def copy_product_relations(share: Share, dest_id: int) -> None:
         JOIN sharing_sharedrecord sr ON sr.id = dl.shared_record_id
         JOIN sharing_recordlink ol ON ol.shared_record_id = sr.id AND ol.company_id = %(origin)s
         WHERE dl.company_id = %(dest)s AND sr.share_id = %(share)s AND sr.registry = 'product'
+          AND sr.deleted_at IS NULL
         """,
         {"origin": share.origin_id, "dest": dest_id, "share": share.pk},
     )
@@ -458,7 +460,8 @@ def _chunks(share: Share, registry: str) -> list[tuple[int, int, int]]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, n, total FROM (SELECT id, row_number() OVER (ORDER BY id) AS n, "
-            "count(*) OVER () AS total FROM sharing_sharedrecord WHERE share_id = %s AND registry = %s) t "
+            "count(*) OVER () AS total FROM sharing_sharedrecord "
+            "WHERE share_id = %s AND registry = %s AND deleted_at IS NULL) t "
             "WHERE n = 1 OR n %% %s = 0 OR n = total ORDER BY id",
             [share.pk, registry, CHUNK_SIZE],
         )
@@ -590,7 +593,9 @@ def _copy_step(share: Share, job: SyncJob, dest: ShareMember, registry: str, pro
         start = max(lo, done_up_to)
         if start != lo:
             # Resumed inside a chunk (the chunk size changed since the cursor was saved).
-            records = SharedRecord.objects.filter(share=share, registry=registry, pk__gt=start, pk__lte=hi).count()
+            records = SharedRecord.objects.live().filter(
+                share=share, registry=registry, pk__gt=start, pk__lte=hi
+            ).count()
 
         def work(lo=start, hi=hi, records=records):
             result = copy_chunk(share, job, registry, dest.company_id, lo, hi)
@@ -704,7 +709,7 @@ def run_activation(job: SyncJob) -> None:
             for registry in registries:
                 create_shared_records(share, registry)
         totals = {
-            r: SharedRecord.objects.filter(share=share, registry=r).count() for r in registries
+            r: SharedRecord.objects.live().filter(share=share, registry=r).count() for r in registries
         }
         total = sum(totals.values()) * len(destinations)
         _renew(job, total=total)

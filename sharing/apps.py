@@ -8,10 +8,12 @@ class SharingConfig(AppConfig):
     def ready(self) -> None:
         # Catalog never imports sharing; sharing plugs into catalog's write path here.
         from catalog import hooks
-        from sharing.propagation import on_catalog_write, suggest_product_code
+        from sharing.propagation import keep_deleted, on_catalog_write, suggest_product_code
         from sharing.selectors import create_status, record_statuses, record_sync
 
         hooks.register_write_listener(on_catalog_write)
+        # Every deleted record, shared or not, is kept as a Snapshot support can restore.
+        hooks.register_deletion_keeper(keep_deleted)
         hooks.register_code_suggester(suggest_product_code)
         hooks.register_record_status_provider(record_statuses)
         hooks.register_create_status_provider(create_status)

@@ -205,8 +205,18 @@ class ShareMember(models.Model):
 _ENGINE_RELATION = {"db_constraint": False, "db_index": False}
 
 
+class SharedRecordQuerySet(models.QuerySet):
+    def live(self) -> SharedRecordQuerySet:
+        """Shared records not deleted: the ones a key (CNPJ/CPF, product code) names."""
+        return self.filter(deleted_at__isnull=True)
+
+
 class SharedRecord(models.Model):
-    """The group's canonical copy of one client/supplier or product."""
+    """The group's canonical copy of one client/supplier or product.
+
+    A deleted one stays as the engine's record of the deletion (its last values, its
+    changes) until every member has applied it; it keeps no key: a new record may take the
+    same CNPJ/CPF or code, and restoring the deletion brings this one back."""
 
     share = models.ForeignKey(Share, related_name="records", on_delete=models.CASCADE, **_ENGINE_RELATION)
     registry = models.CharField("cadastro", max_length=8, choices=REGISTRY_CHOICES)
@@ -216,13 +226,18 @@ class SharedRecord(models.Model):
     version = models.PositiveIntegerField("versão", default=1)
     created_at = models.DateTimeField("criado em", auto_now_add=True)
     updated_at = models.DateTimeField("alterado em", auto_now=True)
+    deleted_at = models.DateTimeField("excluído em", null=True, blank=True)
+
+    objects = SharedRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = "cadastro compartilhado"
         verbose_name_plural = "cadastros compartilhados"
         constraints = [
+            # Only among records not deleted: a deleted record's key is free again.
             models.UniqueConstraint(
-                fields=["share", "registry", "match_key"], name="shared_record_unique_key"
+                fields=["share", "registry", "match_key"], condition=models.Q(deleted_at__isnull=True),
+                name="shared_record_unique_key",
             )
         ]
 
@@ -469,10 +484,19 @@ class SyncJob(models.Model):
 
 
 class Snapshot(models.Model):
-    """A member's record as it was before the engine overwrote it (activation, a local record
-    adopted when a shared one arrives, resync); restorable from the admin."""
+    """A record as it was before the engine overwrote it (activation, a local record adopted
+    when a shared one arrives, resync: its shared values), or before it was deleted (the
+    whole record, catalog.copies, in any company, shared or not); restorable from the admin."""
 
-    share = models.ForeignKey(Share, related_name="snapshots", on_delete=models.CASCADE, **_ENGINE_RELATION)
+    class Reason(models.TextChoices):
+        OVERWRITTEN = "overwritten", "sobrescrito"
+        DELETED = "deleted", "excluído"
+
+    # Empty for a record deleted while it was not shared (kept all the same); a copy
+    # outlives its share.
+    share = models.ForeignKey(
+        Share, related_name="snapshots", on_delete=models.SET_NULL, null=True, blank=True, **_ENGINE_RELATION
+    )
     # Indexed: deleting a job sets its snapshots' job to NULL, deleting a company removes them.
     job = models.ForeignKey(
         SyncJob, related_name="snapshots", on_delete=models.SET_NULL, null=True, db_constraint=False
@@ -481,6 +505,21 @@ class Snapshot(models.Model):
     registry = models.CharField(max_length=8, choices=REGISTRY_CHOICES)
     local_id = models.BigIntegerField("registro local")
     values = models.JSONField("valores anteriores")
+    reason = models.CharField(
+        "motivo", max_length=12, choices=Reason.choices, default=Reason.OVERWRITTEN, db_default=Reason.OVERWRITTEN
+    )
+    # A shared record's deletion: the change that deleted it everywhere. Every company's copy
+    # of that deletion names it, so restoring one brings the record back in all of them.
+    change = models.ForeignKey(
+        "Change", verbose_name="exclusão", related_name="snapshots", on_delete=models.SET_NULL,
+        null=True, blank=True, db_constraint=False,
+    )
+    # Who deleted it and how (a deletion only; an engine write has no actor).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="excluído por", related_name="+", on_delete=models.SET_NULL,
+        null=True, blank=True,
+    )
+    source = models.CharField("origem da exclusão", max_length=20, blank=True, default="", db_default="")
     created_at = models.DateTimeField("guardado em", auto_now_add=True)
     restored_at = models.DateTimeField("restaurado em", null=True, blank=True)
     restored_by = models.ForeignKey(
@@ -501,6 +540,8 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         label = self.values.get("legal_name") or self.values.get("description") or f"nº {self.local_id}"
+        if self.reason == self.Reason.DELETED:
+            return f"Cópia de {label}, excluído ({self.company})"
         return f"Cópia anterior de {label} ({self.company})"
 
 

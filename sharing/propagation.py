@@ -9,6 +9,10 @@ Applying (a django-q2 task, at-least-once): for every other active member, lock 
 row and its link, re-read the SharedRecord, and write its values only when the link holds
 an older version. Applying twice, or an old change after a new one, changes nothing.
 
+Deleting: a member's deletion (with the exclusão permission) marks the SharedRecord deleted
+(a new version, its key free again); applying it deletes each member's copy through
+catalog/services.py, which hands every copy to `keep_deleted` (a Snapshot) and so unlinks it.
+
 Lock order everywhere: local catalog row → RecordLink → SharedRecord.
 """
 
@@ -22,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.exceptions import ConcurrentChange, WriteRefused
 from catalog.hooks import RecordWrite
@@ -103,6 +108,8 @@ def _accept(write: RecordWrite) -> None:
     )
     if link is None:
         _accept_new(write, member)
+    elif write.action == "delete":
+        _accept_delete(write, member, link)
     else:
         _accept_change(write, member, link)
 
@@ -124,13 +131,13 @@ def _accept_new(write: RecordWrite, member: ShareMember) -> None:
     if write.action == "update" and not (gained_key or reactivated):
         return
     share = member.share
-    if reactivated and not gained_key and SharedRecord.objects.filter(
+    if reactivated and not gained_key and SharedRecord.objects.live().filter(
         share=share, registry=registry, match_key=key
     ).exists():
         return  # a local duplicate of a record the group already shares: stays local
     if not member.can_create:
         _refuse(member, "inclusão", registry)
-    existing = SharedRecord.objects.filter(share=share, registry=registry, match_key=key).first()
+    existing = SharedRecord.objects.live().filter(share=share, registry=registry, match_key=key).first()
     if existing is not None:
         raise _taken(write, existing)
     values = canonical_values(registry, write.company_id, [record.pk])[record.pk]
@@ -203,12 +210,9 @@ def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) ->
     values = {**shared.values, **{name: values[name] for name in changed}}
     if not changed:
         return  # only fields that stay in this company changed
-    # Deactivating is a delete even when other fields change in the same save; anything
-    # else (reactivating included) is an edit.
-    deactivating = "active" in changed and not values["active"]
-    if deactivating and not member.can_delete:
-        _refuse(member, "exclusão", registry)
-    if (changed != ["active"] or not deactivating) and not member.can_update:
+    # Inactivating is an edit like any other (inativo is an ordinary field, as in Omie);
+    # only a deletion needs the exclusão permission (_accept_delete).
+    if not member.can_update:
         _refuse(member, "edição", registry)
     if link.applied_version != shared.version:
         current = "; ".join(f"{name} = {shared.values.get(name)!r}" for name in changed[:6])
@@ -219,7 +223,7 @@ def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) ->
             version=shared.version,
         )
     key = match_key_of(registry, values)
-    if key != shared.match_key and SharedRecord.objects.filter(
+    if key != shared.match_key and SharedRecord.objects.live().filter(
         share_id=shared.share_id, registry=registry, match_key=key
     ).exists():
         raise WriteRefused(
@@ -235,9 +239,56 @@ def _accept_change(write: RecordWrite, member: ShareMember, link: RecordLink) ->
     link.applied_version = shared.version
     link.last_error = ""
     link.save(update_fields=["applied_version", "last_error", "updated_at"])
-    action = "delete" if deactivating else "update"
-    _record_change(write, shared, action=action, fields=changed, old=old,
+    _record_change(write, shared, action="update", fields=changed, old=old,
                    new={name: values.get(name) for name in changed})
+
+
+def _accept_delete(write: RecordWrite, member: ShareMember, link: RecordLink) -> None:
+    """A shared record deleted in this company is deleted in every member: it needs the
+    exclusão permission, and is refused, like an edit, while this company has not received
+    the group's latest version. It is refused too while another member's copy is in use
+    there (a structure's component, a product's supplier), so that the deletion happens in
+    every company or in none. The SharedRecord is marked deleted (its key free again); the
+    Change deletes the other copies, each kept by `keep_deleted`."""
+    registry = write.registry
+    if not member.can_delete:
+        _refuse(member, "exclusão", registry)
+    shared = SharedRecord.objects.select_for_update().get(pk=link.shared_record_id)
+    if link.applied_version != shared.version:
+        raise ConcurrentChange(
+            "Este cadastro foi alterado em outra empresa do grupo (versão "
+            f"{shared.version}) e a alteração ainda está sendo aplicada aqui. Nada foi excluído; "
+            "recarregue a página em alguns segundos.",
+            version=shared.version,
+        )
+    _refuse_if_used_elsewhere(shared, write.company_id)
+    shared.deleted_at = timezone.now()
+    shared.version += 1
+    shared.save(update_fields=["deleted_at", "version", "updated_at"])
+    _record_change(write, shared, action="delete", fields=[], old=shared.values, new={})
+
+
+def _refuse_if_used_elsewhere(shared: SharedRecord, company_id: int) -> None:
+    """Refuse a deletion whose copy another member's own records use (its local products'
+    structures or supplier lists: the shared ones use it here too, and were refused here)."""
+    copies = dict(
+        RecordLink.objects.filter(shared_record=shared).exclude(company_id=company_id)
+        .values_list("local_id", "company_id")
+    )
+    users = catalog_selectors.record_users(
+        registry=shared.registry, company_ids=set(copies.values()), record_ids=list(copies)
+    )
+    if not users:
+        return
+    descriptor = describe(shared.registry)
+    local_id = min(users)
+    company = Company.objects.get(pk=copies[local_id])
+    record = descriptor.model.objects.get(pk=local_id)
+    reason = descriptor.in_use_text(descriptor.label(record), users[local_id])
+    raise WriteRefused(
+        f"Este cadastro é compartilhado e seria excluído também em {company.display_name}, onde está em uso. "
+        f"Lá, {reason[0].lower()}{reason[1:]}"
+    )
 
 
 def _share_new_supplier_document(write: RecordWrite) -> None:
@@ -396,6 +447,8 @@ def apply_record(
         else:
             shared = SharedRecord.objects.select_for_update().get(pk=shared_record_id)
             link = RecordLink.objects.filter(shared_record_id=shared_record_id, company_id=company_id).first()
+        if shared.deleted_at is not None:
+            return _delete_local(shared, company, link)
         if link is not None and link.applied_version >= shared.version and not force:
             return None
         registry = shared.registry
@@ -414,6 +467,109 @@ def apply_record(
             applied_version=shared.version,
         )
         return local_id
+
+
+def _delete_local(shared: SharedRecord, company: Company, link: RecordLink | None) -> int | None:
+    """The group deleted the record: delete this company's copy through catalog/services.py
+    (its keeper keeps the copy and drops the link). A copy that other records use here is
+    refused there, and the change fails for this company until they no longer do."""
+    if link is None:
+        return None
+    descriptor = describe(shared.registry)
+    if not descriptor.model.objects.filter(company=company, pk=link.local_id).exists():
+        link.delete()  # gone already: nothing left to delete or keep
+        return None
+    descriptor.delete(company=company, source=SOURCE, **{descriptor.id_field: link.local_id})
+    return link.local_id
+
+
+def keep_deleted(write: RecordWrite, copy: dict[str, Any]) -> None:
+    """The catalog hook's deletion keeper: a deleted record's full copy becomes a Snapshot
+    that support can restore from the admin, in every company, shared or not. A shared
+    record's copy names its share and the change that deleted it everywhere (which every
+    company's copy of that deletion names); the row's link goes with the row."""
+    link = (
+        RecordLink.objects.select_related("shared_record")
+        .filter(company_id=write.company_id, registry=write.registry, local_id=write.record.pk).first()
+    )
+    share_id = change_id = None
+    if link is not None:
+        shared = link.shared_record
+        share_id = shared.share_id
+        if shared.deleted_at is not None:
+            change_id = (
+                Change.objects.filter(shared_record=shared, version=shared.version).values_list("pk", flat=True).first()
+            )
+        link.delete()
+    Snapshot.objects.create(
+        share_id=share_id, company_id=write.company_id, registry=write.registry, local_id=write.record.pk,
+        values=copy, reason=Snapshot.Reason.DELETED, change_id=change_id, actor_id=write.actor_id,
+        source=write.source,
+    )
+
+
+def undo_deletion(snapshot: Snapshot, shared: SharedRecord, *, actor_id: int | None) -> list[Snapshot]:
+    """Bring a deleted shared record back in every company its deletion reached that is still
+    an active member, each from its own copy (its own number, codes and local fields), and
+    share it again: the SharedRecord takes the restored values of `snapshot`'s company as a
+    new version, and the other members catch up with it (a member with no copy receives a
+    new one, as for any inclusion). All or nothing: a copy that cannot be restored (its
+    code is now another record's, say) refuses the whole restore, naming its company.
+    Returns the copies restored. The caller holds `shared` locked and checked that its
+    deletion is the one `snapshot` comes from."""
+    registry = snapshot.registry
+    descriptor = describe(registry)
+    member = selectors.member_for(snapshot.company_id, registry)
+    if not member.can_create:
+        raise WriteRefused(
+            f"A empresa {member.company.display_name} não tem permissão de inclusão de {descriptor.plural} no "
+            "compartilhamento de cadastros, e restaurar um cadastro compartilhado excluído o inclui de novo no "
+            "grupo. Nada foi restaurado."
+        )
+    key = snapshot.values.get(descriptor.key) or shared.match_key
+    if SharedRecord.objects.live().filter(share_id=shared.share_id, registry=registry, match_key=key).exists():
+        raise ValidationError(
+            f"O {descriptor.key_phrase(key)} já é de outro cadastro compartilhado do grupo, incluído depois da "
+            "exclusão. Nada foi restaurado."
+        )
+    members = selectors.active_members(shared.share).values_list("company_id", flat=True)
+    others = (
+        Snapshot.objects.select_for_update().select_related("company")
+        .filter(change_id=snapshot.change_id, reason=Snapshot.Reason.DELETED, restored_at__isnull=True,
+                company_id__in=list(members))
+        .exclude(pk=snapshot.pk).order_by("company_id")
+    )
+    copies = [snapshot, *others]
+    for copy in copies:
+        try:
+            catalog_services.record_restore(
+                company=copy.company, registry=registry, copy=copy.values, actor_id=actor_id, source=SOURCE
+            )
+        except (ValidationError, WriteRefused) as error:
+            raise ValidationError(
+                f"{copy.company.display_name}: {error_text(error)} O cadastro é compartilhado e seria restaurado "
+                "em todas as empresas onde foi excluído: nada foi restaurado em nenhuma."
+            ) from error
+    values = canonical_values(registry, snapshot.company_id, [snapshot.local_id])[snapshot.local_id]
+    shared.deleted_at = None
+    shared.values = values
+    shared.match_key = match_key_of(registry, values)
+    shared.version += 1
+    shared.save(update_fields=["deleted_at", "values", "match_key", "version", "updated_at"])
+    # The others hold their own copy's shared values: version 0 has the change rewrite them
+    # with the group's (their local fields stay theirs).
+    RecordLink.objects.bulk_create(
+        RecordLink(shared_record=shared, company_id=copy.company_id, registry=registry, local_id=copy.local_id,
+                   applied_version=shared.version if copy is snapshot else 0)
+        for copy in copies
+    )
+    restored = descriptor.model.objects.get(pk=snapshot.local_id)
+    write = RecordWrite(
+        registry=registry, action="create", company_id=snapshot.company_id, record=restored, before=None,
+        after=values, changed_fields=tuple(values), actor_id=actor_id, source="restore",
+    )
+    _record_change(write, shared, action="create", fields=list(values), old={}, new=values)
+    return copies
 
 
 def _bring_references(shared: SharedRecord, company: Company, *, pulling: frozenset[int]) -> None:
@@ -446,7 +602,7 @@ def _bring_references(shared: SharedRecord, company: Company, *, pulling: frozen
         if share_id is None:
             continue
         reference = (
-            SharedRecord.objects.filter(share_id=share_id, registry=registry, match_key=key)
+            SharedRecord.objects.live().filter(share_id=share_id, registry=registry, match_key=key)
             .exclude(pk__in=pulling).values_list("pk", flat=True).first()
         )
         if reference is None:

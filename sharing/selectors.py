@@ -422,8 +422,9 @@ _ORPHAN_CHECKS = {
         f"({_links_to_deleted_rows('product', 'catalog_product')})"),
     "cadastros compartilhados sem compartilhamento": _missing_parent(
         "sharing_sharedrecord", "sharing_share", "p.id = x.share_id"),
+    # A deleted record's copy has no share when it was not shared.
     "cópias anteriores sem compartilhamento": _missing_parent(
-        "sharing_snapshot", "sharing_share", "p.id = x.share_id"),
+        "sharing_snapshot", "sharing_share", "p.id = x.share_id", "x.share_id IS NOT NULL"),
     "cópias anteriores sem empresa": _missing_parent(
         "sharing_snapshot", "companies_company", "p.id = x.company_id"),
 }

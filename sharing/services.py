@@ -559,19 +559,33 @@ def _snapshot_key(snapshot: Snapshot) -> str:
     return snapshot.values.get(describe(snapshot.registry).key) or f"nº {snapshot.local_id}"
 
 
-def snapshot_restore(*, snapshot: Snapshot, user=None) -> None:
-    """Put a record's pre-activation values back, through catalog/services.py.
+def snapshot_restore(*, snapshot: Snapshot, user=None) -> list[Company]:
+    """Put a kept copy back, through catalog/services.py; returns the companies written.
 
-    If the record is still shared, this is an edit like any other: it needs the member's
-    edit permission and propagates to the other members.
+    An overwritten record's copy: its values are written over the record, an edit like any
+    other (while the record is shared, it needs the member's edit permission and propagates).
+
+    A deleted record's copy: the record is included again from it, with its number, codes,
+    fields and relations, refused when any of them is now another record's. A shared
+    record's deletion is undone in every company it reached that is still in the share,
+    each from its own copy, and the record is shared again (propagation.undo_deletion,
+    which needs the inclusão permission); otherwise only its own company gets it back, and
+    the sharing hook shares it as it would share a new record.
     """
+    if snapshot.reason == Snapshot.Reason.DELETED:
+        return _restore_deleted(snapshot, user)
     from sharing.propagation import to_local_data
 
     with transaction.atomic():
         snapshot = Snapshot.objects.select_for_update().get(pk=snapshot.pk)
         company = snapshot.company
-        data = to_local_data(snapshot.registry, snapshot.values, company)
         descriptor = describe(snapshot.registry)
+        if not descriptor.model.objects.filter(company=company, pk=snapshot.local_id).exists():
+            raise ValidationError(
+                f"O {descriptor.kind} nº {snapshot.local_id} foi excluído desta empresa: restaure antes a cópia "
+                "guardada na exclusão (cópias anteriores com motivo “excluído”). Nada foi alterado."
+            )
+        data = to_local_data(snapshot.registry, snapshot.values, company)
         descriptor.update(company=company, data=data, actor_id=getattr(user, "pk", None), source="restore",
                           **{descriptor.id_field: snapshot.local_id})
         snapshot.restored_at = timezone.now()
@@ -580,9 +594,62 @@ def snapshot_restore(*, snapshot: Snapshot, user=None) -> None:
         link = RecordLink.objects.filter(
             company=company, registry=snapshot.registry, local_id=snapshot.local_id
         ).values_list("shared_record_id", flat=True).first()
-        _audit(snapshot.share, user, AuditEntry.Action.RESTORE,
-               f"Cópia anterior restaurada ({record_label(snapshot.registry, _snapshot_key(snapshot))}).", company,
-               registry=snapshot.registry, local_id=snapshot.local_id, shared_record_id=link)
+        if snapshot.share_id is not None:
+            _audit(snapshot.share, user, AuditEntry.Action.RESTORE,
+                   f"Cópia anterior restaurada ({record_label(snapshot.registry, _snapshot_key(snapshot))}).",
+                   company, registry=snapshot.registry, local_id=snapshot.local_id, shared_record_id=link)
+        return [company]
+
+
+def _restore_deleted(snapshot: Snapshot, user) -> list[Company]:
+    from catalog import services as catalog_services
+    from sharing.propagation import undo_deletion
+
+    actor_id = getattr(user, "pk", None)
+    with transaction.atomic():
+        snapshot = Snapshot.objects.select_for_update().select_related("company").get(pk=snapshot.pk)
+        shared = _deletion_to_undo(snapshot)
+        if shared is None:
+            catalog_services.record_restore(
+                company=snapshot.company, registry=snapshot.registry, copy=snapshot.values, actor_id=actor_id,
+                source="restore",
+            )
+            restored = [snapshot]
+        else:
+            restored = undo_deletion(snapshot, shared, actor_id=actor_id)
+        now = timezone.now()
+        Snapshot.objects.filter(pk__in=[copy.pk for copy in restored]).update(restored_at=now, restored_by=user)
+        snapshot.restored_at, snapshot.restored_by = now, user
+        companies = [copy.company for copy in restored]
+        if snapshot.share_id is not None:
+            link = RecordLink.objects.filter(
+                company=snapshot.company, registry=snapshot.registry, local_id=snapshot.local_id
+            ).values_list("shared_record_id", flat=True).first()
+            where = ", ".join(company.display_name for company in companies)
+            _audit(snapshot.share, user, AuditEntry.Action.RESTORE,
+                   f"Cadastro excluído restaurado ({record_label(snapshot.registry, _snapshot_key(snapshot))}) "
+                   f"em {where}.",
+                   snapshot.company, registry=snapshot.registry, local_id=snapshot.local_id, shared_record_id=link)
+        return companies
+
+
+def _deletion_to_undo(snapshot: Snapshot) -> SharedRecord | None:
+    """The shared record (locked) whose deletion this copy comes from, when that deletion can
+    be undone for the group: the record is still deleted by that very change (neither
+    restored nor deleted again since), and the company is still an active member of its
+    share. None otherwise: the copy is then restored in its own company alone."""
+    if snapshot.change_id is None:
+        return None
+    change = Change.objects.filter(pk=snapshot.change_id).first()
+    if change is None:
+        return None
+    shared = SharedRecord.objects.select_for_update().get(pk=change.shared_record_id)
+    if shared.deleted_at is None or shared.version != change.version:
+        return None
+    member = selectors.member_for(snapshot.company_id, snapshot.registry)
+    if member is None or member.share_id != shared.share_id or member.state != ShareMember.State.ACTIVE:
+        return None
+    return shared
 
 
 def record_retry(*, share: Share, shared_record_id: int, user=None) -> SharedRecord:

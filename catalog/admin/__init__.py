@@ -11,8 +11,9 @@ sharing engine sees (and may refuse) what support staff do here:
 - An edit carries the version the form was loaded with (`expected_version`, hidden), so
   an edit made on a stale page is refused with the current values instead of
   overwriting a newer change.
-- Deleting a client/supplier or product is soft (it becomes inactive, through
-  `party_delete` / `product_delete`); "Inativar" and "Reativar" are edits of `active`.
+- Deleting a client/supplier or product deletes it (through `party_delete` /
+  `product_delete`, which keep its full copy as a Snapshot, restorable from the sharing
+  admin's "Cópias anteriores"); "Inativar" and "Reativar" are edits of `active`.
 - Where catalog/services.py has no function for a write (deleting a salesperson,
   family, stock balance or price table; renaming a price table), the admin does not
   offer it.

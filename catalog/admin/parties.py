@@ -84,7 +84,7 @@ class PartyAdmin(CatalogRecordAdmin):
     def update(self, *, record_id, **kwargs):
         return services.party_update(party_id=record_id, **kwargs)
 
-    def soft_delete(self, *, record_id, **kwargs):
+    def delete_record(self, *, record_id, **kwargs):
         return services.party_delete(party_id=record_id, **kwargs)
 
     def write(self, request, form, formsets, change):

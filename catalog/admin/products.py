@@ -106,7 +106,7 @@ class ProductAdmin(CatalogRecordAdmin):
     def update(self, *, record_id, **kwargs):
         return services.product_update(product_id=record_id, **kwargs)
 
-    def soft_delete(self, *, record_id, **kwargs):
+    def delete_record(self, *, record_id, **kwargs):
         return services.product_delete(product_id=record_id, **kwargs)
 
     def write(self, request, form, formsets, change):

@@ -1,5 +1,5 @@
 """What the client/supplier and product pages share: the versioned form and the
-ModelAdmin with masked search, soft delete and "Inativar"/"Reativar" in bulk.
+ModelAdmin with masked search, deletion through the service and "Inativar"/"Reativar" in bulk.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import model_ngettext
@@ -25,6 +25,12 @@ from catalog.exceptions import StaleEdit
 from companies.admin import MaskedSearchMixin, accept_masked_input
 from omieshare.lib.admin import MAX_RECORDS_PER_ACTION, ServiceRefused, messages_of
 from omieshare.lib.search import words_condition
+
+# Where a deleted record can still be found, for the messages after a deletion.
+_KEPT = (
+    "Uma cópia completa fica guardada para o suporte (Compartilhamento de cadastros → Cópias anteriores, "
+    "motivo “excluído”), de onde pode ser restaurada."
+)
 
 
 class CatalogRecordForm(ServiceModelForm):
@@ -87,12 +93,13 @@ class CatalogRecordForm(ServiceModelForm):
 
 
 class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
-    """Parties and products: versioned, soft-deleted, written with source="admin"."""
+    """Parties and products: versioned, deleted through the service (which keeps a copy),
+    written with source="admin"."""
 
     registry: str  # "party" or "product"
     show_full_result_count = False  # no second COUNT(*) over 100,000+ rows per page
     ordering = ["-updated_at", "-id"]
-    delete_confirmation_template = "admin/catalog/soft_delete_confirmation.html"
+    delete_confirmation_template = "admin/catalog/record_delete_confirmation.html"
     actions = ["deactivate_selected", "reactivate_selected"]
     record_readonly_fields = ["version", "created_at", "updated_at"]
     # The fields the search looks in, word by word (the list pages' search, served by the
@@ -110,7 +117,7 @@ class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
     def update(self, **kwargs):
         raise NotImplementedError
 
-    def soft_delete(self, **kwargs):
+    def delete_record(self, **kwargs):
         raise NotImplementedError
 
     def get_readonly_fields(self, request, obj=None):
@@ -123,31 +130,23 @@ class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
     def document(self, record) -> str:
         return record.cnpj_cpf_masked or "—"
 
-    # deletion: soft, through the service ------------------------------------------------
+    # deletion: through the service -------------------------------------------------------
 
     def get_deleted_objects(self, objs, request):
-        # Nothing is removed: only the records themselves become inactive.
+        # The service refuses a record others use and removes the record's own rows with it
+        # (kept in its copy); Django's list of cascades and protected rows would say otherwise.
         return [str(obj) for obj in objs], {}, set(), []
-
-    def log_deletions(self, request, queryset):
-        # The record stays; log the soft delete as the change it is.
-        return LogEntry.objects.log_actions(
-            user_id=request.user.pk,
-            queryset=list(queryset),
-            action_flag=CHANGE,
-            change_message="Excluído pelo admin: ficou inativo (exclusão lógica).",
-        )
 
     def delete_model(self, request, obj):
         try:
-            self.soft_delete(
+            self.delete_record(
                 company=obj.company, record_id=obj.pk, actor_id=request.user.pk, source="admin"
             )
         except SERVICE_ERRORS as error:
             raise ServiceRefused(error) from error
 
     def delete_queryset(self, request, queryset):
-        raise NotImplementedError("Bulk deletion goes through the soft_delete_selected action.")
+        raise NotImplementedError("Bulk deletion goes through the delete_selected_records action.")
 
     def delete_view(self, request, object_id, extra_context=None):
         try:
@@ -165,11 +164,10 @@ class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
     def response_delete(self, request, obj_display, obj_id):
         if IS_POPUP_VAR in request.POST:
             return super().response_delete(request, obj_display, obj_id)
-        # Not Django's "deleted successfully": the record is still there, inactive.
+        # Not only Django's "deleted successfully": where the record can still be found.
         self.message_user(
             request,
-            f"{capfirst(self.opts.verbose_name)} “{obj_display}” excluído: ficou inativo e pode ser "
-            "reativado (ação “Reativar selecionados”). Nada foi apagado.",
+            f"{capfirst(self.opts.verbose_name)} “{obj_display}” excluído. {_KEPT}",
             messages.SUCCESS,
         )
         changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
@@ -184,11 +182,11 @@ class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
     def get_actions(self, request):
         actions = super().get_actions(request)
         if "delete_selected" in actions:
-            # The site-wide action would hard-delete; ours soft-deletes through the service.
+            # The site-wide action would delete the rows directly; ours goes through the service.
             actions["delete_selected"] = (
-                type(self).soft_delete_selected,
+                type(self).delete_selected_records,
                 "delete_selected",
-                "Excluir %(verbose_name_plural)s selecionados (ficam inativos)",
+                "Excluir %(verbose_name_plural)s selecionados",
             )
         return actions
 
@@ -202,6 +200,7 @@ class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
         skip: Callable[[Any], bool] | None = None,
         skipped: str = "",
         log: str,
+        flag: int = CHANGE,
     ) -> None:
         ids = list(queryset.values_list("pk", flat=True)[: MAX_RECORDS_PER_ACTION + 1])
         if len(ids) > MAX_RECORDS_PER_ACTION:
@@ -223,7 +222,7 @@ class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
             else:
                 written += 1
                 LogEntry.objects.log_actions(
-                    user_id=request.user.pk, queryset=[record], action_flag=CHANGE, change_message=log
+                    user_id=request.user.pk, queryset=[record], action_flag=flag, change_message=log
                 )
         if written:
             self.message_user(
@@ -236,23 +235,24 @@ class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
         for line in refused:
             self.message_user(request, f"Recusado, nada alterado: {line}", messages.ERROR)
 
-    @admin.action(permissions=["delete"], description="Excluir selecionados (ficam inativos)")
-    def soft_delete_selected(self, request, queryset):
+    @admin.action(permissions=["delete"], description="Excluir selecionados")
+    def delete_selected_records(self, request, queryset):
         if request.POST.get("post"):
             self._for_each(
                 request,
                 queryset,
-                lambda record: self.soft_delete(
+                lambda record: self.delete_record(
                     company=record.company, record_id=record.pk, actor_id=request.user.pk, source="admin"
                 ),
-                done="excluído(s): ficaram inativos e podem ser reativados. Nada foi apagado.",
-                log="Excluído pelo admin: ficou inativo (exclusão lógica).",
+                done=f"excluído(s). {_KEPT}",
+                log="Excluído pelo admin.",
+                flag=DELETION,
             )
             return None
         shown = list(queryset.select_related("company")[:MAX_RECORDS_PER_ACTION + 1])
         context = {
             **self.admin_site.each_context(request),
-            "title": "Excluir (inativar) cadastros",
+            "title": "Excluir cadastros",
             "subtitle": None,
             "opts": self.opts,
             "objects_name": str(model_ngettext(self.opts, len(shown))),
@@ -263,7 +263,7 @@ class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
             "media": self.media,
         }
         request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/catalog/soft_delete_selected_confirmation.html", context)
+        return TemplateResponse(request, "admin/catalog/record_delete_selected_confirmation.html", context)
 
     @admin.action(permissions=["change"], description="Inativar selecionados")
     def deactivate_selected(self, request, queryset):

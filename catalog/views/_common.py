@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
 from catalog import hooks, selectors
-from catalog.exceptions import StaleEdit, WriteRefused
+from catalog.exceptions import RecordInUse, StaleEdit, WriteRefused
 from catalog.forms import ConfirmDeleteForm
 from catalog.registries import REGISTRIES, describe
 
@@ -33,7 +33,7 @@ def render_list(request: HttpRequest, template: str, context: dict[str, Any]) ->
     return response
 
 
-def confirm_soft_delete(
+def confirm_delete(
     request: HttpRequest,
     *,
     company,
@@ -42,14 +42,17 @@ def confirm_soft_delete(
     delete: Callable[..., Any],
     success_message: Callable[[Any], str],
 ) -> HttpResponse:
-    """The "Excluir" page of a party or product: confirm, then soft delete through the
-    service with the version the page was loaded with; a refusal is shown, nothing written."""
-    # Shared: deleting inactivates it in every company of the group, and may not be allowed here.
+    """The "Excluir" page of a party or product: confirm, then delete through the service
+    with the version the page was loaded with, and go back to the list (the record is gone);
+    a refusal is shown, nothing deleted. A record others use says so before anyone confirms."""
+    descriptor = describe(registry)
+    # Shared: deleting it deletes it in every company of the group, and may not be allowed here.
     share_status = selectors.with_share_status(company=company, registry=registry, records=[record])[0].share_status
-    urls = {f"{page}_url": reverse(describe(registry).url_name(page), args=[company.pk, record.pk])
+    users = selectors.record_users(registry=registry, company_ids=[company.pk], record_ids=[record.pk]).get(record.pk)
+    urls = {f"{page}_url": reverse(descriptor.url_name(page), args=[company.pk, record.pk])
             for page in ("detail", "delete", "edit")}
-    context = {"company": company, "record": record, "registry": describe(registry), "share_status": share_status,
-               **urls}
+    context = {"company": company, "record": record, "registry": descriptor, "share_status": share_status,
+               "in_use": descriptor.in_use_text(descriptor.label(record), users) if users else "", **urls}
     if request.method != "POST":
         context["form"] = ConfirmDeleteForm(initial={"version": record.version})
         return render(request, "catalog/confirm_delete.html", context)
@@ -73,6 +76,9 @@ def confirm_soft_delete(
             error=str(stale),
         )
         return render(request, "catalog/confirm_delete.html", context, status=409)
+    except RecordInUse as in_use:
+        context["error"] = context["in_use"] = in_use.message
+        return render(request, "catalog/confirm_delete.html", context, status=409)
     except WriteRefused as refusal:
         context["error"] = refusal.message
         return render(request, "catalog/confirm_delete.html", context, status=403)
@@ -80,7 +86,7 @@ def confirm_soft_delete(
         context["error"] = " ".join(error.messages)
         return render(request, "catalog/confirm_delete.html", context, status=400)
     messages.success(request, success_message(record))
-    return redirect(f"catalog:{registry}_detail", **{"company_id": company.pk, f"{registry}_id": record.pk})
+    return redirect(descriptor.url_name("list"), company_id=company.pk)
 
 
 def share_status_of(company, registry: hooks.Registry, record) -> hooks.RecordShareStatus | None:

@@ -1,4 +1,4 @@
-"""Clientes e fornecedores: list, detail, create, edit and (soft) delete."""
+"""Clientes e fornecedores: list, detail, create, edit and delete."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from catalog.forms import (
 )
 from catalog.models import Party
 from catalog.views._common import (
-    confirm_soft_delete,
+    confirm_delete,
     existing_record,
     render_detail,
     render_list,
@@ -180,14 +180,14 @@ def party_edit(request: HttpRequest, company_id: int, party_id: int) -> HttpResp
 def party_delete(request: HttpRequest, company_id: int, party_id: int) -> HttpResponse:
     company = company_for_user(request.user, company_id)
     party = selectors.party_get(company=company, party_id=party_id)
-    return confirm_soft_delete(
+    return confirm_delete(
         request,
         company=company,
         record=party,
         registry="party",
         delete=services.party_delete,
         success_message=lambda party: (
-            f"Cliente/fornecedor “{party.legal_name}” excluído: ficou inativo e pode ser reativado "
-            "em Editar."
+            f"Cliente/fornecedor “{party.legal_name}” (nº {party.pk}) excluído. Se precisar dele de volta, "
+            "o suporte pode restaurá-lo."
         ),
     )

@@ -1,4 +1,4 @@
-"""Produtos: list, detail, create, edit and (soft) delete, plus the supplier search used by
+"""Produtos: list, detail, create, edit and delete, plus the supplier search used by
 the product form."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from catalog.forms import (
 )
 from catalog.models import Product
 from catalog.views._common import (
-    confirm_soft_delete,
+    confirm_delete,
     existing_record,
     render_detail,
     render_list,
@@ -187,15 +187,15 @@ def product_edit(request: HttpRequest, company_id: int, product_id: int) -> Http
 def product_delete(request: HttpRequest, company_id: int, product_id: int) -> HttpResponse:
     company = company_for_user(request.user, company_id)
     product = selectors.product_get(company=company, product_id=product_id)
-    return confirm_soft_delete(
+    return confirm_delete(
         request,
         company=company,
         record=product,
         registry="product",
         delete=services.product_delete,
         success_message=lambda product: (
-            f"Produto {product.code} excluído: ficou inativo e pode ser reativado em Editar. "
-            "O saldo de estoque e as tabelas de preço foram mantidos."
+            f"Produto {product.code} – {product.description} excluído, com o seu saldo de estoque e os seus "
+            "preços nas tabelas. Se precisar dele de volta, o suporte pode restaurá-lo."
         ),
     )
 

@@ -13,7 +13,8 @@ goes through the same services and tasks as every other path:
 - "Retomar ativação que falhou" starts a new activation job (`services.job_resume`);
 - "Restaurar cópia anterior" runs `services.snapshot_restore`, a catalog write like any
   other: the sharing permissions apply and, while the record is shared, the restored
-  values reach the other members.
+  values reach the other members. A deleted record's copy includes it again (a shared
+  one in every company its deletion reached), refused if its codes were reused since.
 
 A share is configured, activated and left through the wizard or the commands, never here.
 Every action reports what it did with messages; a refusal is a message, never an error page.

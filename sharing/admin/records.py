@@ -20,7 +20,7 @@ from sharing.admin._common import (
     _shown,
     _titled,
 )
-from sharing.models import AuditEntry, Change, RecordLink, SharedRecord, record_key
+from sharing.models import AuditEntry, Change, RecordLink, SharedRecord, Snapshot, record_key
 
 
 class RecordLinkInline(ViewOnly, admin.TabularInline):
@@ -43,15 +43,20 @@ class RecordLinkInline(ViewOnly, admin.TabularInline):
 
 @admin.register(SharedRecord)
 class SharedRecordAdmin(MaskedSearchMixin, EngineRecordAdmin):
-    list_display = ["key", "label", "registry", "share_link", "version", "updated_at"]
+    list_display = ["key", "label", "registry", "share_link", "version", "updated_at", "deleted_at"]
     list_display_links = ["key", "label"]
-    list_filter = ["registry", ("share", _titled(admin.RelatedFieldListFilter, "compartilhamento"))]
+    list_filter = [
+        "registry",
+        ("share", _titled(admin.RelatedFieldListFilter, "compartilhamento")),
+        ("deleted_at", _titled(admin.EmptyFieldListFilter, "excluído")),
+    ]
     list_select_related = ["share", "share__origin"]
     search_fields = ["match_key"]
     masked_search_fields = ("match_key",)
     show_full_result_count = False
     ordering = ["-updated_at", "-id"]
-    fields = ["share_link", "registry", "match_key", "version", "created_at", "updated_at", "related", "values_pretty"]
+    fields = ["share_link", "registry", "match_key", "version", "created_at", "updated_at", "deleted_at", "related",
+              "values_pretty"]
     readonly_fields = fields
     inlines = [RecordLinkInline]
 
@@ -67,10 +72,18 @@ class SharedRecordAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
     @admin.display(description="ver também")
     def related(self, record: SharedRecord):
-        return format_html(
+        links = format_html(
             '<a href="{}">Alterações</a> · <a href="{}">Trilha de auditoria</a>',
             _changelist_url(Change, shared_record__id__exact=record.pk),
             _changelist_url(AuditEntry, shared_record__id__exact=record.pk),
+        )
+        if record.deleted_at is None:
+            return links
+        # Where support restores it: the copies its deletion kept, one per company.
+        deletion = Change.objects.filter(shared_record=record, version=record.version).values_list("pk", flat=True)
+        return format_html(
+            '{} · <a href="{}">Cópias guardadas na exclusão</a>', links,
+            _changelist_url(Snapshot, change__id__exact=deletion.first()),
         )
 
     share_link = _shown("share", "compartilhamento")

@@ -1,4 +1,5 @@
-"""Snapshots (copies kept before an engine write) and restoring them."""
+"""Snapshots (copies kept before an engine write, and of every deleted record) and restoring
+them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import localize
 
+from catalog.registries import describe
 from companies.admin import MaskedSearchMixin
 from omieshare.lib.admin import MAX_SNAPSHOTS_PER_ACTION, messages_of, pretty_json_field
 from sharing import selectors, services
@@ -27,7 +29,8 @@ from sharing.admin._common import (
     _titled,
 )
 from sharing.canonical import canonical_values, diff_fields
-from sharing.models import RecordLink, Snapshot, SyncJob
+from sharing.models import CHANGE_SOURCE_NAMES, RecordLink, Snapshot, SyncJob
+from sharing.propagation import SOURCE as SHARING_SOURCE
 
 # The name the module had before it became a package, kept for log filters.
 logger = logging.getLogger("sharing.admin")
@@ -37,6 +40,7 @@ logger = logging.getLogger("sharing.admin")
 class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
     list_display = [
         "label",
+        "reason_name",
         "company_link",
         "registry_name",
         "local_record",
@@ -46,11 +50,12 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
         "restored_by_link",
     ]
     list_filter = [
+        ("reason", _titled(admin.ChoicesFieldListFilter, "motivo")),
         _by_registry(),
         ("restored_at", _titled(admin.EmptyFieldListFilter, "restaurado")),
         _by_company(),
     ]
-    list_select_related = ["company", "share", "share__origin", "restored_by"]
+    list_select_related = ["company", "share", "share__origin", "restored_by", "actor"]
     search_fields = [
         "values__code",
         "values__cnpj_cpf",
@@ -62,8 +67,10 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
     masked_search_fields = ("values__cnpj_cpf", "company__cnpj")
     show_full_result_count = False
     fields = [
+        "reason_name",
         "share_link",
         "job_link",
+        "deleted_by",
         "company_link",
         "registry_name",
         "local_record",
@@ -91,12 +98,32 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
     @admin.display(description="registro local", ordering="local_id")
     def local_record(self, snapshot: Snapshot):
+        if _is_deleted(snapshot):
+            return f"{describe(snapshot.registry).kind} nº {snapshot.local_id} (excluído)"
         return _local_record_link(snapshot.registry, snapshot.local_id)
+
+    @admin.display(description="excluído por")
+    def deleted_by(self, snapshot: Snapshot) -> str:
+        if snapshot.reason != Snapshot.Reason.DELETED:
+            return "—"
+        who = str(snapshot.actor) if snapshot.actor_id else ""
+        how = CHANGE_SOURCE_NAMES.get(snapshot.source, "")
+        if snapshot.source == SHARING_SOURCE:
+            how = "o compartilhamento (exclusão feita em outra empresa do grupo)"
+        return ", ".join(part for part in (who, how) if part) or "—"
 
     values_pretty = pretty_json_field("values", "valores anteriores")
 
     @admin.display(description="diferenças para o registro atual")
     def differences(self, snapshot: Snapshot):
+        if _is_deleted(snapshot):
+            return (
+                "O cadastro foi excluído: restaurar o inclui de novo com o mesmo número, os mesmos códigos e "
+                "os valores abaixo (com imagens, anexos e, num produto, estrutura, fornecedores, estoque e "
+                "preços)."
+            )
+        if snapshot.reason == Snapshot.Reason.DELETED:
+            return "O cadastro já foi restaurado a partir desta cópia."
         current = canonical_values(snapshot.registry, snapshot.company_id, [snapshot.local_id]).get(snapshot.local_id)
         if current is None:
             return "O registro local não tem mais CNPJ/CPF ou não existe: compare pelos valores abaixo."
@@ -106,6 +133,8 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
     @admin.display(description="ao restaurar")
     def restore_note(self, snapshot: Snapshot) -> str:
+        if snapshot.reason == Snapshot.Reason.DELETED:
+            return _deleted_restore_note(snapshot)
         note = (
             "A ação “Restaurar cópia anterior” grava estes valores no registro local pelo mesmo caminho "
             "de qualquer edição. "
@@ -146,6 +175,9 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
             self._restore(request, snapshot)
 
     def _restore_preview(self, snapshot: Snapshot) -> dict[str, Any]:
+        if snapshot.reason == Snapshot.Reason.DELETED:
+            return {"snapshot": snapshot, "title": _snapshot_title(snapshot), "differences": self.differences(snapshot),
+                    "reaches": [], "deleted": True, "note": _deleted_restore_note(snapshot)}
         link = RecordLink.objects.filter(
             company_id=snapshot.company_id, registry=snapshot.registry, local_id=snapshot.local_id
         ).select_related("shared_record__share").first()
@@ -163,7 +195,7 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
         before = snapshot.restored_at, snapshot.restored_by
         shared = _is_linked(snapshot)
         try:
-            services.snapshot_restore(snapshot=snapshot, user=request.user)
+            companies = services.snapshot_restore(snapshot=snapshot, user=request.user)
         except REFUSALS as error:
             self.message_user(
                 request, f"Não restaurado, nada foi alterado: {what}. {' '.join(messages_of(error))}", messages.ERROR
@@ -182,10 +214,16 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
         if before[0] is not None:
             who = f" por {before[1]}" if before[1] else ""
             text += f" Esta cópia já tinha sido restaurada em {localize(timezone.localtime(before[0]))}{who}."
-        if shared:
+        if snapshot.reason == Snapshot.Reason.DELETED:
+            others = [company.display_name for company in companies if company.pk != snapshot.company_id]
+            if others:
+                text += (f" Restaurado também em {', '.join(others)}, cada uma com a sua cópia, e compartilhado "
+                         "de novo com o grupo.")
+        elif shared:
             text += " O cadastro continua compartilhado: os valores restaurados serão aplicados às demais empresas."
         self.message_user(request, text, messages.SUCCESS)
 
+    reason_name = _shown("reason", "motivo")
     share_link = _shown("share", "compartilhamento")
     job_link = _shown("job", "tarefa que sobrescreveu")
     company_link = _shown("company", "empresa")
@@ -194,7 +232,9 @@ class SnapshotAdmin(MaskedSearchMixin, EngineRecordAdmin):
 
 
 def _taken_when(snapshot: Snapshot) -> str:
-    """Which engine write the copy was kept before (snapshots are taken by three)."""
+    """Which write the copy was kept before (three engine writes, and every deletion)."""
+    if snapshot.reason == Snapshot.Reason.DELETED:
+        return "ao ser excluído"
     if snapshot.job is None:
         return "antes de o compartilhamento adotar o cadastro"
     if snapshot.job.kind == SyncJob.Kind.RESYNC:
@@ -212,3 +252,26 @@ def _is_linked(snapshot: Snapshot) -> bool:
     return RecordLink.objects.filter(
         company_id=snapshot.company_id, registry=snapshot.registry, local_id=snapshot.local_id
     ).exists()
+
+
+def _is_deleted(snapshot: Snapshot) -> bool:
+    """A deletion's copy whose record is still deleted (not restored from it)."""
+    return snapshot.reason == Snapshot.Reason.DELETED and snapshot.restored_at is None
+
+
+def _deleted_restore_note(snapshot: Snapshot) -> str:
+    descriptor = describe(snapshot.registry)
+    note = (
+        f"A ação “Restaurar cópia anterior” inclui o {descriptor.kind} de novo nesta empresa, com o mesmo número "
+        f"(nº {snapshot.local_id}), pelo mesmo caminho de qualquer inclusão. Se o código, o código de integração "
+        "ou, com a validação de unicidade, o CNPJ/CPF ou EAN tiver sido usado por outro cadastro depois da "
+        "exclusão, a restauração é recusada e nada é alterado."
+    )
+    if snapshot.change_id is not None:
+        note += (
+            " Ele era compartilhado: a exclusão é desfeita em todas as empresas do grupo onde foi excluído (cada "
+            "uma com a sua cópia), e ele volta a ser compartilhado; a empresa precisa da permissão de inclusão."
+        )
+    if snapshot.restored_at:
+        note += f" Já foi restaurada em {localize(timezone.localtime(snapshot.restored_at))}."
+    return note

@@ -105,14 +105,14 @@ def test_it_upserts_by_cpf_cnpj(omie, credentials, company):
     assert Party.objects.get(company=company, cnpj_cpf="11444777000161").legal_name == "Nova Ltda"
 
 
-def test_it_deletes_softly(omie, credentials, company):
+def test_it_deletes(omie, credentials, company):
     created = omie(credentials, "clientes", "IncluirCliente", ACME).json()
 
     response = omie(credentials, "clientes", "ExcluirCliente", {"codigo_cliente_omie": created["codigo_cliente_omie"]})
 
     assert response.status_code == 200
     assert response.json()["descricao_status"] == "Cliente excluído com sucesso!"
-    assert Party.objects.get(pk=created["codigo_cliente_omie"]).active is False
+    assert not Party.objects.filter(pk=created["codigo_cliente_omie"]).exists()  # more in test_deletion.py
 
 
 def test_it_lists_clients_with_omies_envelope(omie, credentials, company):

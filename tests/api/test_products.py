@@ -100,13 +100,13 @@ def test_it_alters_and_upserts(omie, credentials, company):
     assert Product.objects.filter(company=company, integration_code="INT-2", description="Lápis").exists()
 
 
-def test_it_deletes_softly(omie, credentials, company):
+def test_it_deletes(omie, credentials, company):
     created = omie(credentials, "produtos", "IncluirProduto", CANETA).json()
 
     response = omie(credentials, "produtos", "ExcluirProduto", {"codigo_produto_integracao": "INT-1"})
 
     assert response.json()["descricao_status"] == "Produto excluído com sucesso!"
-    assert Product.objects.get(pk=created["codigo_produto"]).active is False
+    assert not Product.objects.filter(pk=created["codigo_produto"]).exists()  # more in test_deletion.py
 
 
 def test_it_pages_in_a_stable_order(omie, credentials, company):
@@ -287,11 +287,13 @@ def test_it_alters_and_deletes_by_code_alone(omie, credentials, company):
     omie(credentials, "produtos", "IncluirProduto", CANETA)
 
     altered = omie(credentials, "produtos", "AlterarProduto", {"codigo": "cnt-01", "descricao": "Caneta verde"})
+    product = Product.objects.get(company=company, integration_code="INT-1")
+    assert (product.code, product.description) == ("CNT-01", "Caneta verde")
     deleted = omie(credentials, "produtos", "ExcluirProduto", {"codigo": "CNT-01"})
 
     assert altered.status_code == 200 and deleted.status_code == 200, (altered.content, deleted.content)
-    product = Product.objects.get(company=company, integration_code="INT-1")
-    assert (product.code, product.description, product.active) == ("CNT-01", "Caneta verde", False)
+    assert deleted.json()["codigo_produto"] == product.pk
+    assert not Product.objects.filter(company=company).exists()
 
 
 def test_info_says_whether_the_record_came_through_the_api_as_omie_does(omie, credentials, company):

@@ -25,6 +25,7 @@ from catalog.models import (
     StockBalance,
 )
 from companies.models import Company, CompanyGroup, Membership
+from sharing.models import Snapshot
 from tests.factories import (
     PartyFactory,
     ProductFactory,
@@ -384,21 +385,22 @@ def test_it_refuses_a_salesperson_of_another_company(admin_client, company, othe
     assert not Party.objects.exists()
 
 
-# --- deletion is soft ------------------------------------------------------------------------
+# --- deletion: through the service, a copy kept --------------------------------------------
 
 
 @pytest.mark.django_db
-def test_it_soft_deletes_from_the_delete_view(admin_client, company, writes):
-    party = PartyFactory(company=company, cnpj_cpf=CNPJ)
-    page = admin_client.get(_url(Party, "delete", party.pk))
-    assert "fica <strong>inativo</strong>" in page.content.decode()
+def test_it_deletes_from_the_delete_view_and_keeps_a_copy(admin_client, company, writes):
+    party = PartyFactory(company=company, cnpj_cpf=CNPJ, legal_name="Comércio de Ferragens São João Ltda")
+    page = admin_client.get(_url(Party, "delete", party.pk)).content.decode()
+    assert "O cadastro é <strong>excluído</strong>" in page and "Cópias anteriores" in page
 
     response = admin_client.post(_url(Party, "delete", party.pk), {"post": "yes"}, follow=True)
-    party.refresh_from_db()
-    assert party.active is False
-    assert party.version == 2
+    assert not Party.objects.filter(pk=party.pk).exists()
     assert writes[-1].action == "delete" and writes[-1].source == "admin"
-    assert "ficou inativo" in response.content.decode()
+    assert "excluído. Uma cópia completa fica guardada para o suporte" in response.content.decode()
+    kept = Snapshot.objects.get(local_id=party.pk)
+    assert (kept.reason, kept.values["legal_name"], kept.source) == (
+        "deleted", "Comércio de Ferragens São João Ltda", "admin")
 
 
 @pytest.mark.django_db
@@ -413,21 +415,30 @@ def test_it_keeps_the_record_when_the_delete_is_refused(admin_client, company, m
     assert "Sem permissão de exclusão" in response.content.decode()
     product.refresh_from_db()
     assert (product.active, product.version) == (True, 1)
+    assert not Snapshot.objects.exists()
 
 
 @pytest.mark.django_db
-def test_it_soft_deletes_the_selected_records_with_the_delete_action(admin_client, company):
+def test_it_deletes_the_selected_records_with_the_delete_action(admin_client, company):
     products = [ProductFactory(company=company) for _ in range(3)]
     selected = {"action": "delete_selected", "_selected_action": [str(p.pk) for p in products[:2]]}
     confirm = admin_client.post(_url(Product, "changelist"), selected)
-    assert "os cadastros ficam <strong>inativos</strong>" in confirm.content.decode()
-    assert Product.objects.filter(active=True).count() == 3  # nothing yet
+    assert "Os cadastros são <strong>excluídos</strong>" in confirm.content.decode()
+    assert Product.objects.count() == 3  # nothing yet
 
     admin_client.post(_url(Product, "changelist"), {**selected, "post": "yes"})
-    assert Product.objects.count() == 3  # nothing removed
-    assert sorted(Product.objects.filter(active=False).values_list("pk", flat=True)) == sorted(
-        p.pk for p in products[:2]
-    )
+    assert list(Product.objects.values_list("pk", flat=True)) == [products[2].pk]
+    assert sorted(Snapshot.objects.values_list("local_id", flat=True)) == sorted(p.pk for p in products[:2])
+
+
+@pytest.mark.django_db
+def test_it_refuses_from_the_admin_to_delete_a_component_in_use(admin_client, company):
+    component = ProductFactory(company=company, code="PARAF-M6", description="Parafuso sextavado M6")
+    kit = ProductFactory(company=company, code="KIT-FIX", description="Kit de fixação")
+    services.product_update(company=company, product_id=kit.pk, data={"bom": [(component.pk, "4")]})
+    response = admin_client.post(_url(Product, "delete", component.pk), {"post": "yes"}, follow=True)
+    assert "é componente da estrutura de 1 produto: KIT-FIX – Kit de fixação" in response.content.decode()
+    assert Product.objects.filter(pk=component.pk).exists()
 
 
 @pytest.mark.django_db

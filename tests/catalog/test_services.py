@@ -1,8 +1,9 @@
 """The one write path: catalog/services.py.
 
 Each test checks what ends up in the database (re-read, never the returned object alone):
-values stored in normal form, duplicates refused with a message naming the holder, soft
-deletes, stale edits, and that a refused write leaves every field and relation as it was.
+values stored in normal form, duplicates refused with a message naming the holder, deletes
+(tests/catalog/test_deletion.py goes further), stale edits, and that a refused write leaves
+every field and relation as it was.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.db import connection, transaction
 
 from catalog import hooks, services
 from catalog.exceptions import StaleEdit, WriteRefused
-from catalog.models import Attachment, BillOfMaterialsItem, Blob, Party, Product
+from catalog.models import Attachment, BillOfMaterialsItem, Blob, Party, Product, StockBalance
 from companies.models import Company
 from tests.factories import (
     CompanyFactory,
@@ -162,12 +163,11 @@ def test_it_updates_a_party_in_normal_form_and_counts_the_version(company):
 
 
 @pytest.mark.django_db
-def test_it_soft_deletes_a_party(company):
+def test_it_deletes_a_party(company):
     party = PartyFactory(company=company)
-    services.party_delete(company=company, party_id=party.pk, expected_version=1)
-    stored = Party.objects.get(pk=party.pk)
-    assert (stored.active, stored.version) == (False, 2)
-    assert stored.legal_name == party.legal_name
+    deleted = services.party_delete(company=company, party_id=party.pk, expected_version=1)
+    assert deleted.pk == party.pk  # callers (the API) answer with the number it had
+    assert not Party.objects.filter(pk=party.pk).exists()
 
 
 @pytest.mark.django_db
@@ -294,7 +294,7 @@ def test_it_refuses_the_same_cpf_when_uniqueness_validation_is_on(company):
 def test_it_refuses_a_cnpj_held_by_an_inactive_party_and_says_so(company):
     _uniqueness_on(company)
     holder = services.party_create(company=company, data=_party_data(legal_name="Antigo Cliente"))
-    services.party_delete(company=company, party_id=holder.pk)
+    services.party_update(company=company, party_id=holder.pk, data={"active": False})
     with pytest.raises(ValidationError) as caught:
         services.party_create(company=company, data=_party_data(legal_name="Novo Cliente"))
     assert f"nº {holder.pk} – Antigo Cliente (inativo)" in _messages(caught.value)
@@ -354,7 +354,7 @@ def test_it_lets_duplicates_made_before_uniqueness_was_turned_on_be_edited_and_d
     services.party_delete(company=company, party_id=second.pk)
 
     assert Party.objects.get(pk=first.pk).city == "Campinas"
-    assert Party.objects.get(pk=second.pk).active is False
+    assert not Party.objects.filter(pk=second.pk).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -523,7 +523,7 @@ def test_it_lets_products_sharing_an_ean_from_before_uniqueness_be_edited_and_de
     services.product_delete(company=company, product_id=second.pk)
 
     assert Product.objects.get(pk=first.pk).price == Decimal("5.00")
-    assert Product.objects.get(pk=second.pk).active is False
+    assert not Product.objects.filter(pk=second.pk).exists()
 
 
 @pytest.mark.django_db
@@ -535,13 +535,12 @@ def test_it_allows_many_products_without_ean_when_uniqueness_is_on(company):
 
 
 @pytest.mark.django_db
-def test_it_soft_deletes_a_product_and_keeps_its_stock(company):
+def test_it_deletes_a_product_with_its_stock_balance(company):
     product = ProductFactory(company=company)
     services.stock_balance_set(company=company, product_id=product.pk, quantity=Decimal("7"))
     services.product_delete(company=company, product_id=product.pk, expected_version=1)
-    stored = Product.objects.get(pk=product.pk)
-    assert (stored.active, stored.version) == (False, 2)
-    assert stored.stock_balance.quantity == Decimal("7")
+    assert not Product.objects.filter(pk=product.pk).exists()
+    assert not StockBalance.objects.filter(product_id=product.pk).exists()
 
 
 @pytest.mark.django_db
@@ -911,7 +910,8 @@ def test_it_tells_listeners_what_was_written(company, writes):
         "Comercial Exemplo Ltda",
         "Nome Novo",
     )
-    assert (delete.action, delete.changed_fields, delete.base_version) == ("delete", ("active",), 2)
+    assert (delete.action, delete.changed_fields, delete.base_version) == ("delete", (), 2)
+    assert (delete.before["legal_name"], delete.after) == ("Nome Novo", {})
     assert delete.record.pk == party.pk
 
 

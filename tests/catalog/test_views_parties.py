@@ -1,4 +1,4 @@
-"""Clientes e fornecedores pages: list/search, create, edit, stale edits, soft delete."""
+"""Clientes e fornecedores pages: list/search, create, edit, stale edits, delete."""
 
 from __future__ import annotations
 
@@ -348,25 +348,55 @@ def test_it_shows_a_write_refusal_and_saves_nothing(login, member, company, monk
 # --- delete -----------------------------------------------------------------------------
 
 
-def test_it_soft_deletes_after_confirmation_and_shows_inactive(login, member, company):
-    party = PartyFactory(company=company, legal_name="Vai Sair Ltda")
+def test_it_deletes_after_confirmation_and_the_record_leaves_every_page(login, member, company):
+    party = PartyFactory(company=company, legal_name="Vai Sair Ltda", cnpj_cpf=CNPJ_BARE, is_supplier=True)
+    PartyFactory(company=company, legal_name="Fica Comércio Ltda", is_supplier=True)
     client = login(member)
     url = reverse("catalog:party_delete", args=[company.pk, party.pk])
     confirm = client.get(url)
-    assert "ficará <strong>inativo</strong>" in confirm.text
+    assert "será <strong>excluído</strong> desta empresa" in confirm.text
+    assert "o seu código fica livre para outro cadastro" in confirm.text and "inativ" not in confirm.text.lower()
     assert '<p class="eyebrow">Cliente/fornecedor</p>' in confirm.text and "saldo de estoque" not in confirm.text
-    party.refresh_from_db()
-    assert party.active  # the confirmation page changes nothing
+    assert Party.objects.filter(pk=party.pk).exists()  # the confirmation page changes nothing
 
-    response = client.post(url, {"version": party.version}, follow=True)
-    party.refresh_from_db()
-    assert party.active is False
-    assert Party.objects.filter(pk=party.pk).exists()
-    assert "inativo" in response.text
-    assert "pode ser reativado" in response.text
+    response = client.post(url, {"version": party.version})
+    assert response.status_code == 302 and response["Location"] == reverse("catalog:party_list", args=[company.pk])
+    listed = client.get(response["Location"]).text
+    assert f"Cliente/fornecedor “Vai Sair Ltda” (nº {party.pk}) excluído" in listed
+    assert "1 cadastro" in listed and "Fica Comércio Ltda" in listed
+    for status in ("ativos", "inativos", "todos"):
+        shown = client.get(reverse("catalog:party_list", args=[company.pk]), {"status": status, "q": "sair"})
+        assert "Vai Sair Ltda" not in shown.text
+    assert client.get(reverse("catalog:party_detail", args=[company.pk, party.pk])).status_code == 404
+    assert client.get(reverse("catalog:party_edit", args=[company.pk, party.pk])).status_code == 404
+    assert client.get(url).status_code == 404
+    supplier_options = client.get(reverse("catalog:supplier_options", args=[company.pk]), {"supplier_q": "sair"})
+    assert "Vai Sair" not in supplier_options.text
 
-    listed = client.get(reverse("catalog:party_list", args=[company.pk]), {"status": "inativos"}).text
-    assert "Vai Sair Ltda" in listed
+
+def test_it_deletes_an_inactive_party_too(login, member, company):
+    party = PartyFactory(company=company, legal_name="Já Inativa Ltda", active=False)
+    client = login(member)
+    detail = client.get(reverse("catalog:party_detail", args=[company.pk, party.pk])).text
+    assert reverse("catalog:party_delete", args=[company.pk, party.pk]) in detail
+    client.post(reverse("catalog:party_delete", args=[company.pk, party.pk]), {"version": party.version})
+    assert not Party.objects.filter(pk=party.pk).exists()
+
+
+def test_it_lets_a_new_party_take_the_code_and_document_of_a_deleted_one(login, member, company):
+    company.enforce_unique_records = True
+    company.save(update_fields=["enforce_unique_records"])
+    old = PartyFactory(company=company, legal_name="Padaria Antiga Ltda", cnpj_cpf=CNPJ_BARE, code="CLI-0042")
+    client = login(member)
+    refused = client.post(reverse("catalog:party_create", args=[company.pk]), party_form_data(code="CLI-0042"))
+    assert refused.status_code == 400  # while it exists, its code and CNPJ are taken
+
+    client.post(reverse("catalog:party_delete", args=[company.pk, old.pk]), {"version": old.version})
+    created = client.post(reverse("catalog:party_create", args=[company.pk]), party_form_data(code="CLI-0042"))
+    assert created.status_code == 302
+    new = Party.objects.get(company=company)
+    assert (new.code, new.cnpj_cpf, new.legal_name) == ("CLI-0042", CNPJ_BARE, "Padaria Pão Quente Ltda")
+    assert new.pk != old.pk
 
 
 def test_it_reactivates_a_party_by_editing(login, member, company):
@@ -386,8 +416,7 @@ def test_it_refuses_a_delete_confirmed_on_a_stale_page(login, member, company):
     )
     assert response.status_code == 409
     assert "Depois Ltda" in response.text
-    party.refresh_from_db()
-    assert party.active is True
+    assert Party.objects.filter(pk=party.pk).exists()
 
 
 @pytest.mark.parametrize("few_matches", [0, 1000])

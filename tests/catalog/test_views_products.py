@@ -1,5 +1,5 @@
 """Produtos pages: list/search, create with the suggested code, validation messages,
-structure and suppliers, stale edits, soft delete, local stock and price tables."""
+structure and suppliers, stale edits, delete, local stock and price tables."""
 
 from __future__ import annotations
 
@@ -265,20 +265,57 @@ def test_it_refuses_a_stale_product_edit_and_shows_the_current_values(login, mem
 # --- delete, detail ----------------------------------------------------------------------
 
 
-def test_it_soft_deletes_a_product_and_keeps_stock_and_prices(login, member, company):
-    product = ProductFactory(company=company, code="CAF", description="Café")
+def test_it_deletes_a_product_with_its_stock_and_prices_and_it_leaves_the_lists(login, member, company):
+    family = ProductFamilyFactory(company=company, name="Cafés especiais")
+    product = ProductFactory(company=company, code="CAF", description="Café torrado", family=family)
+    ProductFactory(company=company, code="CHA", description="Chá mate", family=family)
     services.stock_balance_set(company=company, product_id=product.pk, quantity=Decimal("12"))
+    table = services.price_table_create(company=company, name="Atacado")
+    services.price_table_item_set(company=company, table_id=table.pk, product_id=product.pk, price=Decimal("19.9"))
     client = login(member)
-    confirm = client.get(reverse("catalog:product_delete", args=[company.pk, product.pk])).text
+    url = reverse("catalog:product_delete", args=[company.pk, product.pk])
+    confirm = client.get(url).text
     assert '<p class="eyebrow">Produto</p>' in confirm
-    assert "o saldo de estoque e os preços nas tabelas de preço desta empresa são mantidos" in confirm
-    response = client.post(
-        reverse("catalog:product_delete", args=[company.pk, product.pk]), {"version": "1"}, follow=True
-    )
-    product.refresh_from_db()
-    assert product.active is False
-    assert "inativo" in response.text
-    assert "Saldo de estoque" in response.text and "12 UN" in response.text
+    assert "Vão com ele a estrutura, a lista de fornecedores, as imagens e os anexos, o saldo de estoque" in confirm
+    response = client.post(url, {"version": "1"}, follow=True)
+    assert "Produto CAF – Café torrado excluído, com o seu saldo de estoque" in response.text
+    assert "1 produto" in response.text
+    assert [p.code for p in response.context["page"].object_list] == ["CHA"]
+    assert client.get(reverse("catalog:product_detail", args=[company.pk, product.pk])).status_code == 404
+    searched = client.get(reverse("catalog:product_list", args=[company.pk]), {"q": "CAF", "status": "todos"})
+    assert searched.context["page"].paginator.count == 0
+    families = client.get(reverse("catalog:family_list", args=[company.pk])).context
+    assert [(f.name, f.product_count) for f in families["families"]] == [("Cafés especiais", 1)]
+
+
+def test_it_refuses_to_delete_a_structure_component_and_says_where_it_is_used(login, member, company):
+    component = ProductFactory(company=company, code="FILTRO-102", description="Filtro de papel nº 102")
+    kit = ProductFactory(company=company, code="KIT-CAFE", description="Kit café da manhã")
+    services.product_update(company=company, product_id=kit.pk, data={"bom": [(component.pk, "30")]})
+    client = login(member)
+    url = reverse("catalog:product_delete", args=[company.pk, component.pk])
+    confirm = client.get(url).text
+    used = "é componente da estrutura de 1 produto: KIT-CAFE – Kit café da manhã"
+    assert used in confirm and 'disabled aria-describedby="in-use"' in confirm
+
+    response = client.post(url, {"version": "1"})
+    assert response.status_code == 409 and used in response.text
+    assert Product.objects.filter(pk=component.pk).exists()
+    assert Product.objects.get(pk=kit.pk).bom_items.get().component_id == component.pk
+
+
+def test_it_lets_a_new_product_take_the_code_and_ean_of_a_deleted_one(login, member, company):
+    company.enforce_unique_records = True
+    company.save(update_fields=["enforce_unique_records"])
+    old = ProductFactory(company=company, code="PRD00001", ean=EAN, description="Café antigo")
+    client = login(member)
+    assert client.post(reverse("catalog:product_create", args=[company.pk]), product_form_data()).status_code == 400
+    client.post(reverse("catalog:product_delete", args=[company.pk, old.pk]), {"version": "1"})
+    created = client.post(reverse("catalog:product_create", args=[company.pk]), product_form_data())
+    assert created.status_code == 302
+    new = Product.objects.get(company=company)
+    assert (new.code, new.ean, new.description) == ("PRD00001", EAN, "Café torrado e moído 500 g")
+    assert new.pk != old.pk
 
 
 def test_it_shows_local_stock_and_price_tables_as_never_shared(login, member, company):

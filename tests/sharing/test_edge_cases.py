@@ -36,35 +36,40 @@ DOC_A = "11222333000181"
 EDIT_ONLY = Permissions(can_create=True, can_update=True, can_delete=False)
 
 
-def test_it_needs_the_delete_permission_to_deactivate_together_with_other_changes():
+def test_it_needs_only_the_edit_permission_to_inactivate_together_with_other_changes():
+    """inativo is an ordinary field, as in Omie: inactivating is an edit, not a deletion."""
     origin = CompanyFactory(trade_name="Matriz")
     dest = CompanyFactory(trade_name="Filial")
     make_product(origin, "A1", "Água")
     share_between(origin, dest, destination_permissions=EDIT_ONLY)
     product = product_in(dest, "A1")
 
-    with pytest.raises(WriteRefused, match="permissão de exclusão"):
-        catalog_services.product_update(company=dest, product_id=product.pk,
-                                        data={"description": "Água (descontinuada)", "active": False})
-
-    assert product_in(dest, "A1").active and product_in(dest, "A1").description == "Água"
-    assert not Change.objects.exists()
+    catalog_services.product_update(company=dest, product_id=product.pk,
+                                    data={"description": "Água (descontinuada)", "active": False})
     apply_pending()
-    assert product_in(origin, "A1").active
+
+    assert Change.objects.get().action == "update"
+    stored = product_in(origin, "A1")
+    assert (stored.active, stored.description) == (False, "Água (descontinuada)")
+    with pytest.raises(WriteRefused, match="permissão de exclusão"):
+        catalog_services.product_delete(company=dest, product_id=product.pk)
 
 
-def test_it_needs_the_edit_permission_to_reactivate():
+def test_it_needs_the_edit_permission_to_inactivate_or_reactivate():
     origin = CompanyFactory(trade_name="Matriz")
     dest = CompanyFactory(trade_name="Filial")
     make_product(origin, "A1", "Água")
+    make_product(origin, "A2", "Água com gás")
     share_between(origin, dest, destination_permissions=Permissions(can_create=False, can_update=False,
                                                                     can_delete=True))
-    catalog_services.product_delete(company=dest, product_id=product_in(dest, "A1").pk)
-    apply_pending()
 
     with pytest.raises(WriteRefused, match="permissão de edição"):
-        catalog_services.product_update(company=dest, product_id=product_in(dest, "A1").pk, data={"active": True})
-    assert not product_in(origin, "A1").active
+        catalog_services.product_update(company=dest, product_id=product_in(dest, "A1").pk, data={"active": False})
+    catalog_services.product_delete(company=dest, product_id=product_in(dest, "A2").pk)
+    apply_pending()
+
+    assert product_in(origin, "A1").active
+    assert not Product.objects.filter(code="A2").exists()
 
 
 def test_it_does_not_wipe_references_a_member_cannot_map_when_it_edits_something_else():
@@ -141,9 +146,9 @@ def test_it_lists_as_identical_only_what_it_counts_as_identical():
     dest = CompanyFactory(trade_name="Filial")
     make_product(origin, "A1", "Água")
     inactive = make_product(dest, "A1", "Água")
-    catalog_services.product_delete(company=dest, product_id=inactive.pk)
+    catalog_services.product_update(company=dest, product_id=inactive.pk, data={"active": False})
     gone = make_product(dest, "Z9", "Inativo só na filial")
-    catalog_services.product_delete(company=dest, product_id=gone.pk)
+    catalog_services.product_update(company=dest, product_id=gone.pk, data={"active": False})
     make_product(dest, "Z8", "Ativo só na filial")
 
     counts = plan(origin=origin, destinations=[dest], registries=["product"])[0].counts

@@ -1,5 +1,5 @@
 """Propagation after activation: idempotent applying, stale edits refused, new shared
-records, and deletion as inactivation."""
+records, and deletion (more in test_deletion.py)."""
 
 from __future__ import annotations
 
@@ -166,16 +166,15 @@ def test_it_shares_a_product_created_after_activation_with_every_member(trio):
 # --- deletion ---------------------------------------------------------------------------
 
 
-def test_it_propagates_a_deletion_as_inactivation(trio):
+def test_it_propagates_a_deletion_to_every_member(trio):
     _share, origin, branch_a, branch_b = trio
-    counts = (Product.objects.count(), Party.objects.count())
 
     catalog_services.product_delete(company=branch_a, product_id=product_in(branch_a, "A1").pk)
     catalog_services.party_delete(company=origin, party_id=party_in(origin, DOC_A).pk)
     apply_pending()
 
-    assert (Product.objects.count(), Party.objects.count()) == counts  # nothing hard-deleted
-    for company in (origin, branch_a, branch_b):
-        assert product_in(company, "A1").active is False
-        assert party_in(company, DOC_A).active is False
+    assert not Product.objects.filter(code="A1").exists()
+    assert not Party.objects.filter(cnpj_cpf=DOC_A).exists()
     assert set(Change.objects.values_list("action", flat=True)) == {"delete"}
+    assert not RecordLink.objects.exists()
+    assert SharedRecord.objects.live().count() == 0

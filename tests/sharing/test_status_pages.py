@@ -189,12 +189,12 @@ def test_it_pages_the_failing_records(login, owner, company, share, monkeypatch)
 # -- the records' own pages -----------------------------------------------------------------
 
 
-def test_the_delete_page_of_a_shared_record_says_it_inactivates_it_everywhere(login, owner, company, dest, share):
+def test_the_delete_page_of_a_shared_record_says_it_deletes_it_everywhere(login, owner, company, dest, share):
     client = login(owner)
     origin_page = client.get(reverse("catalog:product_delete", args=[company.pk, product_in(company, "A1").pk]))
     local_page = client.get(reverse("catalog:product_delete", args=[dest.pk, product_in(dest, "Z9").pk]))
 
-    assert "ficará inativo também em todas as outras empresas do grupo" in origin_page.content.decode()
+    assert "ele será excluído também em todas as outras empresas do grupo" in origin_page.content.decode()
     assert "outras empresas do grupo" not in local_page.content.decode()
 
 
