@@ -9,11 +9,15 @@ values of a stale edit, the audit and snapshot pages) and the share_preview comm
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
+from django.db import models
+
 from catalog.models import Party, Product, characteristics_dict
-from catalog.templatetags.catalog_extras import money, quantity
+from catalog.templatetags.catalog_extras import money, quantity, tag_label
 from omieshare.lib import brazil
 
 EMPTY = "—"
@@ -64,6 +68,10 @@ def _choice(choices) -> Callable[[Any], str]:
 
 _FORMATTERS: dict[str, Callable[[Any], str]] = {
     "cnpj_cpf": brazil.mask_cpf_cnpj,
+    "bank_holder_document": brazil.mask_cpf_cnpj,
+    "delivery_document": brazil.mask_cpf_cnpj,
+    "manufacturer_cnpj": brazil.mask_cpf_cnpj,
+    "delivery_cep": brazil.mask_cep,
     "suppliers": lambda documents: ", ".join(brazil.mask_cpf_cnpj(d) for d in documents),
     "salespeople": _salespeople,
     "characteristics": _characteristics,
@@ -109,3 +117,50 @@ def display_value(value: Any, name: str = "") -> str:
         except (TypeError, ValueError, AttributeError):
             pass  # a shape this formatter does not know (an older record): shown as it is
     return _plain(value)
+
+
+# --- a record's own fields (the detail pages, a stale edit's differences) -----------------
+
+# Shown even when zero: a product's sale price of R$ 0,00 is something to see.
+SHOWN_WHEN_ZERO = frozenset({"price"})
+
+
+def record_value(record: models.Model, name: str) -> str:
+    """A field of a Party or Product instance as a person reads it: choices by their label,
+    "Sim"/"Não", masked documents, money with R$ (two decimal places), other decimals as
+    written ("1,25"), dates dd/mm/aaaa. "" when there is nothing to show."""
+    field = record._meta.get_field(name)
+    value = getattr(record, name)
+    if value is None or value == "":
+        return ""
+    if field.choices:
+        return str(getattr(record, f"get_{name}_display")())
+    if isinstance(value, bool):
+        return "Sim" if value else "Não"
+    if name == "tags":
+        return ", ".join(label for label in (tag_label(tag) for tag in value) if label)
+    if is_empty(value):
+        return ""
+    if name in _FORMATTERS:
+        shown = display_value(value, name)
+        return "" if shown == EMPTY else shown
+    if isinstance(value, Decimal):
+        return money(value) if field.decimal_places == 2 else quantity(value)
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def is_unset(record: models.Model, name: str) -> bool:
+    """Whether a field holds nothing worth a line on the record's page: empty text or list,
+    an unticked flag, a zero Omie sends for "not informed"."""
+    value = getattr(record, name)
+    if isinstance(value, bool):
+        return not value
+    if record._meta.get_field(name).choices:  # origin 0 is "0 - Nacional", a value
+        return value is None or value == ""
+    if isinstance(value, Decimal | int) and name not in SHOWN_WHEN_ZERO:
+        return value == 0
+    return is_empty(value)

@@ -9,7 +9,8 @@ normalises and validates again (`full_clean()`) and is the only write path.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,11 +18,13 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.db import models
 
-from catalog import selectors
+from catalog import field_groups, selectors
+from catalog.display import record_value
 from catalog.models import Party, Product, ProductFamily, Salesperson, characteristics_dict
 from catalog.services import PARTY_FIELDS, PRODUCT_FIELDS
-from catalog.templatetags.catalog_extras import filesize, format_decimal_br, money, quantity
+from catalog.templatetags.catalog_extras import filesize, format_decimal_br, quantity
 from companies.models import Company
 from omieshare.lib import brazil
 from omieshare.lib.text import is_ascii_digits, without_unstorable
@@ -38,7 +41,34 @@ MASKED_MAX_LENGTHS = {
     "ncm": 20,
     "cest": 16,
     "ean": 32,
+    "city_ibge": 12,
+    "phone2_ddd": 8,
+    "phone2_number": 20,
+    "fax_ddd": 8,
+    "fax_number": 20,
+    "bank_code": 8,
+    "bank_holder_document": 32,
+    "delivery_document": 32,
+    "delivery_cep": 16,
+    "manufacturer_cnpj": 32,
+    "cfop": 8,
 }
+
+# Stored bare, shown (and so edited) with their masks.
+MASKED_INITIAL: dict[str, Callable[[str], str]] = {
+    "cnpj_cpf": brazil.mask_cpf_cnpj,
+    "bank_holder_document": brazil.mask_cpf_cnpj,
+    "delivery_document": brazil.mask_cpf_cnpj,
+    "manufacturer_cnpj": brazil.mask_cpf_cnpj,
+    "cep": brazil.mask_cep,
+    "delivery_cep": brazil.mask_cep,
+    "ncm": brazil.mask_ncm,
+    "cest": brazil.mask_cest,
+}
+
+# Numbers a person must give even though the model has a default: Omie requires a
+# product's valor_unitario, and the form always asked for it.
+REQUIRED_NUMBERS = frozenset({"price"})
 
 
 def _relax_max_length(field: forms.Field, max_length: int) -> None:
@@ -115,12 +145,104 @@ class SharedFieldsMixin:
                 self._errors.pop(name, None)
 
     @property
-    def editable_labels(self) -> list[str]:
-        """The visible fields this company may still change, as the form labels them."""
-        return [
-            str(field.label) for name, field in self.fields.items()
+    def editable_summary(self) -> list[str]:
+        """The visible fields this company may still change, by group, as the form labels
+        them: "Identificação: Código de integração, Tags", a whole group by its name."""
+        names = [
+            name for name, field in self.fields.items()
             if name not in self.locked_fields and not field.widget.is_hidden and name != "suppliers_add"
         ]
+        labels = {name: str(self.fields[name].label) for name in names}
+        return [str(summary) for summary in field_groups.summarize(self.registry, names, labels)]
+
+
+# --- the form's fields by group ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormItem:
+    field: forms.BoundField
+    wide: bool  # spans the whole row
+    mark: str  # "compartilhado" / "nesta empresa" in a group that mixes both, else ""
+
+
+@dataclass(frozen=True)
+class FormGroup:
+    group: field_groups.Group
+    items: tuple[FormItem, ...]
+    open: bool  # a rare group is collapsed unless it holds a value or an error
+    sharing_text: str  # what the group's badge says on a shared record, else ""
+
+    @property
+    def title(self) -> str:
+        return self.group.title
+
+    @property
+    def slug(self) -> str:
+        return self.group.slug
+
+    @property
+    def collapsible(self) -> bool:
+        return self.group.rare
+
+    @property
+    def filled(self) -> int:
+        return sum(1 for item in self.items if _holds_value(item.field))
+
+
+# Always a whole row: long names and what a person reads as a sentence.
+_WIDE_FIELDS = frozenset({"legal_name", "description", "origin", "billing_email", "salespeople", "anp_description",
+                          "weapon_description"})
+
+
+def _holds_value(field: forms.BoundField) -> bool:
+    """Whether a field shows something other than its empty state (a rare group holding a
+    value is shown open)."""
+    value = field.value()
+    if isinstance(value, str):
+        value = value.strip()
+        if isinstance(field.field, forms.DecimalField | forms.IntegerField):  # "0,00" is no value
+            try:
+                value = field.field.to_python(value)
+            except ValidationError:
+                return True  # something was typed
+    if isinstance(value, list | tuple | dict):
+        return bool(value)
+    return value not in (None, "", False, 0)
+
+
+class GroupedFieldsMixin:
+    """The form's fields in the groups of catalog/omie_fields.py (catalog/field_groups.py),
+    for the template to render fieldset by fieldset."""
+
+    registry: str  # "party" / "product"
+    # Rendered by the template with the field they belong to (the supplier search box).
+    rendered_with: frozenset[str] = frozenset()
+
+    @property
+    def groups(self) -> list[FormGroup]:
+        shared_record = self.share_status is not None
+        result = []
+        for group in field_groups.groups(self.registry):
+            items = []
+            for name in group.names:
+                if name not in self.fields or name in self.rendered_with:
+                    continue
+                field = self[name]
+                mark = ""
+                if shared_record and group.sharing == "mixed" and name not in self.locked_fields:
+                    mark = "compartilhado" if name in group.shared_names else "nesta empresa"
+                widget = field.field.widget
+                wide = name in _WIDE_FIELDS or isinstance(widget, forms.Textarea | forms.MultipleHiddenInput)
+                items.append(FormItem(field, wide, mark))
+            if not items:
+                continue
+            is_open = not group.rare or any(item.field.errors or _holds_value(item.field) for item in items)
+            result.append(FormGroup(
+                group, tuple(items), is_open,
+                field_groups.sharing_text(group.sharing) if shared_record else "",
+            ))
+        return result
 
 
 # --- text formats for structured values ------------------------------------------------
@@ -192,16 +314,40 @@ def parse_decimal_br(text: str) -> Decimal:
 
 
 class BrazilianDecimalField(forms.DecimalField):
-    """A money field typed and shown as a person writes it: "1.234,56" (also "1234,56",
-    "1234.56"). Django's own localized input only drops thousand dots while
-    USE_THOUSAND_SEPARATOR is on, which it is not (it put dots into ids, settings.py)."""
+    """A number typed and shown as a person writes it: "1.234,56" (also "1234,56",
+    "1234.56"), a weight "0,250". Django's own localized input only drops thousand dots
+    while USE_THOUSAND_SEPARATOR is on, which it is not (it put dots into ids, settings.py).
+
+    `empty_value` is what an empty box means: None (the field is then usually required) or,
+    for Omie's numbers that it sends as 0 when not informed, 0, which is then shown as an
+    empty box too: a form of forty zeros hides the few numbers that were filled in."""
+
+    widget = forms.TextInput
+
+    def __init__(self, *args: Any, empty_value: Decimal | None = None, **kwargs: Any) -> None:
+        self.empty_value = empty_value
+        super().__init__(*args, **kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.setdefault("inputmode", "decimal")
+        return attrs
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, Decimal):
-            return format_decimal_br(value, self.decimal_places or 0)
+            if self.empty_value is not None and value == self.empty_value:
+                return ""
+            places = self.decimal_places or 0
+            text = format_decimal_br(value, places)
+            if places > 2:  # a weight of 1,2500 kg reads 1,25; 0,2505 stays
+                integer, _, decimals = text.partition(",")
+                text = f"{integer},{decimals.rstrip('0').ljust(2, '0')}"
+            return text
         return value
 
     def to_python(self, value: Any) -> Decimal | None:
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return self.empty_value
         if isinstance(value, str):
             integer, comma, decimals = value.strip().replace(" ", "").partition(",")
             # As Django did with the separator on: one dot followed by 1, 2 or 4+ digits
@@ -214,6 +360,55 @@ class BrazilianDecimalField(forms.DecimalField):
             if value and not _DECIMAL_TEXT.fullmatch(value):
                 raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
+
+
+class OptionalIntegerField(forms.IntegerField):
+    """A whole number Omie sends as 0 when not informed (dias de garantia, código da
+    transportadora): an empty box is 0, and 0 is shown as an empty box."""
+
+    def __init__(self, *args: Any, empty_value: int = 0, **kwargs: Any) -> None:
+        self.empty_value = empty_value
+        kwargs["required"] = False
+        super().__init__(*args, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return "" if value == self.empty_value else value
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return self.empty_value
+        return super().to_python(value)
+
+
+def is_optional_number(db_field: models.Field) -> bool:
+    """Omie's numbers with a default (weights, aliquots, counts): left empty, they keep it."""
+    return (
+        isinstance(db_field, models.DecimalField | models.IntegerField)
+        and not db_field.choices
+        and not db_field.null
+        and db_field.has_default()
+        and db_field.name not in REQUIRED_NUMBERS
+    )
+
+
+def record_formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
+    """The form field of a Party or Product column, for the pages and the admin: decimals
+    typed the Brazilian way; Omie's defaulted numbers optional, empty meaning 0; dates as
+    dd/mm/aaaa."""
+    optional = is_optional_number(db_field)
+    if isinstance(db_field, models.DecimalField):
+        kwargs["form_class"] = BrazilianDecimalField
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "0,00"}))
+        if optional:
+            kwargs.update(required=False, empty_value=db_field.get_default())
+    elif optional:
+        kwargs.update(form_class=OptionalIntegerField, empty_value=db_field.get_default())
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric"}))
+    elif isinstance(db_field, models.DateField):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"placeholder": "dd/mm/aaaa", "inputmode": "numeric"}))
+    elif isinstance(db_field, models.TextField):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
+    return db_field.formfield(**kwargs)
 
 
 def parse_bom_lines(text: str) -> list[tuple[int, str, Decimal]]:
@@ -305,11 +500,50 @@ class SalespersonChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.name} <{obj.email}>{suffix}"
 
 
-class PartyForm(SharedFieldsMixin, forms.ModelForm):
-    """Cliente/fornecedor. Accepts masked or bare CNPJ/CPF, CEP and phone."""
+class RecordFormMixin(SharedFieldsMixin, GroupedFieldsMixin):
+    """What the party and product forms share: masked values accepted and shown masked,
+    the version the edit is based on, the shared fields locked where this company may not
+    change them, and the fields in their groups."""
 
     # Marks the labels of required fields (the form is novalidate: errors come from the server).
     required_css_class = "required"
+
+    def _prepare(self) -> None:
+        for name, max_length in MASKED_MAX_LENGTHS.items():
+            if name in self.fields:
+                _relax_max_length(self.fields[name], max_length)
+        record = self.instance
+        for name, mask in MASKED_INITIAL.items():
+            if name in self.fields:
+                self.initial[name] = mask(getattr(record, name))
+        self.initial["characteristics"] = format_characteristics(record.characteristics)
+        if record.pk:
+            self.initial["version"] = record.version
+            _require_version(self.fields["version"])
+
+    @property
+    def expected_version(self) -> int | None:
+        return self.cleaned_data.get("version")
+
+    @property
+    def fields_with_errors(self) -> list[forms.BoundField]:
+        """The visible fields to correct, in the order the page shows them."""
+        shown = [item.field.name for group in self.groups for item in group.items]
+        shown += sorted(self.rendered_with)  # inside another field's block (the supplier box)
+        return [self[name] for name in shown if self[name].errors]
+
+    def clean_characteristics(self) -> dict[str, str]:
+        return parse_characteristics(self.cleaned_data["characteristics"])
+
+    def _service_data(self, names: tuple[str, ...]) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data and name not in self._kept}
+
+
+class PartyForm(RecordFormMixin, forms.ModelForm):
+    """Cliente/fornecedor: every field of Omie's clientes_cadastro. Accepts masked or bare
+    CNPJ/CPF, CEP and phones."""
+
+    registry = "party"
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     characteristics = forms.CharField(
@@ -330,18 +564,24 @@ class PartyForm(SharedFieldsMixin, forms.ModelForm):
 
     class Meta:
         model = Party
-        fields = [
-            "code", "cnpj_cpf", "person_type", "legal_name", "trade_name",
-            "street", "number", "complement", "district", "city", "state", "cep", "country_code",
-            "nif", "foreign_document", "phone_ddd", "phone_number", "email",
-            "is_client", "is_supplier", "characteristics", "tags", "salespeople", "active",
-        ]
+        fields = [*PARTY_FIELDS, "salespeople"]
+        formfield_callback = record_formfield
         widgets = {
             "cnpj_cpf": forms.TextInput(attrs={"placeholder": "00.000.000/0000-00", "autocomplete": "off"}),
             "cep": forms.TextInput(attrs={"placeholder": "00000-000", "inputmode": "numeric"}),
             "country_code": forms.TextInput(attrs={"placeholder": "1058", "inputmode": "numeric", "size": 6}),
+            "city_ibge": forms.TextInput(attrs={"placeholder": "3550308", "inputmode": "numeric"}),
             "phone_ddd": forms.TextInput(attrs={"placeholder": "11", "inputmode": "numeric", "size": 4}),
             "phone_number": forms.TextInput(attrs={"placeholder": "99999-9999", "inputmode": "tel"}),
+            "phone2_ddd": forms.TextInput(attrs={"placeholder": "11", "inputmode": "numeric", "size": 4}),
+            "phone2_number": forms.TextInput(attrs={"placeholder": "99999-9999", "inputmode": "tel"}),
+            "fax_ddd": forms.TextInput(attrs={"placeholder": "11", "inputmode": "numeric", "size": 4}),
+            "fax_number": forms.TextInput(attrs={"placeholder": "9999-9999", "inputmode": "tel"}),
+            "state_registration": forms.TextInput(attrs={"placeholder": "110.042.490.114 ou ISENTO"}),
+            "cnae": forms.TextInput(attrs={"placeholder": "4751-2/01"}),
+            "bank_holder_document": forms.TextInput(attrs={"placeholder": "00.000.000/0000-00", "autocomplete": "off"}),
+            "delivery_document": forms.TextInput(attrs={"placeholder": "00.000.000/0000-00", "autocomplete": "off"}),
+            "delivery_cep": forms.TextInput(attrs={"placeholder": "00000-000", "inputmode": "numeric"}),
         }
 
     def __init__(self, *args: Any, company: Company, share_status=None, **kwargs: Any) -> None:
@@ -349,20 +589,9 @@ class PartyForm(SharedFieldsMixin, forms.ModelForm):
             kwargs["instance"] = Party(company=company)
         super().__init__(*args, **kwargs)
         self.company = company
-        for name, max_length in MASKED_MAX_LENGTHS.items():
-            if name in self.fields:
-                _relax_max_length(self.fields[name], max_length)
         self.fields["salespeople"].queryset = selectors.salespeople_for(company=company)
-        party = self.instance
-        self.initial.update(
-            cnpj_cpf=brazil.mask_cpf_cnpj(party.cnpj_cpf),
-            cep=brazil.mask_cep(party.cep),
-            characteristics=format_characteristics(party.characteristics),
-            tags=format_tags(party.tags),
-        )
-        if party.pk:
-            self.initial["version"] = party.version
-            _require_version(self.fields["version"])
+        self._prepare()
+        self.initial["tags"] = format_tags(self.instance.tags)
         self._lock_shared_fields(share_status)
 
     def clean_characteristics(self) -> dict[str, str]:
@@ -373,27 +602,21 @@ class PartyForm(SharedFieldsMixin, forms.ModelForm):
 
     def party_data(self) -> dict[str, Any]:
         """The service's `data` from a valid form."""
-        data = {
-            name: self.cleaned_data[name] for name in PARTY_FIELDS
-            if name in self.cleaned_data and name not in self._kept
-        }
+        data = self._service_data(PARTY_FIELDS)
         if "salespeople" not in self._kept:
             data["salespeople"] = [s.pk for s in self.cleaned_data.get("salespeople", [])]
         return data
-
-    @property
-    def expected_version(self) -> int | None:
-        return self.cleaned_data.get("version")
 
 
 # --- products ---------------------------------------------------------------------------
 
 
-class ProductForm(SharedFieldsMixin, forms.ModelForm):
-    """Produto. Accepts masked or bare NCM, CEST and EAN; price as 1.234,56."""
+class ProductForm(RecordFormMixin, forms.ModelForm):
+    """Produto: every field of Omie's produto_servico_cadastro. Accepts masked or bare NCM,
+    CEST and EAN; prices, weights and aliquots as 1.234,56 / 0,250."""
 
-    # Marks the labels of required fields (the form is novalidate: errors come from the server).
-    required_css_class = "required"
+    registry = "product"
+    rendered_with = frozenset({"suppliers_add"})  # in the suppliers' block
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     characteristics = forms.CharField(
@@ -421,19 +644,26 @@ class ProductForm(SharedFieldsMixin, forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "PRD00001; 2\nPRD00002; 0,5"}),
         help_text="Um componente por linha, no formato CÓDIGO; quantidade.",
     )
+    videos = forms.CharField(
+        label="Vídeos",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://www.youtube.com/watch?v=…"}),
+        help_text="Um endereço (URL) por linha.",
+    )
 
     class Meta:
         model = Product
-        fields = [
-            "code", "integration_code", "description", "unit", "ncm", "ean", "price",
-            "origin", "item_type", "cest", "family", "suppliers", "characteristics", "active",
-        ]
-        field_classes = {"price": BrazilianDecimalField}
+        fields = [*PRODUCT_FIELDS, "suppliers"]
+        formfield_callback = record_formfield
         widgets = {
             "ncm": forms.TextInput(attrs={"placeholder": "0000.00.00", "inputmode": "numeric"}),
             "cest": forms.TextInput(attrs={"placeholder": "00.000.00", "inputmode": "numeric"}),
             "ean": forms.TextInput(attrs={"placeholder": "7890000000000", "inputmode": "numeric"}),
             "price": forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0,00"}),
+            "net_weight": forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0,000"}),
+            "gross_weight": forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0,000"}),
+            "cfop": forms.TextInput(attrs={"placeholder": "5.102", "inputmode": "numeric"}),
+            "manufacturer_cnpj": forms.TextInput(attrs={"placeholder": "00.000.000/0000-00", "autocomplete": "off"}),
         }
 
     def __init__(self, *args: Any, company: Company, share_status=None, **kwargs: Any) -> None:
@@ -441,23 +671,15 @@ class ProductForm(SharedFieldsMixin, forms.ModelForm):
             kwargs["instance"] = Product(company=company)
         super().__init__(*args, **kwargs)
         self.company = company
-        for name, max_length in MASKED_MAX_LENGTHS.items():
-            if name in self.fields:
-                _relax_max_length(self.fields[name], max_length)
         self.fields["code"].required = False
         self.fields["code"].help_text = "Único na empresa. Em branco, usa o código sugerido."
         self.fields["family"].queryset = selectors.families_for(company=company)
         self.fields["family"].empty_label = "(sem família)"
         self.fields["suppliers"].queryset = selectors.suppliers_for(company=company)
+        self._prepare()
         product = self.instance
-        self.initial.update(
-            ncm=brazil.mask_ncm(product.ncm),
-            cest=brazil.mask_cest(product.cest),
-            characteristics=format_characteristics(product.characteristics),
-        )
+        self.initial["videos"] = "\n".join(str(url) for url in product.videos or [])
         if product.pk:
-            self.initial["version"] = product.version
-            _require_version(self.fields["version"])
             self.initial["bom"] = "\n".join(
                 f"{item.component.code}; {quantity(item.quantity)}"
                 for item in product.bom_items.select_related("component").order_by("component__code")
@@ -465,8 +687,8 @@ class ProductForm(SharedFieldsMixin, forms.ModelForm):
             self.initial["suppliers"] = [p.pk for p in product.suppliers.all()]
         self._lock_shared_fields(share_status)
 
-    def clean_characteristics(self) -> dict[str, str]:
-        return parse_characteristics(self.cleaned_data["characteristics"])
+    def clean_videos(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["videos"].splitlines() if line.strip()]
 
     def clean_bom(self) -> list[tuple[int, Decimal]]:
         lines = parse_bom_lines(self.cleaned_data["bom"])
@@ -508,19 +730,12 @@ class ProductForm(SharedFieldsMixin, forms.ModelForm):
         return sorted(ids | set(self.added_supplier_ids))
 
     def product_data(self) -> dict[str, Any]:
-        data = {
-            name: self.cleaned_data[name] for name in PRODUCT_FIELDS
-            if name in self.cleaned_data and name not in self._kept
-        }
+        data = self._service_data(PRODUCT_FIELDS)
         if not {"suppliers", "suppliers_add"} <= self._kept:
             data["suppliers"] = self.supplier_ids()
         if "bom" not in self._kept:
             data["bom"] = self.cleaned_data.get("bom", [])
         return data
-
-    @property
-    def expected_version(self) -> int | None:
-        return self.cleaned_data.get("version")
 
     def selected_suppliers(self) -> list[Party]:
         """The suppliers to show ticked: what was posted, or the product's own."""
@@ -585,32 +800,6 @@ class ConfirmDeleteForm(forms.Form):
 # --- stale edits: what the user typed next to what is saved now --------------------------
 
 
-def _show(record: Party | Product, name: str) -> str:
-    field = record._meta.get_field(name)
-    value = getattr(record, name)
-    if field.choices:
-        return str(getattr(record, f"get_{name}_display")())
-    if isinstance(value, bool):
-        return "Sim" if value else "Não"
-    if name == "cnpj_cpf":
-        return brazil.mask_cpf_cnpj(value)
-    if name == "cep":
-        return brazil.mask_cep(value)
-    if name == "ncm":
-        return brazil.mask_ncm(value)
-    if name == "cest":
-        return brazil.mask_cest(value)
-    if name == "price":
-        return money(value)
-    if name == "characteristics":
-        return format_characteristics(value).replace("\n", "; ")
-    if name == "tags":
-        return format_tags(value)
-    if value is None:
-        return ""
-    return str(value)
-
-
 def stale_differences(form: PartyForm | ProductForm, current: Party | Product) -> list[dict[str, str]]:
     """The fields where the user's refused edit differs from the record as saved now, so
     the form can show the current values without losing what the user typed."""
@@ -622,7 +811,7 @@ def stale_differences(form: PartyForm | ProductForm, current: Party | Product) -
         attname = current._meta.get_field(name).attname
         if getattr(typed, attname) != getattr(current, attname):
             label = str(form.fields[name].label)
-            rows.append({"label": label, "yours": _show(typed, name), "current": _show(current, name)})
+            rows.append({"label": label, "yours": record_value(typed, name), "current": record_value(current, name)})
 
     def names(objects: Any) -> str:
         return ", ".join(sorted(getattr(o, "name", None) or o.legal_name for o in objects))

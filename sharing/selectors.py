@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
+from catalog import field_groups
 from catalog.hooks import CreateStatus, MemberSync, RecordShareStatus, RecordSync
 from catalog.registries import describe
 from companies.models import Company
@@ -35,6 +36,25 @@ def member_for(company_id: int, registry: str) -> ShareMember | None:
         .order_by("-share__status")  # "active" before "activating" when both exist
         .first()
     )
+
+
+@dataclass(frozen=True)
+class FieldSharing:
+    """For the preview: which of a registry's fields travel and which stay in each company."""
+
+    label: str  # "Clientes e fornecedores"
+    shared: list[field_groups.GroupSummary]
+    local: list[field_groups.GroupSummary]
+
+
+def field_sharing(registries: Iterable[str]) -> list[FieldSharing]:
+    """Read from the registry descriptors' shared fields (through catalog/omie_fields.py
+    coverage()), so the preview says what activation and propagation will do."""
+    result = []
+    for registry in registries:
+        sharing = field_groups.registry_sharing(registry)
+        result.append(FieldSharing(describe(registry).choice_label, sharing.shared, sharing.local))
+    return result
 
 
 def busy_registries(company_id: int, *, exclude_share_id: int | None = None) -> set[str]:

@@ -42,45 +42,12 @@ class PartyAdmin(CatalogRecordAdmin):
         "version",
         "updated_at",
     ]
-    list_filter = ["company", "active", "is_client", "is_supplier", "person_type", "state"]
+    list_filter = ["company", "active", "is_client", "is_supplier", "person_type", "state", "icms_taxpayer"]
     list_select_related = ["company"]
     search_fields = ["legal_name", "trade_name", "cnpj_cpf", "code", "email", "city"]
     search_words_fields = selectors.PARTY_SEARCH_FIELDS
     autocomplete_fields = ["company", "salespeople"]
     inlines = [PartyAttachmentInline]
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "company",
-                    "cnpj_cpf",
-                    "person_type",
-                    "legal_name",
-                    "trade_name",
-                    "code",
-                    ("is_client", "is_supplier"),
-                    "active",
-                ]
-            },
-        ),
-        (
-            "Endereço",
-            {"fields": ["street", "number", "complement", "district", "city", "state", "cep", "country_code"]},
-        ),
-        (
-            "Exterior",
-            {
-                "fields": ["nif", "foreign_document"],
-                "description": "Só para cliente/fornecedor do exterior (UF EX, país diferente de 1058): sem "
-                "CNPJ/CPF, ele não é compartilhado entre as empresas do grupo.",
-            },
-        ),
-        ("Contato", {"fields": [("phone_ddd", "phone_number"), "email", "salespeople"]}),
-        ("Características e tags", {"fields": ["characteristics", "tags"]}),
-        ("Controle", {"fields": ["version", "created_at", "updated_at", "expected_version"]}),
-    ]
-
     def update(self, *, record_id, **kwargs):
         return services.party_update(party_id=record_id, **kwargs)
 

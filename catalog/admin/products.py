@@ -18,7 +18,7 @@ class ProductAdminForm(CatalogRecordForm):
     class Meta:
         model = Product
         fields = ["company", *services.PRODUCT_FIELDS, "suppliers"]
-        field_classes = {"characteristics": StorableJSONField}
+        field_classes = {"characteristics": StorableJSONField, "videos": StorableJSONField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -27,6 +27,9 @@ class ProductAdminForm(CatalogRecordForm):
             self.fields["code"].help_text = (
                 "Único na empresa. Deixe em branco para usar o código sugerido."
             )
+
+    def clean_videos(self):
+        return self.cleaned_data.get("videos") or []  # an empty box: no videos
 
     def clean(self):
         cleaned_data = super().clean()
@@ -86,18 +89,13 @@ class ProductAdmin(CatalogRecordAdmin):
         "updated_at",
     ]
     list_display_links = ["code", "description"]
-    list_filter = ["company", "active", "item_type", "origin"]
+    list_filter = ["company", "active", "item_type", "origin", "blocked"]
     list_select_related = ["company", "family"]
     search_fields = ["code", "description", "ean", "ncm"]
     search_words_fields = selectors.PRODUCT_SEARCH_FIELDS
     autocomplete_fields = ["company", "family", "suppliers"]
     inlines = [BillOfMaterialsInline, ProductAttachmentInline]
-    fieldsets = [
-        (None, {"fields": ["company", "code", "description", "unit", "price", "family", "active"]}),
-        ("Fiscal", {"fields": ["ncm", "cest", "ean", "origin", "item_type"]}),
-        ("Fornecedores e características", {"fields": ["suppliers", "characteristics", "integration_code"]}),
-        ("Controle", {"fields": ["version", "created_at", "updated_at", "expected_version"]}),
-    ]
+    fields_apart = ("bom", "attachments")  # the inlines below the form
 
     @admin.display(description="NCM", ordering="ncm")
     def ncm_display(self, product: Product) -> str:

@@ -20,8 +20,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.text import capfirst
 
+from catalog import field_groups
 from catalog.admin._common import SERVICE_ERRORS, ServiceModelForm, ServiceWriteAdmin, _display, _label
+from catalog.display import is_unset
 from catalog.exceptions import StaleEdit
+from catalog.forms import is_optional_number, record_formfield
 from companies.admin import MaskedSearchMixin, accept_masked_input
 from omieshare.lib.admin import MAX_RECORDS_PER_ACTION, ServiceRefused, messages_of
 from omieshare.lib.search import words_condition
@@ -92,6 +95,18 @@ class CatalogRecordForm(ServiceModelForm):
             )
 
 
+def _paired(names: list[str]) -> list[str | tuple[str, str]]:
+    """A phone's DDD and number on one line, as people read them."""
+    result: list[str | tuple[str, str]] = []
+    for name in names:
+        if result and isinstance(result[-1], str) and result[-1].endswith("_ddd") \
+                and name == result[-1].removesuffix("_ddd") + "_number":
+            result[-1] = (result[-1], name)
+        else:
+            result.append(name)
+    return result
+
+
 class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
     """Parties and products: versioned, deleted through the service (which keeps a copy),
     written with source="admin"."""
@@ -112,6 +127,37 @@ class CatalogRecordAdmin(MaskedSearchMixin, ServiceWriteAdmin):
         search, over every company (the admin's per-column `icontains` has no index)."""
         condition = words_condition(self.search_words_fields, search_term)
         return (queryset if condition is None else queryset.filter(condition)), False
+
+    # Fields of the groups that the admin edits elsewhere (an inline) or not at all.
+    fields_apart: tuple[str, ...] = ("attachments",)
+    # Fields of the first fieldset before the record's own (the company of a new record).
+    leading_fields: tuple[str, ...] = ("company",)
+
+    def get_fieldsets(self, request, obj=None):
+        """The groups of the record pages (catalog/field_groups.py), every stored field in
+        one; the rare ones (Veículo, Dados bancários…) collapsed unless the record holds a
+        value in them. Django opens a collapsed group that holds an error."""
+        fieldsets = []
+        for group in field_groups.groups(self.registry):
+            names = [name for name in group.names if name not in self.fields_apart]
+            if not names:
+                continue
+            if not fieldsets:
+                names = [*self.leading_fields, *names]
+            options: dict[str, Any] = {"fields": _paired(names)}
+            if group.rare and (obj is None or all(is_unset(obj, name) for name in names)):
+                options["classes"] = ["collapse"]
+            if group.note:
+                options["description"] = group.note
+            fieldsets.append((group.title, options))
+        fieldsets.append(("Controle", {"fields": ["version", "created_at", "updated_at", "expected_version"]}))
+        return fieldsets
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Omie's weights, aliquots and counts: left empty they keep their 0, as on the pages.
+        if is_optional_number(db_field):
+            return record_formfield(db_field, **kwargs)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     # Subclasses: the three services of the registry.
     def update(self, **kwargs):

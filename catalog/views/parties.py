@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from catalog import selectors, services
+from catalog import field_groups, selectors, services
 from catalog.exceptions import StaleEdit, WriteRefused
 from catalog.forms import (
     AttachmentForm,
@@ -69,9 +69,14 @@ def party_detail_response(
     """The detail page; attachment views re-render it with their form's errors."""
     party = selectors.party_detail(company=company, party_id=party_id)
     selectors.with_share_status(company=company, registry="party", records=[party])
+    # Every stored field by group; characteristics and attachments have cards of their own.
+    groups, empty_groups = field_groups.record_groups(party, "party", shown_apart=("characteristics", "attachments"))
     context = {
         "company": company,
         "party": party,
+        "groups": groups,
+        "empty_groups": empty_groups,
+        "shared_fields": field_groups.shared_names("party"),
         "supplied_products": selectors.products_supplied_by(company=company, party=party),
         "attachment_form": attachment_form or AttachmentForm(),
         "attachment_error": error,

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from catalog import selectors, services
+from catalog import field_groups, selectors, services
 from catalog.exceptions import StaleEdit, WriteRefused
 from catalog.forms import (
     AttachmentForm,
@@ -71,9 +71,16 @@ def product_detail_response(
     """The detail page; attachment views re-render it with their form's errors."""
     product = selectors.product_detail(company=company, product_id=product_id)
     selectors.with_share_status(company=company, registry="product", records=[product])
+    # Every stored field by group; the lists and the structure table have cards of their own.
+    groups, empty_groups = field_groups.record_groups(
+        product, "product", shown_apart=("characteristics", "suppliers", "bom", "attachments")
+    )
     context = {
         "company": company,
         "product": product,
+        "groups": groups,
+        "empty_groups": empty_groups,
+        "shared_fields": field_groups.shared_names("product"),
         "stock_balance": selectors.product_stock_balance(company=company, product=product),
         "price_entries": selectors.product_price_entries(company=company, product=product),
         "used_in": selectors.product_used_in(company=company, product=product),

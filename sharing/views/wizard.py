@@ -489,6 +489,7 @@ def preview(request: HttpRequest, wizard: Wizard) -> HttpResponse:
         origin_permissions = wizard.origin_permissions
     return render(request, "sharing/preview.html", wizard.context(
         "preview", form=form, rows=rows, preview_error=preview_error,
+        field_sharing=selectors.field_sharing(wizard.registries),
         fingerprint=plan.fingerprint if plan is not None else "",
         destinations=[(c, permissions.display()) for c, permissions in destinations],
         origin_permissions=origin_permissions.display(),

@@ -3,7 +3,12 @@
  * 1. A POST that comes back with errors: the first error may sit below the fold (the
  *    "Li o aviso" error on the activation warning, at 1366×800), where nobody sees it and
  *    the page looks as if nothing happened. Bring it into view and give it focus, so that
- *    keyboard and screen-reader users land on it too.
+ *    keyboard and screen-reader users land on it too. Every collapsed group (<details>, the
+ *    rare groups of a record's form) that holds an error is opened first, so that the
+ *    fields the error summary points to can be seen: the server renders such a group
+ *    open, this is for any page that does not.
+ *    The summary's links to the fields to correct focus the field they point to (a link
+ *    to a fragment only scrolls), so that typing the correction can start at once.
  * 2. A submit button marked data-disable-on-submit (irreversible or long work) is disabled
  *    once its form is submitted, and the form cannot be submitted again meanwhile (a double
  *    click, Enter pressed twice). A non-empty value replaces the label while it waits,
@@ -28,6 +33,17 @@
 
   function isFocusable(element) {
     return element.tabIndex >= 0 && !element.disabled;
+  }
+
+  function openGroupsWithErrors() {
+    var main = document.querySelector("main") || document.body;
+    Array.prototype.forEach.call(main.querySelectorAll(ERRORS), function (element) {
+      // Innermost first, then any closed group around that one.
+      for (var group = element.closest("details:not([open])"); group;
+           group = element.closest("details:not([open])")) {
+        group.open = true;
+      }
+    });
   }
 
   function bringIntoView(error) {
@@ -62,11 +78,25 @@
     if (active && active !== document.body && !active.hasAttribute("autofocus")) {
       return;
     }
+    openGroupsWithErrors();
     var error = firstError();
     if (error) {
       bringIntoView(error);
     }
   }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".message.error a[href^='#']");
+    var field = link && document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!field || !field.matches("input, select, textarea")) {
+      return;
+    }
+    var group = field.closest("details:not([open])");
+    if (group) {
+      group.open = true;
+    }
+    field.focus();  // the link still scrolls it into view, with its label (scroll-margin-top)
+  });
 
   function marked(form) {
     return Array.prototype.filter.call(form.elements, function (element) {

@@ -66,7 +66,7 @@ def test_it_refuses_an_edit_and_a_delete_in_a_destination_without_those_permissi
     log_in(group_admin)
     # The form shows the shared fields read-only, says why, and saves what stays here.
     page.goto(reverse("catalog:product_edit", args=[sul.pk, shared.pk]))
-    description = page.get_by_label(re.compile(r"^Descrição"))
+    description = page.get_by_label(re.compile(r"^Descrição:"))
     expect(description).to_be_disabled()
     expect(page.locator("#locked-reason")).to_contain_text(
         "esta empresa não tem permissão de edição: os campos compartilhados só podem ser alterados em Matriz"
@@ -79,7 +79,7 @@ def test_it_refuses_an_edit_and_a_delete_in_a_destination_without_those_permissi
 
     # The page only explains; the server refuses a shared field anyway (a stale page, a hand-made POST).
     page.goto(reverse("catalog:product_edit", args=[sul.pk, shared.pk]))
-    description = page.get_by_label(re.compile(r"^Descrição"))
+    description = page.get_by_label(re.compile(r"^Descrição:"))
     description.evaluate("input => input.disabled = false")
     description.fill("Notebook alterado na Filial Sul")
     with page.expect_response(lambda r: r.request.method == "POST") as posted:

@@ -78,7 +78,7 @@ def _reload_until_heading_has(page: Page, text: str, *, timeout: float = PROPAGA
 def _edit_description(page: Page, company, code: str, description: str) -> None:
     _open_product(page, company, code)
     page.get_by_role("link", name="Editar", exact=True).click()
-    page.get_by_label(re.compile(r"^Descrição")).fill(description)
+    page.get_by_label(re.compile(r"^Descrição:")).fill(description)
     page.get_by_role("button", name="Salvar", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="alterado")).to_be_visible()
 

@@ -609,3 +609,76 @@ def test_it_stores_a_masked_alphanumeric_company_cnpj_normalised(admin_client):
 @pytest.mark.django_db
 def test_it_does_not_offer_to_delete_a_company(admin_client, company):
     assert admin_client.get(_url(Company, "delete", company.pk)).status_code == 403
+
+
+# --- every Omie field, by group (issue 12 §2) ----------------------------------------------
+
+
+def _fieldsets(response) -> dict[str, tuple[list[str], list[str]]]:
+    """Title → (field names, classes) of the change form's fieldsets."""
+    result = {}
+    for fieldset in response.context["adminform"]:
+        names = [name for line in fieldset.fields for name in (line if isinstance(line, tuple | list) else [line])]
+        result[fieldset.name] = (names, fieldset.classes.split())
+    return result
+
+
+@pytest.mark.django_db
+def test_the_change_page_shows_every_field_in_the_groups_of_the_pages(admin_client, company):
+    product = ProductFactory(company=company, code="MOTO-160", description="Motocicleta Honda CG 160 Fan")
+    services.product_update(company=company, product_id=product.pk, data={"vehicle_chassis": "9C2KC2200PR012345"})
+
+    response = admin_client.get(_url(Product, "change", product.pk))
+
+    assert response.status_code == 200
+    fieldsets = _fieldsets(response)
+    shown = {name for names, _ in fieldsets.values() for name in names}
+    assert set(services.PRODUCT_FIELDS) <= shown, set(services.PRODUCT_FIELDS) - shown
+    assert "net_weight" in fieldsets["Dimensões e peso"][0]
+    assert "collapse" in fieldsets["Armamento"][1] and "collapse" in fieldsets["IBPT"][1]
+    assert "collapse" not in fieldsets["Veículo"][1]  # it holds the chassis
+    assert "collapse" not in fieldsets["Tributação"][1]
+
+    party = PartyFactory(company=company, cnpj_cpf=CNPJ)
+    fieldsets = _fieldsets(admin_client.get(_url(Party, "change", party.pk)))
+    assert set(services.PARTY_FIELDS) <= {name for names, _ in fieldsets.values() for name in names}
+    assert "collapse" in fieldsets["Dados bancários"][1]
+
+
+@pytest.mark.django_db
+def test_it_saves_a_new_field_through_the_service(admin_client, company, writes):
+    party = PartyFactory(company=company, cnpj_cpf=CNPJ)
+
+    response = admin_client.post(_url(Party, "change", party.pk), _party_change_post(
+        party, state_registration="110.042.490.114", icms_taxpayer="on", cnae="4751-2/01", credit_limit="2.500,00",
+        bank_holder_document="11.222.333/0001-81",
+    ))
+
+    assert response.status_code == 302, _errors(response)
+    party.refresh_from_db()
+    assert (party.state_registration, party.icms_taxpayer, party.cnae) == ("110.042.490.114", True, "4751-2/01")
+    assert (party.credit_limit, party.bank_holder_document) == (Decimal("2500.00"), CNPJ)
+    assert party.carrier_code == 0  # not posted: left empty, Omie's 0
+    update = writes[-1]
+    assert (update.action, update.source) == ("update", "admin")
+    assert {"state_registration", "icms_taxpayer", "cnae", "credit_limit"} <= set(update.changed_fields)
+
+
+@pytest.mark.django_db
+def test_it_saves_a_products_weight_typed_the_brazilian_way(admin_client, company):
+    response = admin_client.post(_url(Product, "add"), _product_post(company, net_weight="1,250", icms_rate="18"))
+
+    assert response.status_code == 302, _errors(response)
+    product = Product.objects.get(company=company)
+    assert (product.net_weight, product.icms_rate, product.videos) == (Decimal("1.25"), Decimal("18"), [])
+
+
+@pytest.mark.django_db
+def test_the_lists_filter_by_contribuinte_and_bloqueado(admin_client, company):
+    PartyFactory(company=company, cnpj_cpf=CNPJ, legal_name="Contribuinte Ltda", icms_taxpayer=True)
+    PartyFactory(company=company, legal_name="Consumidor Final", icms_taxpayer=False)
+
+    html = admin_client.get(_url(Party, "changelist"), {"icms_taxpayer__exact": "1"}).content.decode()
+
+    assert "Contribuinte Ltda" in html and "Consumidor Final" not in html
+    assert admin_client.get(_url(Product, "changelist"), {"blocked__exact": "1"}).status_code == 200

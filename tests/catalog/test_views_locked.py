@@ -66,7 +66,8 @@ def test_it_shows_a_parties_shared_fields_read_only_with_the_reason(login, dest_
         assert _disabled(html, name), name
     for name in ("code", "tags"):
         assert not _disabled(html, name), name
-    assert "Os campos que ficam nesta empresa continuam editáveis aqui: Código de integração" in html
+    editable = "Os campos que ficam nesta empresa continuam editáveis aqui: Identificação: Código de integração, Tags;"
+    assert editable in html
     assert "Compartilhado: somente leitura" in html
 
 

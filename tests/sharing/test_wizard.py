@@ -3,6 +3,7 @@ preview, the confirmation, the progress page, editing, removal and the audit tra
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import pytest
@@ -10,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from catalog import registries
 from catalog import services as catalog_services
 from catalog.exceptions import WriteRefused
 from catalog.models import Product
@@ -190,6 +192,49 @@ def test_it_previews_what_activation_will_do_without_writing(login, owner, compa
     assert "B2" in client.get(create_url).content.decode()
     assert client.get(create_url + "?pagina=0").status_code == 404
     assert not Share.objects.exists() and not SyncJob.objects.exists()
+
+
+def _field_lists(html: str, registry_label: str) -> tuple[str, str]:
+    """The preview's lists of the fields that travel and of those that stay, for one registry."""
+    section = html[html.index('id="campos-compartilhados"'):html.index('id="aviso-titulo"')]
+    start = section.index(f'data-registry="{registry_label}"')
+    end = section.find("data-registry=", start + 1)
+    shared, local = section[start:end if end > 0 else None].split('data-sharing="local"')
+    return shared, local
+
+
+def test_the_preview_says_which_fields_travel_and_which_stay_in_each_company(login, owner, company, dest, catalog):
+    client = login(owner)
+    walk_to_preview(client, company, [dest], registries=("party", "product"))
+    html = client.get(url("preview", company)).content.decode()
+
+    assert "Quais campos serão compartilhados" in html
+    assert "a inscrição estadual, os pesos e a tributação de cada filial" in html
+    shared, local = _field_lists(html, "Clientes e fornecedores")
+    assert "<strong>Endereço</strong>: Endereço, Número" in shared and "Código IBGE da cidade" in shared
+    assert "Telefone 2" in shared and "Fax" in shared
+    assert "Inscrição estadual" not in shared
+    assert "<strong>Identificação</strong>: Código de integração, Tags" in local
+    assert "<strong>Inscrições e tributação</strong> (todos os campos)" in local
+    assert "<strong>Dados bancários</strong> (todos os campos)" in local
+    shared, local = _field_lists(html, "Produtos")
+    assert "NCM" in shared and "Origem da mercadoria" in shared and "Peso" not in shared
+    assert "<strong>Dimensões e peso</strong> (todos os campos)" in local
+    assert "<strong>Tributação</strong> (todos os campos)" in local
+
+
+def test_the_preview_follows_the_registrys_list_of_shared_fields(login, owner, company, dest, catalog, monkeypatch):
+    """What the preview says is what activation does: both read the registry descriptor."""
+    product = registries.REGISTRIES["product"]
+    monkeypatch.setitem(registries.REGISTRIES, "product",
+                        dataclasses.replace(product, shared_fields=(*product.shared_fields, "net_weight")))
+    client = login(owner)
+    walk_to_preview(client, company, [dest])
+
+    shared, local = _field_lists(client.get(url("preview", company)).content.decode(), "Produtos")
+
+    assert "<strong>Dimensões e peso</strong>: Peso líquido (kg)" in shared
+    assert "<strong>Dimensões e peso</strong>: Peso bruto (kg), Altura (cm)" in local
 
 
 def test_it_requires_the_acknowledgement(login, owner, company, dest, catalog):
