@@ -192,6 +192,7 @@ def test_it_shows_weights_and_dates_back_as_people_write_them(login, member, com
     ("gross_weight", "-0,5", "Peso bruto (kg) não pode ser negativo."),
     ("ibpt_valid_until", "31/02/2026", "Informe uma data válida."),
     ("cfop", "9999", "CFOP inválido"),
+    ("icms_rate", "180", "é um percentual: no máximo 100."),
 ])
 def test_it_refuses_a_bad_value_in_any_group_and_names_the_field(login, member, company, field, typed, message):
     response = login(member).post(url("product_create", company), product_post(**{field: typed}))
