@@ -26,7 +26,13 @@ from psycopg import sql
 
 from catalog.registries import describe
 from omieshare.lib.threads import run_in_threads
-from sharing.canonical import canonical_sql, plain_fields, refresh_stale_statistics, same_values_sql
+from sharing.canonical import (
+    canonical_sql,
+    one_per_key_order,
+    plain_fields,
+    refresh_stale_statistics,
+    same_values_sql,
+)
 from sharing.leases import LeaseLost
 from sharing.models import AuditEntry, Share, SharedRecord, ShareMember, SyncJob, activation_summary
 
@@ -80,14 +86,17 @@ def _fetchone(sql: str, params: dict[str, Any] | None = None):
 
 
 def create_shared_records(share: Share, registry: str) -> int:
-    """One SharedRecord per distinct key among the origin's active records, linked to the
-    origin row (the lowest id when the origin itself holds duplicates). Idempotent."""
-    canonical = canonical_sql(registry, "AND p.active")
+    """One SharedRecord per distinct key among the origin's records, inactive ones included
+    (`inativo` is a field the record carries, as in Omie), linked to the origin row. When
+    the origin itself holds duplicates, the active one is shared, then the lowest id: the
+    same choice as the destination row a key overwrites (_fill_match) and the preview's
+    (planner._load). Idempotent."""
+    canonical = canonical_sql(registry)
     return _execute(
         f"""
         WITH chosen AS (
             SELECT DISTINCT ON (c.match_key) c.local_id, c.match_key, c.values
-            FROM ({canonical}) c ORDER BY c.match_key, c.local_id
+            FROM ({canonical}) c ORDER BY {one_per_key_order()}
         ), inserted AS (
             INSERT INTO sharing_sharedrecord (share_id, registry, match_key, values, version,
                                               created_at, updated_at)
