@@ -430,6 +430,9 @@ def copy_product_relations(share: Share, dest_id: int) -> None:
           AND ps.product_id IN (SELECT dest_product FROM act_pairs)
         """
     )
+    # Of two parties with the supplier's CNPJ/CPF here, the shared (linked) one, as
+    # propagation maps suppliers: it may be inactive (an inactive supplier is shared as one)
+    # while a local duplicate is active. Then the active one, then the oldest.
     _execute(
         """
         INSERT INTO catalog_product_suppliers (product_id, party_id)
@@ -438,7 +441,10 @@ def copy_product_relations(share: Share, dest_id: int) -> None:
         JOIN catalog_product_suppliers ps ON ps.product_id = pr.origin_product
         JOIN catalog_party s ON s.id = ps.party_id AND s.cnpj_cpf <> ''
         JOIN catalog_party dp ON dp.company_id = %(dest)s AND dp.cnpj_cpf = s.cnpj_cpf
-        ORDER BY pr.dest_product, s.cnpj_cpf, dp.active DESC, dp.id
+        ORDER BY pr.dest_product, s.cnpj_cpf,
+                 EXISTS (SELECT 1 FROM sharing_recordlink l WHERE l.company_id = %(dest)s
+                         AND l.registry = 'party' AND l.local_id = dp.id) DESC,
+                 dp.active DESC, dp.id
         """,
         {"dest": dest_id},
     )

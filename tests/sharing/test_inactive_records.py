@@ -212,6 +212,27 @@ def test_a_destinations_inactive_duplicate_is_matched_and_of_two_the_active_one(
     assert Product.objects.filter(company=branch).count() == 1
 
 
+def test_a_product_names_the_shared_copy_of_its_supplier_even_when_it_is_inactive():
+    origin = CompanyFactory(trade_name="Matriz Porto Alegre")
+    branch = CompanyFactory(trade_name="Filial Caxias")
+    document = "45723174000110"
+    supplier = make_party(origin, document, "Laticínios Serra Gaúcha Ltda", is_supplier=True, active=False)
+    make_product(origin, "LEITE-1L", "Leite UHT integral 1 l", suppliers=[supplier.pk])
+    # The branch holds the supplier twice: an older inactive record and the one in use,
+    # which activation overwrites (inactive now, as in the origin) and links.
+    older = make_party(branch, document, "Laticínios Serra (antigo)", is_supplier=True, active=False)
+    in_use = make_party(branch, document, "Laticínios Serra Gaúcha", is_supplier=True)
+    assert older.pk < in_use.pk
+
+    share = share_between(origin, branch)
+
+    linked = RecordLink.objects.get(shared_record__share=share, company=branch, registry="party").local_id
+    assert linked == in_use.pk
+    assert Party.objects.get(pk=in_use.pk).active is False
+    assert list(product_in(branch, "LEITE-1L").suppliers.values_list("pk", flat=True)) == [in_use.pk]
+    assert find_drift(share) == []
+
+
 def test_duplicates_rules_count_inactive_records():
     origin = CompanyFactory(trade_name="Matriz Porto Alegre")
     branch = CompanyFactory(trade_name="Filial Caxias", enforce_unique_records=True)
