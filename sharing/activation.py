@@ -26,7 +26,13 @@ from psycopg import sql
 
 from catalog.registries import describe
 from omieshare.lib.threads import run_in_threads
-from sharing.canonical import canonical_sql, plain_fields, refresh_stale_statistics, same_values_sql
+from sharing.canonical import (
+    canonical_sql,
+    one_per_key_order,
+    plain_fields,
+    refresh_stale_statistics,
+    same_values_sql,
+)
 from sharing.leases import LeaseLost
 from sharing.models import AuditEntry, Share, SharedRecord, ShareMember, SyncJob, activation_summary
 
@@ -80,14 +86,17 @@ def _fetchone(sql: str, params: dict[str, Any] | None = None):
 
 
 def create_shared_records(share: Share, registry: str) -> int:
-    """One SharedRecord per distinct key among the origin's active records, linked to the
-    origin row (the lowest id when the origin itself holds duplicates). Idempotent."""
-    canonical = canonical_sql(registry, "AND p.active")
+    """One SharedRecord per distinct key among the origin's records, inactive ones included
+    (`inativo` is a field the record carries, as in Omie), linked to the origin row. When
+    the origin itself holds duplicates, the active one is shared, then the lowest id: the
+    same choice as the destination row a key overwrites (_fill_match) and the preview's
+    (planner._load). Idempotent."""
+    canonical = canonical_sql(registry)
     return _execute(
         f"""
         WITH chosen AS (
             SELECT DISTINCT ON (c.match_key) c.local_id, c.match_key, c.values
-            FROM ({canonical}) c ORDER BY c.match_key, c.local_id
+            FROM ({canonical}) c ORDER BY {one_per_key_order()}
         ), inserted AS (
             INSERT INTO sharing_sharedrecord (share_id, registry, match_key, values, version,
                                               created_at, updated_at)
@@ -421,6 +430,9 @@ def copy_product_relations(share: Share, dest_id: int) -> None:
           AND ps.product_id IN (SELECT dest_product FROM act_pairs)
         """
     )
+    # Of two parties with the supplier's CNPJ/CPF here, the shared (linked) one, as
+    # propagation maps suppliers: it may be inactive (an inactive supplier is shared as one)
+    # while a local duplicate is active. Then the active one, then the oldest.
     _execute(
         """
         INSERT INTO catalog_product_suppliers (product_id, party_id)
@@ -429,7 +441,10 @@ def copy_product_relations(share: Share, dest_id: int) -> None:
         JOIN catalog_product_suppliers ps ON ps.product_id = pr.origin_product
         JOIN catalog_party s ON s.id = ps.party_id AND s.cnpj_cpf <> ''
         JOIN catalog_party dp ON dp.company_id = %(dest)s AND dp.cnpj_cpf = s.cnpj_cpf
-        ORDER BY pr.dest_product, s.cnpj_cpf, dp.active DESC, dp.id
+        ORDER BY pr.dest_product, s.cnpj_cpf,
+                 EXISTS (SELECT 1 FROM sharing_recordlink l WHERE l.company_id = %(dest)s
+                         AND l.registry = 'party' AND l.local_id = dp.id) DESC,
+                 dp.active DESC, dp.id
         """,
         {"dest": dest_id},
     )

@@ -129,6 +129,17 @@ def canonical_columns_sql(registry: str, where: str = "") -> str:
             + _FROM[registry].format(where=where))
 
 
+def one_per_key_order(*, by_field: bool = False) -> str:
+    """ORDER BY of a DISTINCT ON (c.match_key) over canonical rows `c`: when a company holds
+    several rows with one key (uniqueness validation off), the one the key stands for is the
+    active one, then the oldest. Activation shares that origin row, the preview compares
+    that destination row, and activation and propagation overwrite it (`d.active DESC, d.id`,
+    `"-active", "pk"`): an inactive row is an ordinary record, but of two with one CNPJ/CPF or
+    code, the one in use is the better guess. `by_field`: rows of canonical_columns_sql."""
+    active = 'c."active"' if by_field else "(c.values->>'active')::boolean"
+    return f"c.match_key, {active} DESC, c.local_id"
+
+
 def canonical_values(registry: str, company_id: int, local_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """{local_id: values} for the given rows of one company (rows without a key are left out)."""
     ids = list(local_ids)

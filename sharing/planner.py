@@ -25,6 +25,7 @@ from sharing.canonical import (
     comparable_sql,
     diff_fields,
     key_sql,
+    one_per_key_order,
     refresh_stale_statistics,
     require_postgresql,
     shared_fields,
@@ -56,24 +57,27 @@ class _Rollback(Exception):
     pass
 
 
-def _load(name: str, registry: str, company_id: int, *, only_active: bool, keys_only: bool = False,
+def _load(name: str, registry: str, company_id: int, *, keys_only: bool = False,
           keys_in: str | None = None, by_field: bool = False) -> None:
-    """A temp table of one company's canonical rows, one per key (the lowest id).
+    """A temp table of one company's canonical rows, inactive ones included, one per key:
+    the row activation shares (in the origin) or overwrites (in a destination), the active
+    one first (canonical.one_per_key_order).
 
     `keys_only` leaves the values out (PostgreSQL then skips building them and the joins
     behind the references); `keys_in` keeps only keys present in that table; `by_field`
     holds each shared field in its own column instead of the jsonb `values`.
     """
-    where = "AND p.active" if only_active else ""
-    if keys_in:
-        where += f" AND {key_sql(registry)} IN (SELECT match_key FROM {keys_in})"
+    where = f"AND {key_sql(registry)} IN (SELECT match_key FROM {keys_in})" if keys_in else ""
     columns = "c.match_key, c.local_id" if keys_only else "c.*"
+    # Keys alone come from the by-field query too: its `active` column orders them
+    # without building the jsonb values.
+    by_field = by_field or keys_only
     select = canonical_columns_sql if by_field else canonical_sql
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
         cursor.execute(
             f"CREATE TEMP TABLE {name} AS SELECT DISTINCT ON (c.match_key) {columns} "
-            f"FROM ({select(registry, where)}) c ORDER BY c.match_key, c.local_id",
+            f"FROM ({select(registry, where)}) c ORDER BY {one_per_key_order(by_field=by_field)}",
             {"company_id": company_id},
         )
         cursor.execute(f"CREATE UNIQUE INDEX ON {name} (match_key)")
@@ -125,9 +129,11 @@ def _one(sql: str, params: dict[str, Any]) -> int:
 
 
 def _diff_condition(registry: str) -> str:
+    # `active` is compared like every other shared field: an inactive record is shared as
+    # one, and a destination's inactive copy of an active record is an overwrite.
     return " OR ".join(
         f"{comparable_field_sql(name, 'o.values')} IS DISTINCT FROM {comparable_field_sql(name, 'd.values')}"
-        for name in shared_fields(registry) if name != "active"
+        for name in shared_fields(registry)
     )
 
 
@@ -137,19 +143,19 @@ def _column(table: str, name: str) -> str:
 
 def _count_registry(registry: str, origin_id: int, dest: Company, skipped: int) -> dict[str, int]:
     # Only the destination rows whose key the origin also has are compared, field by field.
-    _load("plan_dest", registry, dest.pk, only_active=False, keys_in="plan_origin", by_field=True)
+    _load("plan_dest", registry, dest.pk, keys_in="plan_origin", by_field=True)
     _fill_origin_values(registry, origin_id)
     params = {"origin": origin_id, "dest": dest.pk}
     differs = " OR ".join(
         f"{comparable_sql(name, _column('v', name))} IS DISTINCT FROM {comparable_sql(name, _column('d', name))}"
-        for name in shared_fields(registry) if name != "active"
+        for name in shared_fields(registry)
     )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT count(*) FILTER (WHERE d.match_key IS NULL),
-                   count(*) FILTER (WHERE d.match_key IS NOT NULL AND ({differs} OR NOT d.active)),
-                   count(*) FILTER (WHERE d.match_key IS NOT NULL AND NOT ({differs}) AND d.active)
+                   count(*) FILTER (WHERE d.match_key IS NOT NULL AND ({differs})),
+                   count(*) FILTER (WHERE d.match_key IS NOT NULL AND NOT ({differs}))
             FROM plan_origin o LEFT JOIN plan_dest d USING (match_key)
             LEFT JOIN plan_origin_values v ON v.local_id = o.local_id
             """,
@@ -160,10 +166,10 @@ def _count_registry(registry: str, origin_id: int, dest: Company, skipped: int) 
     descriptor = describe(registry)
     table, key = descriptor.table_sql.as_string(), descriptor.key_sql.as_string()
     # A record without a key (a party without CNPJ/CPF) is never shared: it stays the
-    # destination's own.
+    # destination's own, active or not.
     keyless = f"p.{key} = '' OR " if descriptor.key_optional else ""
     counts["destination_only"] = _one(
-        f"SELECT count(*) FROM {table} p WHERE p.company_id = %(dest)s AND p.active AND "
+        f"SELECT count(*) FROM {table} p WHERE p.company_id = %(dest)s AND "
         f"({keyless}NOT EXISTS (SELECT 1 FROM plan_origin o WHERE o.match_key = p.{key}))",
         params,
     )
@@ -207,7 +213,7 @@ def _load_origin_names(origin_id: int) -> None:
             f"""
             CREATE TEMP TABLE plan_names AS
             SELECT o.id, o.cnpj_cpf, {_NAME_KEY_SQL.format("o")} AS name_key
-            FROM catalog_party o WHERE o.company_id = %(origin)s AND o.active AND o.cnpj_cpf <> ''
+            FROM catalog_party o WHERE o.company_id = %(origin)s AND o.cnpj_cpf <> ''
             """,
             {"origin": origin_id},
         )
@@ -218,8 +224,7 @@ def _prepare_party_origin(origin_id: int) -> int:
     """The origin's folded names; the count of its parties without CNPJ/CPF (skipped)."""
     _load_origin_names(origin_id)
     return _one(
-        "SELECT count(*) FROM catalog_party WHERE company_id = %(origin)s AND active "
-        "AND cnpj_cpf = ''",
+        "SELECT count(*) FROM catalog_party WHERE company_id = %(origin)s AND cnpj_cpf = ''",
         {"origin": origin_id},
     )
 
@@ -265,7 +270,7 @@ def _plan_registry(origin: Company, destinations: list[Company], registry: str) 
         with transaction.atomic():
             _session_settings()
             # The origin's keys now; its fields only for keys a destination also holds.
-            _load("plan_origin", registry, origin.pk, only_active=True, keys_only=True)
+            _load("plan_origin", registry, origin.pk, keys_only=True)
             _create_origin_values(registry)
             skipped = _PREPARE_ORIGIN[registry](origin.pk)
             for dest in destinations:
@@ -288,7 +293,7 @@ _NAME_KEY_SQL = "lower(regexp_replace({}.legal_name, '[^[:alnum:]]', '', 'g'))"
 _LOOKALIKE_SQL = {
     ("party", "skipped"): """
         SELECT o.code, o.legal_name, '[]'::jsonb FROM catalog_party o
-        WHERE o.company_id = %(origin)s AND o.active AND o.cnpj_cpf = ''
+        WHERE o.company_id = %(origin)s AND o.cnpj_cpf = ''
         ORDER BY o.legal_name, o.id
     """,
     ("party", "duplicates"): f"""
@@ -297,7 +302,7 @@ _LOOKALIKE_SQL = {
         FROM catalog_party o
         JOIN catalog_party d ON d.company_id = %(dest)s AND d.cnpj_cpf <> o.cnpj_cpf
              AND {_NAME_KEY_SQL.format("d")} = {_NAME_KEY_SQL.format("o")}
-        WHERE o.company_id = %(origin)s AND o.active AND o.cnpj_cpf <> ''
+        WHERE o.company_id = %(origin)s AND o.cnpj_cpf <> ''
         GROUP BY o.id ORDER BY o.cnpj_cpf, o.id
     """,
     ("product", "duplicates"): """
@@ -306,7 +311,7 @@ _LOOKALIKE_SQL = {
         FROM catalog_product o
         JOIN catalog_product d ON d.company_id = %(dest)s AND lpad(d.ean, 14, '0') = lpad(o.ean, 14, '0')
              AND d.code <> o.code
-        WHERE o.company_id = %(origin)s AND o.active AND o.ean <> ''
+        WHERE o.company_id = %(origin)s AND o.ean <> ''
         GROUP BY o.id ORDER BY o.code, o.id
     """,
 }
@@ -340,21 +345,18 @@ def plan_rows(
     try:
         with transaction.atomic():
             _session_settings()
-            _load("plan_origin", registry, origin.pk, only_active=True)
-            _load("plan_dest", registry, dest.pk, only_active=False)
+            _load("plan_origin", registry, origin.pk)
+            _load("plan_dest", registry, dest.pk)
             differs = _diff_condition(registry)
             queries = {
                 "create": "SELECT o.match_key, o.values, NULL FROM plan_origin o "
                           "LEFT JOIN plan_dest d USING (match_key) WHERE d.match_key IS NULL",
                 "overwrite": f"SELECT o.match_key, o.values, d.values FROM plan_origin o "
-                             f"JOIN plan_dest d USING (match_key) "
-                             f"WHERE {differs} OR NOT (d.values->>'active')::boolean",
+                             f"JOIN plan_dest d USING (match_key) WHERE {differs}",
                 "identical": f"SELECT o.match_key, o.values, d.values FROM plan_origin o "
-                             f"JOIN plan_dest d USING (match_key) "
-                             f"WHERE NOT ({differs}) AND (d.values->>'active')::boolean",
+                             f"JOIN plan_dest d USING (match_key) WHERE NOT ({differs})",
                 "destination_only": "SELECT d.match_key, NULL, d.values FROM plan_dest d "
-                                    "LEFT JOIN plan_origin o USING (match_key) WHERE o.match_key IS NULL "
-                                    "AND (d.values->>'active')::boolean",
+                                    "LEFT JOIN plan_origin o USING (match_key) WHERE o.match_key IS NULL",
             }
             sql = queries.get(category)
             if sql is None:

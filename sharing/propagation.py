@@ -115,26 +115,19 @@ def _accept(write: RecordWrite) -> None:
 
 
 def _accept_new(write: RecordWrite, member: ShareMember) -> None:
-    """A record this company shares for the first time: a new one, a party that gained a
-    CNPJ/CPF, or a record made active again (inactive ones are not shared at activation).
-    Anything else without a link (destination-only records, parties without a document)
-    stays local."""
+    """A record this company shares for the first time: a new one, inactive or not (`inativo`
+    is a field it carries, as activation shares inactive records), or a party that gained a
+    CNPJ/CPF. Anything else without a link (destination-only records, parties without a
+    document) stays local, whatever its edit: inactivating and reactivating it included."""
     registry = write.registry
     record = write.record
     descriptor = describe(registry)
     key = getattr(record, descriptor.key)
-    if not key or write.action == "delete" or not record.active:
+    if not key or write.action == "delete":
         return
-    before = write.before or {}
-    gained_key = descriptor.key_optional and _gained_document(write)
-    reactivated = write.action == "update" and before.get("active") is False
-    if write.action == "update" and not (gained_key or reactivated):
+    if write.action == "update" and not (descriptor.key_optional and _gained_document(write)):
         return
     share = member.share
-    if reactivated and not gained_key and SharedRecord.objects.live().filter(
-        share=share, registry=registry, match_key=key
-    ).exists():
-        return  # a local duplicate of a record the group already shares: stays local
     if not member.can_create:
         _refuse(member, "inclusão", registry)
     existing = SharedRecord.objects.live().filter(share=share, registry=registry, match_key=key).first()

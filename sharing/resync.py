@@ -2,9 +2,11 @@
 values (someone edited the database by hand, or an application failed) is found with one
 set-based query per member and registry, and repaired by re-applying the canonical values.
 
-A row deleted outside the system (the app only ever deactivates) is drift too: resync
-recreates it from the canonical values. Every row resync overwrites, in the origin as in
-any other member, is kept first as a Snapshot that support can restore from the admin.
+A linked row that is gone was deleted outside the system (a deletion through
+catalog/services.py takes the row's link with it, and an inactive row is an ordinary
+shared row): that is drift too, and resync recreates it from the canonical values. Every
+row resync overwrites, in the origin as in any other member, is kept first as a Snapshot
+that support can restore from the admin.
 """
 
 from __future__ import annotations

@@ -540,8 +540,7 @@ def preview_rows(request: HttpRequest, wizard: Wizard, dest_id: int, registry: s
         items.append({
             "key": _shown_key(registry, row["key"]),
             "name": row.get("name") or values.get("legal_name") or values.get("description") or "",
-            "differences": [(name, old, new) for name, old, new in row["differences"]
-                            if name != "active" or category == "overwrite"],
+            "differences": row["differences"],
             "in_destination": [(_shown_key(registry, key), name) for key, name in row.get("in_destination", [])],
         })
     return render(request, "sharing/preview_rows.html", wizard.context(

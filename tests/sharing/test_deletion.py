@@ -114,13 +114,15 @@ def test_a_member_without_the_exclusao_permission_deletes_nothing_anywhere():
     assert SharedRecord.objects.live().count() == 1
 
 
-def test_it_refuses_a_deletion_whose_copy_is_a_component_in_another_member(group):
-    _share, origin, north, _south = group
-    # Inactive, so never shared: a structure only the branch has.
-    kit = make_product(north, "KIT-FESTA", "Kit festa (só na filial)", active=False)
-    catalog_services.product_update(company=north, product_id=kit.pk,
-                                    data={"bom": [(product_in(north, "AGUA-500").pk, "12")]})
-    apply_pending()
+def test_it_refuses_a_deletion_whose_copy_is_a_component_in_another_member():
+    origin = CompanyFactory(legal_name="Distribuidora Gaúcha de Bebidas Ltda", trade_name="Matriz Porto Alegre")
+    north = CompanyFactory(legal_name="Distribuidora Gaúcha Filial Norte Ltda", trade_name="Filial Caxias")
+    make_product(origin, "AGUA-500", "Água mineral sem gás 500 ml – caixa com 12", price="23.40")
+    water = make_product(north, "AGUA-500", "Água mineral 500 ml (cadastro da filial)", price="22.90")
+    # Only the branch has it (a destination's own record, kept by activation): a structure
+    # that uses the branch's copy of the shared product.
+    make_product(north, "KIT-FESTA", "Kit festa (só na filial)", bom=[(water.pk, "12")])
+    share_between(origin, north, destination_permissions=ALL)
     assert not Product.objects.filter(company=origin, code="KIT-FESTA").exists()
 
     with pytest.raises(WriteRefused) as refused:
@@ -128,7 +130,7 @@ def test_it_refuses_a_deletion_whose_copy_is_a_component_in_another_member(group
 
     assert "seria excluído também em Filial Caxias, onde está em uso" in str(refused.value)
     assert "é componente da estrutura de 1 produto: KIT-FESTA – Kit festa (só na filial)" in str(refused.value)
-    assert Product.objects.filter(code="AGUA-500").count() == 3
+    assert Product.objects.filter(code="AGUA-500").count() == 2
     assert not Snapshot.objects.filter(reason="deleted").exists()
 
 

@@ -142,11 +142,16 @@ def test_it_does_not_report_case_or_name_differences_of_mapped_references_as_dri
 
 
 def test_it_lists_as_identical_only_what_it_counts_as_identical():
+    """`inativo` is compared like any shared field: an inactive copy of an active record is
+    overwritten, two inactive records with the same values are the same, and a destination's
+    own inactive record is kept there like an active one."""
     origin = CompanyFactory(trade_name="Matriz")
     dest = CompanyFactory(trade_name="Filial")
     make_product(origin, "A1", "Água")
     inactive = make_product(dest, "A1", "Água")
     catalog_services.product_update(company=dest, product_id=inactive.pk, data={"active": False})
+    make_product(origin, "B2", "Bala de goma (fora de linha)", active=False)
+    make_product(dest, "B2", "Bala de goma (fora de linha)", active=False)
     gone = make_product(dest, "Z9", "Inativo só na filial")
     catalog_services.product_update(company=dest, product_id=gone.pk, data={"active": False})
     make_product(dest, "Z8", "Ativo só na filial")
@@ -156,8 +161,8 @@ def test_it_lists_as_identical_only_what_it_counts_as_identical():
                                                         category=category)]
             for category in ("identical", "overwrite", "destination_only")}
 
-    assert (counts["identical"], counts["overwrite"], counts["destination_only"]) == (0, 1, 1)
-    assert rows == {"identical": [], "overwrite": ["A1"], "destination_only": ["Z8"]}
+    assert (counts["identical"], counts["overwrite"], counts["destination_only"]) == (1, 1, 2)
+    assert rows == {"identical": ["B2"], "overwrite": ["A1"], "destination_only": ["Z8", "Z9"]}
 
 
 def test_preview_activation_and_drift_agree_on_what_is_already_the_same():
@@ -237,16 +242,6 @@ def test_it_keeps_structures_and_suppliers_when_a_referenced_code_or_document_ch
     assert sorted(kit.suppliers.values_list("cnpj_cpf", flat=True)) == ["04252011000110", "45723174000110"]
     assert find_drift(share) == []
 
-
-
-def test_it_shares_a_record_made_active_again_after_activation():
-    origin, dest = CompanyFactory(), CompanyFactory()
-    dormant = make_product(origin, "OLD1", active=False)
-    share_between(origin, dest)
-    assert not Product.objects.filter(company=dest, code="OLD1").exists()
-    catalog_services.product_update(company=origin, product_id=dormant.pk, data={"active": True})
-    apply_pending()
-    assert product_in(dest, "OLD1").active
 
 
 def test_a_member_keeps_its_own_suppliers_without_document_through_activation_and_changes():

@@ -158,11 +158,12 @@ def resync(share: Share) -> SyncJob:
 
 @pytest.fixture
 def code_taken(drifted):
-    """A hand edit moved the shared product A1's code away in the member, and a local
-    (inactive, so unshared) product took the code: resync cannot give A1 its code back."""
+    """A hand edit moved the shared product A1's code away in the member, and a product
+    imported by hand took the code: resync cannot give A1 its code back."""
     share, origin, dest = drifted
     Product.objects.filter(company=dest, code="A1").update(code="A1-ANTIGO")
-    make_product(dest, "A1", "Água importada à mão", active=False)
+    Product.objects.create(company=dest, code="A1", description="Água importada à mão", ncm="22011000",
+                           price="2.50")
     return share, origin, dest
 
 

@@ -630,7 +630,7 @@ class Command(BaseCommand):
                 INSERT INTO catalog_product (company_id, integration_code, version, created_at,
                                              updated_at, {columns})
                 SELECT %(floor)s, '', 1, now(), now(), {columns}
-                FROM catalog_product WHERE company_id = %(origin)s AND active
+                FROM catalog_product WHERE company_id = %(origin)s
                 ON CONFLICT (company_id, code) DO UPDATE SET {updates},
                     version = catalog_product.version + 1, updated_at = now()
                 """,
