@@ -28,6 +28,7 @@ from api.limits import MAX_CONCURRENT, request_slot
 from api.refusals import SERVICE_ERRORS, fault_for
 from companies import selectors
 from omieshare.lib import chunked, jobs
+from omieshare.lib.memo import memoized_reads
 from omieshare.lib.text import has_unstorable, printable
 
 logger = logging.getLogger(__name__)
@@ -198,9 +199,11 @@ def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
         # PostgreSQL's cache of 64 subtransaction ids while it runs (other sessions' snapshots
         # then look ids up in pg_subtrans). A commit per record measured the same time here.
         # The jobs its records commit are queued together (one by one, django-q2 would
-        # reconnect to the database for each: docs/JOBS.md).
+        # reconnect to the database for each: docs/JOBS.md). What every record asks about
+        # its company (uniqueness setting, share membership) is read once per transaction
+        # (omieshare/lib/memo.py says why that changes nothing a request can see).
         try:
-            with jobs.enqueued_together(), transaction.atomic():
+            with jobs.enqueued_together(), transaction.atomic(), memoized_reads():
                 result = handler(company, param, **kwargs)
         except ApiFault:
             raise
