@@ -434,7 +434,10 @@ def _check_product_unique(
     holder = None
     if check_code:
         advisory_xact_lock("product-code", company.pk, product.code)
-        holder = Product.objects.filter(company=company, code=product.code).exclude(pk=product.pk).first()
+        holder = (  # only what the message names, not the whole wide row
+            Product.objects.filter(company=company, code=product.code).exclude(pk=product.pk)
+            .only("description").first()
+        )
     if holder:
         raise DuplicateRecord(
             {"code": f"Já existe um produto com o código {product.code} nesta empresa: {holder.description}."},
