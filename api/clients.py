@@ -54,7 +54,10 @@ def _omie_id(value: Any) -> int:
 
 
 def _by_integration_code(company: Company, code: Any) -> Party | None:
-    return Party.objects.filter(company=company, code=key_text(code, "codigo_cliente_integracao")).first()
+    """The record with that integration code: only its id and that code, which is all the
+    calls read from it (the services read the rest under their lock), rather than the whole
+    wide row to fetch and build on every Incluir/Upsert."""
+    return Party.objects.filter(company=company, code=key_text(code, "codigo_cliente_integracao")).only("code").first()
 
 
 def _find(company: Company, param: dict[str, Any]) -> Party | None:
@@ -88,11 +91,13 @@ def _status(party: Party, text: str) -> dict[str, Any]:
     }
 
 
-def _remember_spellings(company: Company, party: Party, sent: dict[str, Any] | None) -> None:
+def _remember_spellings(
+    company: Company, party: Party, sent: dict[str, Any] | None, *, created: bool = False
+) -> None:
     if sent is not None:
         spelled, replaced = spellings_sent("party", sent)
         api_services.spelling_remember(
-            company=company, registry="party", local_id=party.pk, sent=spelled, replaced=replaced
+            company=company, registry="party", local_id=party.pk, sent=spelled, replaced=replaced, created=created
         )
 
 
@@ -100,7 +105,7 @@ def _create(company: Company, data: dict[str, Any], sent: dict[str, Any] | None 
     """`sent`: the request's param, whose spellings are answered back (api.models.ApiSpelling)."""
     party = services.party_create(company=company, data=data, source=SOURCE)
     api_services.import_mark(company=company, registry="party", local_id=party.pk)
-    _remember_spellings(company, party, sent)
+    _remember_spellings(company, party, sent, created=True)
     return party
 
 

@@ -17,10 +17,12 @@ so an integration that checks it never takes a partly refused lote for a success
 
 Each record goes through the single call's function (incluir / upsert of api.clients or
 api.products): translation, validation, catalog/services.py, sharing permissions and
-propagation are the same code, so each record costs what its single write costs. What the
-lote pays once where 50 calls pay it 50 times: the HTTP request (and, at CONN_MAX_AGE=0, the
-database connection), the JSON envelope, the authentication, the concurrency slot, the
-transaction's commit (see api.views) and, through omieshare.lib.jobs.enqueued_together, the
+propagation are the same code, so each record costs what its single write costs (about ten
+queries, seven more when shared: tests/api/test_write_cost.py pins them). What the lote pays
+once where 50 calls pay it 50 times: the HTTP request (and, at CONN_MAX_AGE=0, the database
+connection), the JSON envelope, the authentication, the concurrency slot, the transaction's
+commit (see api.views), what every record asks about its company (uniqueness setting, share
+membership: omieshare.lib.memo) and, through omieshare.lib.jobs.enqueued_together, the
 queueing of the propagation jobs. `manage.py bench_api_lote` measures the difference.
 """
 

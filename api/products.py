@@ -62,8 +62,11 @@ def _given(value: Any) -> bool:
 
 
 def _by_integration_code(company: Company, integration: Any) -> Product | None:
+    """The product with that integration code: only its id and that code, which is all the
+    calls read from it (the services read the rest under their lock), rather than the whole
+    wide row to fetch and build on every Incluir/Upsert."""
     code = key_text(integration, "codigo_produto_integracao")
-    return Product.objects.filter(company=company, integration_code=code).first()
+    return Product.objects.filter(company=company, integration_code=code).only("integration_code").first()
 
 
 def _find(company: Company, param: dict[str, Any]) -> tuple[Product | None, str]:
@@ -132,11 +135,13 @@ def _status(product: Product, text: str) -> dict[str, Any]:
     }
 
 
-def _remember_spellings(company: Company, product: Product, sent: dict[str, Any] | None) -> None:
+def _remember_spellings(
+    company: Company, product: Product, sent: dict[str, Any] | None, *, created: bool = False
+) -> None:
     if sent is not None:
         spelled, replaced = spellings_sent("product", sent)
         api_services.spelling_remember(
-            company=company, registry="product", local_id=product.pk, sent=spelled, replaced=replaced
+            company=company, registry="product", local_id=product.pk, sent=spelled, replaced=replaced, created=created
         )
 
 
@@ -144,7 +149,7 @@ def _create(company: Company, data: dict[str, Any], sent: dict[str, Any] | None 
     """`sent`: the request's param, whose spellings are answered back (api.models.ApiSpelling)."""
     product = services.product_create(company=company, data=data, source=SOURCE)
     api_services.import_mark(company=company, registry="product", local_id=product.pk)
-    _remember_spellings(company, product, sent)
+    _remember_spellings(company, product, sent, created=True)
     return product
 
 

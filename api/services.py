@@ -74,17 +74,28 @@ def credential_authenticate(*, app_key: object, app_secret: object) -> Company |
 
 
 def import_mark(*, company: Company, registry: str, local_id: int) -> None:
-    """Remember that a record was created through the API (`info.importado_api`)."""
-    ApiImport.objects.get_or_create(company=company, registry=registry, local_id=local_id)
+    """Remember that a record was created through the API (`info.importado_api`): one
+    INSERT … ON CONFLICT DO NOTHING (get_or_create took a read, a savepoint, the insert and
+    its release)."""
+    ApiImport.objects.bulk_create(
+        [ApiImport(company=company, registry=registry, local_id=local_id)], ignore_conflicts=True
+    )
 
 
 def spelling_remember(
-    *, company: Company, registry: str, local_id: int, sent: dict[str, str], replaced: Collection[str]
+    *,
+    company: Company,
+    registry: str,
+    local_id: int,
+    sent: dict[str, str],
+    replaced: Collection[str],
+    created: bool = False,
 ) -> None:
     """Remember how a write spelled the values the API answers as sent (api.models.ApiSpelling,
     api.translate.spellings_sent): `sent` replaces every earlier spelling named in `replaced`.
-    One statement, whatever was there before."""
-    if not replaced:
+    One statement, whatever was there before; none for a record just `created` with nothing
+    to remember (a new id has no earlier spelling to forget)."""
+    if not replaced or (created and not sent):
         return
     params = {
         "company": company.pk, "registry": registry, "local_id": local_id,

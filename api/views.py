@@ -28,6 +28,7 @@ from api.limits import MAX_CONCURRENT, request_slot
 from api.refusals import SERVICE_ERRORS, fault_for
 from companies import selectors
 from omieshare.lib import chunked, jobs
+from omieshare.lib.memo import memoized_reads
 from omieshare.lib.text import has_unstorable, printable
 
 logger = logging.getLogger(__name__)
@@ -194,13 +195,16 @@ def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
         # and a slot per record would let one lote take every slot of the method. Its records
         # share this transaction, each in a savepoint, so a request that fails unexpectedly
         # still writes nothing. The price: the locks of its records are held until the lote
-        # commits (~1 s for 50), and its ~4 writing savepoints per record overflow
+        # commits (under a second for 50), and its 2 writing savepoints per record (the record's and
+        # catalog/services.py's, which an Upsert that loses the race to create needs) overflow
         # PostgreSQL's cache of 64 subtransaction ids while it runs (other sessions' snapshots
         # then look ids up in pg_subtrans). A commit per record measured the same time here.
         # The jobs its records commit are queued together (one by one, django-q2 would
-        # reconnect to the database for each: docs/JOBS.md).
+        # reconnect to the database for each: docs/JOBS.md). What every record asks about
+        # its company (uniqueness setting, share membership) is read once per transaction
+        # (omieshare/lib/memo.py says why that changes nothing a request can see).
         try:
-            with jobs.enqueued_together(), transaction.atomic():
+            with jobs.enqueued_together(), transaction.atomic(), memoized_reads():
                 result = handler(company, param, **kwargs)
         except ApiFault:
             raise

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -53,6 +53,7 @@ from catalog.registries import describe, of_attachment, of_record
 from companies.models import Company
 from omieshare.lib.brazil import gtin14, mask_cpf_cnpj
 from omieshare.lib.locks import advisory_xact_lock
+from omieshare.lib.memo import read_once
 
 PARTY_FIELDS = (
     "code",
@@ -157,31 +158,57 @@ def _field_values(record, names: Iterable[str]) -> dict[str, Any]:
     return values
 
 
-def party_values(party: Party) -> dict[str, Any]:
+def party_values(party: Party, *, known: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`known`: values of relations the caller already has (see _known_relations), not read."""
     values = _field_values(party, PARTY_FIELDS)
     # As pairs: two dicts with the same pairs in another order are equal, and a reordering
     # is a change (it must reach the other companies).
     values["characteristics"] = characteristics_pairs(party.characteristics)
-    values["salespeople"] = sorted(party.salespeople.values_list("id", flat=True))
-    values["attachments"] = _attachment_values(party.attachments.all())
+    values["salespeople"] = _relation(known, "salespeople", lambda: sorted(
+        party.salespeople.values_list("id", flat=True)
+    ))
+    values["attachments"] = _relation(known, "attachments", lambda: _attachment_values(party.attachments.all()))
     return values
 
 
-def product_values(product: Product) -> dict[str, Any]:
+def product_values(product: Product, *, known: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`known`: values of relations the caller already has (see _known_relations), not read."""
     values = _field_values(product, (name for name in PRODUCT_FIELDS if name != "family"))
     values["characteristics"] = characteristics_pairs(product.characteristics)
     values["family"] = product.family_id
-    values["suppliers"] = sorted(product.suppliers.values_list("id", flat=True))
-    values["bom"] = sorted(
+    values["suppliers"] = _relation(known, "suppliers", lambda: sorted(
+        product.suppliers.values_list("id", flat=True)
+    ))
+    values["bom"] = _relation(known, "bom", lambda: sorted(
         [component_id, str(quantity)]
         for component_id, quantity in product.bom_items.values_list("component_id", "quantity")
-    )
-    values["attachments"] = _attachment_values(product.attachments.all())
+    ))
+    values["attachments"] = _relation(known, "attachments", lambda: _attachment_values(product.attachments.all()))
     return values
 
 
 def _attachment_values(attachments: Iterable[Attachment]) -> list[list]:
     return sorted([a.blob_id, a.filename, a.is_image] for a in attachments)
+
+
+def _relation(known: Mapping[str, Any] | None, name: str, read) -> list:
+    return list(known[name]) if known and name in known else read()
+
+
+def _known_relations(
+    before: Mapping[str, Any] | None, data: Mapping[str, Any], relations: Iterable[str], written: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The values of a just-written record's relations that need no reading back: those the
+    write did not touch, as they were before (read under the record's lock, which every
+    writer of its relations takes; none on a create), and those it set to a list it knows
+    (`written`: name → sorted ids). Saves a query per relation on every write."""
+    known = {}
+    for name in relations:
+        if name not in data:
+            known[name] = before[name] if before is not None else []
+        elif written.get(name) is not None:
+            known[name] = written[name]
+    return known
 
 
 def _changed(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> tuple[str, ...]:
@@ -205,10 +232,13 @@ def _check_version(record, expected_version: int | None) -> None:
 
 
 def _save_checked(record) -> None:
-    """Save in a savepoint and turn a unique-constraint race into a message."""
+    """Save, and turn a unique-constraint race into a message.
+
+    Called inside the service's own `transaction.atomic()`, which the message leaves: that
+    block's savepoint (or, outermost, its transaction) undoes the failed statement, so a
+    savepoint of its own here would be one more round trip on every write, for nothing."""
     try:
-        with transaction.atomic():
-            record.save()
+        record.save()
     except IntegrityError as error:
         raise ValidationError(
             "Não foi possível salvar: outro cadastro com o mesmo código foi salvo ao mesmo "
@@ -226,8 +256,50 @@ def _ids_in_company(model, items: Iterable[Any], *, company: Company, label: str
 
 
 def _enforces_uniqueness(company: Company) -> bool:
-    """Read the setting from the database: the caller's Company may be an older copy."""
-    return Company.objects.filter(pk=company.pk, enforce_unique_records=True).exists()
+    """Read the setting from the database: the caller's Company may be an older copy. Once
+    per API request (omieshare/lib/memo.py): every record of a lote asks it."""
+    return read_once(
+        ("enforces uniqueness", company.pk),
+        lambda: Company.objects.filter(pk=company.pk, enforce_unique_records=True).exists(),
+    )
+
+
+def _is_new(record, before: Mapping[str, Any] | None, name: str) -> bool:
+    """Whether the write gives the record a new value for the field `name` (any on a create)."""
+    return before is None or before[name] != _field_values(record, [name])[name]
+
+
+def _code_taken(record, field: str) -> bool:
+    """Whether another record of the company holds this (non-blank) code: the check of the
+    model's unique (company, <field>) constraint for non-blank codes, as one query. Django's
+    own check of a constraint with a condition costs a savepoint, a query and a release."""
+    code = getattr(record, field)
+    if not code:
+        return False
+    holders = type(record).objects.filter(company_id=record.company_id, **{field: code})
+    if record.pk is not None:
+        holders = holders.exclude(pk=record.pk)
+    return holders.exists()
+
+
+# The constraints of Party and Product, which _write_party and _write_product check
+# themselves instead of calling validate_constraints(): Django's checks cost a query each (a
+# savepoint too with a condition), and the price's ~3 ms of Python turning the product's
+# hundred-odd fields into a query, on every write. A test keeps this list equal to the models' own, so a
+# new constraint is not left to the database's bare error.
+CONSTRAINTS_CHECKED_HERE = {
+    "party_unique_code_per_company",  # _clean_party
+    "product_unique_code_per_company",  # _check_product_unique
+    "product_unique_integration_code",  # _write_product
+    "product_price_not_negative",  # the price field's validator, in full_clean()
+}
+
+
+def _constraint_error(model, name: str) -> ValidationError:
+    """The error full_clean() gives when the model's constraint `name` is violated."""
+    constraint = next(c for c in model._meta.constraints if c.name == name)
+    error = ValidationError(constraint.get_violation_error_message(), code=constraint.violation_error_code)
+    return ValidationError({NON_FIELD_ERRORS: [error]})
 
 
 # --- parties (clientes e fornecedores) --------------------------------------------------
@@ -257,6 +329,21 @@ def _check_party_unique(party: Party, company: Company) -> None:
         )
 
 
+def _clean_party(party: Party, before: Mapping[str, Any] | None) -> None:
+    """party.full_clean(): the same errors, in the same order, without two queries per write.
+    The company is the service's own (Django would look it up to see that it exists), and
+    the unique code is checked by _code_taken, only when the write changes it."""
+    errors: dict[str, list] = {}
+    try:
+        party.full_clean(exclude=["company"], validate_constraints=False)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if "code" not in errors and _is_new(party, before, "code") and _code_taken(party, "code"):
+        errors = _constraint_error(Party, "party_unique_code_per_company").update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
 def _write_party(
     party: Party,
     *,
@@ -275,7 +362,7 @@ def _write_party(
     salespeople = None
     if "salespeople" in data:
         salespeople = _ids_in_company(Salesperson, data["salespeople"], company=company, label="salespeople")
-    party.full_clean()
+    _clean_party(party, before)
     # Only a document new to this record is checked: duplicates made while uniqueness was
     # off must still be editable (and deletable), which is how a user cleans them up.
     if before is None or before["cnpj_cpf"] != party.cnpj_cpf:
@@ -285,7 +372,7 @@ def _write_party(
         party.salespeople.set(salespeople)
     if "attachments" in data:
         _set_attachments(company, party, data["attachments"])
-    after = party_values(party)
+    after = party_values(party, known=_known_relations(before, data, PARTY_RELATIONS, {"salespeople": salespeople}))
     _notify("party", action, company, party, before, after, actor_id, source, base_version)
     return party
 
@@ -340,10 +427,17 @@ def party_delete(
 # --- products --------------------------------------------------------------------------
 
 
-def _check_product_unique(product: Product, company: Company, *, check_ean: bool = True) -> None:
+def _check_product_unique(
+    product: Product, company: Company, *, check_code: bool = True, check_ean: bool = True
+) -> None:
     # Product codes are unique per company always (a constraint; this gives the message).
-    advisory_xact_lock("product-code", company.pk, product.code)
-    holder = Product.objects.filter(company=company, code=product.code).exclude(pk=product.pk).first()
+    holder = None
+    if check_code:
+        advisory_xact_lock("product-code", company.pk, product.code)
+        holder = (  # only what the message names, not the whole wide row
+            Product.objects.filter(company=company, code=product.code).exclude(pk=product.pk)
+            .only("description").first()
+        )
     if holder:
         raise DuplicateRecord(
             {"code": f"Já existe um produto com o código {product.code} nesta empresa: {holder.description}."},
@@ -464,13 +558,20 @@ def _write_product(
     suppliers = None
     if "suppliers" in data:
         suppliers = _ids_in_company(Party, data["suppliers"], company=company, label="suppliers")
+    # The company is the service's own and the family was found in it (_resolve_family), or
+    # is the row's: Django would look each up again to see that it exists.
+    product.full_clean(exclude=["company", "family"], validate_constraints=False)
     # The code/EAN check comes before the model's constraints, whose generic "código em uso"
-    # message would otherwise hide the one that names the product holding the code.
-    product.full_clean(validate_constraints=False)
-    # As for parties, an EAN shared since before uniqueness was turned on does not block edits.
-    ean_is_new = before is None or before["ean"] != product.ean
-    _check_product_unique(product, company, check_ean=ean_is_new)
-    product.validate_constraints()
+    # message would otherwise hide the one that names the product holding the code. A code
+    # the product already has needs no check (the constraint guarantees nobody else has it);
+    # as for parties, an EAN shared since before uniqueness was turned on does not block edits.
+    _check_product_unique(
+        product, company, check_code=_is_new(product, before, "code"), check_ean=_is_new(product, before, "ean")
+    )
+    # The model's other constraints: the integration code's, checked by one query and only
+    # when it changes; the price's, which is also its field's validator that full_clean() ran.
+    if _is_new(product, before, "integration_code") and _code_taken(product, "integration_code"):
+        raise _constraint_error(Product, "product_unique_integration_code")
     _save_checked(product)
     if suppliers is not None:
         product.suppliers.set(suppliers)
@@ -483,7 +584,7 @@ def _write_product(
         )
     if "attachments" in data:
         _set_attachments(company, product, data["attachments"])
-    after = product_values(product)
+    after = product_values(product, known=_known_relations(before, data, PRODUCT_RELATIONS, {"suppliers": suppliers}))
     _notify("product", action, company, product, before, after, actor_id, source, base_version)
     return product
 

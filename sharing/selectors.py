@@ -17,6 +17,7 @@ from catalog import field_groups
 from catalog.hooks import CreateStatus, MemberSync, RecordShareStatus, RecordSync
 from catalog.registries import describe
 from companies.models import Company
+from omieshare.lib.memo import read_once
 from sharing.canonical import shared_fields
 from sharing.models import AuditEntry, Change, RecordLink, Share, SharedRecord, ShareMember, SyncJob
 
@@ -24,8 +25,9 @@ LIVE_SHARE_STATES = (Share.Status.ACTIVATING, Share.Status.ACTIVE)
 
 
 def member_for(company_id: int, registry: str) -> ShareMember | None:
-    """The company's membership in a live share of that registry (at most one exists)."""
-    return (
+    """The company's membership in a live share of that registry (at most one exists).
+    Read once per API request: every record of a lote asks it (omieshare/lib/memo.py)."""
+    return read_once(("share member", company_id, registry), lambda: (
         ShareMember.objects.select_related("share", "company")
         .filter(
             company_id=company_id,
@@ -35,7 +37,7 @@ def member_for(company_id: int, registry: str) -> ShareMember | None:
         .exclude(state=ShareMember.State.REMOVED)
         .order_by("-share__status")  # "active" before "activating" when both exist
         .first()
-    )
+    ))
 
 
 @dataclass(frozen=True)

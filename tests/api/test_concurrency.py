@@ -74,3 +74,24 @@ def test_a_product_upsert_that_loses_the_race_to_create_updates(credentials, com
     assert response.status_code == 200, response.content
     assert response.json()["descricao_status"] == "Produto alterado com sucesso!"
     assert list(Product.objects.filter(company=company).values_list("code", "description")) == [("R1", "Segundo")]
+
+
+def test_a_lote_upsert_that_loses_the_race_to_create_updates_that_record_and_writes_the_others(credentials, company):
+    # The record's insert fails inside the lote's transaction: its savepoints must leave the
+    # transaction usable for the record's update and for the records after it.
+    response = _race(
+        credentials, company, "clientes", "UpsertClientesPorLote",
+        lambda c: clients.upsert(c, {"codigo_cliente_integracao": "RACE", "razao_social": "Primeiro"}),
+        {"lote": 1, "clientes_cadastro": [
+            {"codigo_cliente_integracao": "RACE", "razao_social": "Segundo"},
+            {"codigo_cliente_integracao": "DEPOIS", "razao_social": "Terceiro"},
+        ]},
+    )
+
+    assert response.status_code == 200, response.content
+    assert [s["descricao_status"] for s in response.json()["clientes_status"]] == [
+        "Cliente alterado com sucesso!", "Cliente cadastrado com sucesso!",
+    ]
+    assert sorted(Party.objects.filter(company=company).values_list("code", "legal_name")) == [
+        ("DEPOIS", "Terceiro"), ("RACE", "Segundo"),
+    ]

@@ -933,6 +933,106 @@ def test_it_tells_listeners_about_product_fields_and_relations(company, writes, 
     assert (attach.action, attach.changed_fields) == ("update", ("attachments",))
 
 
+RELATIONS = ("salespeople", "suppliers", "bom", "attachments")
+
+
+def _relations(values: dict) -> dict:
+    return {name: value for name, value in values.items() if name in RELATIONS}
+
+
+@pytest.mark.django_db
+def test_it_tells_listeners_the_relations_the_database_holds_without_reading_them_back(company, writes, media):
+    # The services know a new record's relations, and those an edit leaves alone, without
+    # reading them again: what they announce must still be what a fresh read finds.
+    supplier = PartyFactory(company=company, is_supplier=True, legal_name="Parafusos São Caetano Ltda")
+    screw = ProductFactory(company=company, code="PRF-0008", description="Parafuso sextavado 8 mm")
+    ana = SalespersonFactory(company=company, email="ana.conceicao@matriz.com.br")
+
+    def announced(write) -> dict:
+        writes.clear()
+        record = write()
+        (change,) = writes
+        if change.registry == "party":
+            stored = services.party_values(Party.objects.get(pk=record.pk))
+        else:
+            stored = services.product_values(Product.objects.get(pk=record.pk))
+        assert _relations(change.after) == _relations(stored)
+        return _relations(change.after)
+
+    party = services.party_create(company=company, data=_party_data(salespeople=[ana]))
+    product = services.product_create(
+        company=company, data=_product_data(suppliers=[supplier.pk], bom=[(screw, "2.5")])
+    )
+    services.attachment_add(
+        company=company, registry="product", record_id=product.pk, filename="ficha técnica.pdf", content=b"%PDF"
+    )
+
+    untouched = announced(lambda: services.product_update(
+        company=company, product_id=product.pk, data={"description": "Notebook 15,6 polegadas"}
+    ))
+    assert untouched["suppliers"] == [supplier.pk] and untouched["bom"] == [[screw.pk, "2.5000"]]
+    assert len(untouched["attachments"]) == 1
+    assert writes[0].changed_fields == ("description",)
+    assert announced(lambda: services.product_update(
+        company=company, product_id=product.pk, data={"suppliers": []}
+    ))["suppliers"] == []
+    assert announced(lambda: services.party_update(
+        company=company, party_id=party.pk, data={"city": "São José dos Campos"}
+    ))["salespeople"] == [ana.pk]
+    assert announced(lambda: services.product_create(company=company, data=_product_data(code="PRD00002"))) == {
+        "suppliers": [], "bom": [], "attachments": [],
+    }
+
+
+@pytest.mark.django_db
+def test_it_checks_every_constraint_of_parties_and_products_itself():
+    # The services check these instead of Django's validate_constraints() (see
+    # CONSTRAINTS_CHECKED_HERE): a constraint added to a model must be checked there too,
+    # or a write breaking it would get the database's bare error instead of its message.
+    declared = {constraint.name for model in (Party, Product) for constraint in model._meta.constraints}
+    assert declared == services.CONSTRAINTS_CHECKED_HERE
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_product_integration_code_another_product_holds(company):
+    services.product_create(
+        company=company, data=_product_data(code="PRD00001", integration_code="ERP-00017", description="Mouse sem fio")
+    )
+    keyboard = services.product_create(
+        company=company, data=_product_data(code="PRD00002", integration_code="ERP-00018", description="Teclado ABNT2")
+    )
+
+    with pytest.raises(ValidationError) as created:
+        services.product_create(company=company, data=_product_data(code="PRD00003", integration_code="ERP-00017"))
+    with pytest.raises(ValidationError) as changed:
+        services.product_update(company=company, product_id=keyboard.pk, data={"integration_code": "ERP-00017"})
+
+    for caught in (created, changed):
+        assert caught.value.message_dict == {"__all__": ["Já existe um produto com este código de integração."]}
+    assert sorted(Product.objects.values_list("integration_code", flat=True)) == ["ERP-00017", "ERP-00018"]
+    # A product saved again with its own integration code is not a duplicate of itself.
+    services.product_update(company=company, product_id=keyboard.pk, data={"integration_code": "ERP-00018"})
+
+
+@pytest.mark.django_db
+def test_it_answers_a_taken_party_code_together_with_the_field_errors_as_full_clean_does(company):
+    held = services.party_create(company=company, data=_party_data(code="CLI-00042", cnpj_cpf=""))
+    other = services.party_create(company=company, data=_party_data(code="CLI-00043", cnpj_cpf=""))
+
+    with pytest.raises(ValidationError) as created:
+        services.party_create(company=company, data=_party_data(code="CLI-00042", cnpj_cpf="", state="XX"))
+    with pytest.raises(ValidationError) as changed:
+        services.party_update(company=company, party_id=other.pk, data={"code": "CLI-00042", "state": "XX"})
+
+    for caught in (created, changed):
+        assert set(caught.value.message_dict) == {"state", "__all__"}
+        assert caught.value.message_dict["__all__"] == [
+            "Já existe um cliente/fornecedor com este código de integração."
+        ]
+    assert Party.objects.get(pk=other.pk).code == "CLI-00043"
+    services.party_update(company=company, party_id=held.pk, data={"code": "CLI-00042", "city": "Itu"})
+
+
 @pytest.mark.django_db
 def test_it_writes_nothing_when_a_listener_refuses_a_create(company, refuse_writes):
     with pytest.raises(WriteRefused) as caught:
