@@ -27,7 +27,6 @@ from api.translate import (
     party_data_from_omie,
     party_to_omie,
     party_to_omie_summary,
-    spellings_sent,
     whole_number,
 )
 from catalog import services
@@ -91,27 +90,19 @@ def _status(party: Party, text: str) -> dict[str, Any]:
     }
 
 
-def _remember_spellings(
-    company: Company, party: Party, sent: dict[str, Any] | None, *, created: bool = False
-) -> None:
-    if sent is not None:
-        spelled, replaced = spellings_sent("party", sent)
-        api_services.spelling_remember(
-            company=company, registry="party", local_id=party.pk, sent=spelled, replaced=replaced, created=created
-        )
-
-
 def _create(company: Company, data: dict[str, Any], sent: dict[str, Any] | None = None) -> Party:
     """`sent`: the request's param, whose spellings are answered back (api.models.ApiSpelling)."""
     party = services.party_create(company=company, data=data, source=SOURCE)
     api_services.import_mark(company=company, registry="party", local_id=party.pk)
-    _remember_spellings(company, party, sent, created=True)
+    api_services.spellings_remember_request(
+        company=company, registry="party", local_id=party.pk, param=sent, created=True
+    )
     return party
 
 
 def _update(company: Company, party: Party, data: dict[str, Any], sent: dict[str, Any] | None = None) -> Party:
     party = services.party_update(company=company, party_id=party.pk, data=data, source=SOURCE)
-    _remember_spellings(company, party, sent)
+    api_services.spellings_remember_request(company=company, registry="party", local_id=party.pk, param=sent)
     return party
 
 

@@ -22,7 +22,6 @@ from api.translate import (
     product_data_from_omie,
     product_to_omie,
     product_to_omie_summary,
-    spellings_sent,
     whole_number,
 )
 from catalog import services
@@ -135,27 +134,19 @@ def _status(product: Product, text: str) -> dict[str, Any]:
     }
 
 
-def _remember_spellings(
-    company: Company, product: Product, sent: dict[str, Any] | None, *, created: bool = False
-) -> None:
-    if sent is not None:
-        spelled, replaced = spellings_sent("product", sent)
-        api_services.spelling_remember(
-            company=company, registry="product", local_id=product.pk, sent=spelled, replaced=replaced, created=created
-        )
-
-
 def _create(company: Company, data: dict[str, Any], sent: dict[str, Any] | None = None) -> Product:
     """`sent`: the request's param, whose spellings are answered back (api.models.ApiSpelling)."""
     product = services.product_create(company=company, data=data, source=SOURCE)
     api_services.import_mark(company=company, registry="product", local_id=product.pk)
-    _remember_spellings(company, product, sent, created=True)
+    api_services.spellings_remember_request(
+        company=company, registry="product", local_id=product.pk, param=sent, created=True
+    )
     return product
 
 
 def _update(company: Company, product: Product, data: dict[str, Any], sent: dict[str, Any] | None = None) -> Product:
     product = services.product_update(company=company, product_id=product.pk, data=data, source=SOURCE)
-    _remember_spellings(company, product, sent)
+    api_services.spellings_remember_request(company=company, registry="product", local_id=product.pk, param=sent)
     return product
 
 

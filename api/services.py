@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from api.models import ApiCredential, ApiImport
+from api.translate import spellings_sent
 from companies.models import Company
 
 
@@ -80,6 +81,18 @@ def import_mark(*, company: Company, registry: str, local_id: int) -> None:
     ApiImport.objects.bulk_create(
         [ApiImport(company=company, registry=registry, local_id=local_id)], ignore_conflicts=True
     )
+
+
+def spellings_remember_request(
+    *, company: Company, registry: str, local_id: int, param: dict | None, created: bool = False
+) -> None:
+    """spelling_remember for a write request's `param` (Omie's names), as the single calls
+    and the lotes of api/clients.py and api/products.py make it; None: nothing to remember."""
+    if param is not None:
+        spelled, replaced = spellings_sent(registry, param)
+        spelling_remember(
+            company=company, registry=registry, local_id=local_id, sent=spelled, replaced=replaced, created=created
+        )
 
 
 def spelling_remember(

@@ -276,7 +276,7 @@ def _refuse_if_used_elsewhere(shared: SharedRecord, company_id: int) -> None:
     descriptor = describe(shared.registry)
     local_id = min(users)
     company = Company.objects.get(pk=copies[local_id])
-    record = descriptor.model.objects.get(pk=local_id)
+    record = descriptor.model.objects.get(company=company, pk=local_id)
     reason = descriptor.in_use_text(descriptor.label(record), users[local_id])
     raise WriteRefused(
         f"Este cadastro é compartilhado e seria excluído também em {company.display_name}, onde está em uso. "
@@ -556,7 +556,7 @@ def undo_deletion(snapshot: Snapshot, shared: SharedRecord, *, actor_id: int | N
                    applied_version=shared.version if copy is snapshot else 0)
         for copy in copies
     )
-    restored = descriptor.model.objects.get(pk=snapshot.local_id)
+    restored = descriptor.model.objects.get(company_id=snapshot.company_id, pk=snapshot.local_id)
     write = RecordWrite(
         registry=registry, action="create", company_id=snapshot.company_id, record=restored, before=None,
         after=values, changed_fields=tuple(values), actor_id=actor_id, source="restore",
