@@ -123,7 +123,23 @@ class CreateStatus:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class BulkWrite:
+    """Many rows of one company written together by set-based SQL (activation, the sharing
+    engine's batched apply), where no RecordWrite is made per row. Listeners that need the
+    rows read them by id, set-based too; they run inside the writing transaction and do
+    their own side effects on commit. Deletions are never bulk: each goes through
+    catalog/services.py and notify_write."""
+
+    registry: Registry
+    company_id: int
+    created_ids: tuple[int, ...]
+    updated_ids: tuple[int, ...]
+    source: str  # "sharing" for the engine's writes
+
+
 WriteListener = Callable[[RecordWrite], None]
+BulkWriteListener = Callable[[BulkWrite], None]
 # (company_id, registry, local_id) -> the record's propagation state, None when not shared.
 RecordSyncProvider = Callable[[int, Registry, int], "RecordSync | None"]
 CodeSuggester = Callable[[int], "str | None"]
@@ -135,6 +151,7 @@ CreateStatusProvider = Callable[[int, Registry], "CreateStatus | None"]
 DeletionKeeper = Callable[[RecordWrite, dict[str, Any]], None]
 
 _write_listeners: list[WriteListener] = []
+_bulk_write_listeners: list[BulkWriteListener] = []
 _code_suggesters: list[CodeSuggester] = []
 _record_status_providers: list[RecordStatusProvider] = []
 _create_status_providers: list[CreateStatusProvider] = []
@@ -145,6 +162,11 @@ _deletion_keepers: list[DeletionKeeper] = []
 def register_write_listener(listener: WriteListener) -> None:
     if listener not in _write_listeners:
         _write_listeners.append(listener)
+
+
+def register_bulk_write_listener(listener: BulkWriteListener) -> None:
+    if listener not in _bulk_write_listeners:
+        _bulk_write_listeners.append(listener)
 
 
 def register_code_suggester(suggester: CodeSuggester) -> None:
@@ -176,6 +198,14 @@ def register_deletion_keeper(keeper: DeletionKeeper) -> None:
 
 def notify_write(write: RecordWrite) -> None:
     for listener in list(_write_listeners):
+        listener(write)
+
+
+def notify_bulk_write(write: BulkWrite) -> None:
+    """Called by set-based writers after their statements, inside their transaction."""
+    if not (write.created_ids or write.updated_ids):
+        return
+    for listener in list(_bulk_write_listeners):
         listener(write)
 
 
