@@ -170,6 +170,24 @@ def test_a_lote_with_refused_records_counts_as_11(client, company):
         before, "omieshare_api_calls_total", method="IncluirClientesPorLote", fault="11") == 1
 
 
+def test_an_unexpected_error_counts_as_error(client, company, monkeypatch):
+    from api import products
+
+    def broken(company, param, **kwargs):
+        raise RuntimeError("defeito")
+
+    monkeypatch.setitem(products.CALLS, "ConsultarProduto", broken)
+    credentials = api_services.credential_issue(company=company)
+    client.raise_request_exception = False
+    before = scrape(client)
+
+    answer = call(client, credentials, "produtos", "ConsultarProduto", {"codigo": "PRD-0001"})
+
+    assert answer.status_code == 500
+    assert value(scrape(client), "omieshare_api_calls_total", method="ConsultarProduto", fault="error") - value(
+        before, "omieshare_api_calls_total", method="ConsultarProduto", fault="error") == 1
+
+
 def test_page_latency_is_labelled_by_route_and_unknown_paths_share_one_label(client, db):
     before = scrape(client)
     client.get("/entrar/")
