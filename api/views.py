@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from api import clients, faults, products, services
+from api import metrics as api_metrics
 from api.faults import ApiFault
 from api.limits import MAX_CONCURRENT, request_slot
 from api.refusals import SERVICE_ERRORS, fault_for
@@ -158,6 +160,10 @@ def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
     if request.method != "POST" and not (request.method == "GET" and "JSON" in request.GET):
         raise ApiFault(faults.METHOD_NOT_ALLOWED, "Use o método POST com um corpo JSON.")
     envelope = _read_envelope(_read_body(request))
+    registry, service_name, calls = SERVICES[endpoint]
+    call = envelope.get("call")
+    # The method the metrics count this request under (api/metrics.py).
+    request.omie_call = call if isinstance(call, str) and call in calls else api_metrics.UNKNOWN_CALL
     company = services.credential_authenticate(
         app_key=envelope.get("app_key"), app_secret=envelope.get("app_secret")
     )
@@ -166,8 +172,6 @@ def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
             faults.BAD_CREDENTIALS, "A chave de acesso não está preenchida ou não é válida. Confira o app_key e o "
                                     "app_secret (Resumo do App → API compatível com o Omie)."
         )
-    registry, service_name, calls = SERVICES[endpoint]
-    call = envelope.get("call")
     handler = calls.get(call) if isinstance(call, str) else None
     if handler is None:
         raise ApiFault(
@@ -210,6 +214,8 @@ def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
             raise
         except SERVICE_ERRORS as error:
             raise fault_for(registry, error) from error
+    if isinstance(result, dict) and result.get("codigo_status") == str(faults.LOTE_WITH_ERRORS):
+        request.omie_outcome = str(faults.LOTE_WITH_ERRORS)
     return JsonResponse(result, json_dumps_params={"ensure_ascii": False})
 
 
@@ -217,11 +223,20 @@ def _endpoint(endpoint: str):
     @csrf_exempt
     @never_cache
     def view(request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        outcome = "error"  # an unexpected exception: Django answers its 500 page
         try:
-            return _handle(request, endpoint)
+            response = _handle(request, endpoint)
+            outcome = getattr(request, "omie_outcome", api_metrics.OK)
+            return response
         except ApiFault as fault:
+            outcome = str(fault.code)
             logger.info("API fault %s on %s: %s", fault.code, endpoint, fault.message)
             return fault.response()
+        finally:
+            api_metrics.record_call(
+                getattr(request, "omie_call", api_metrics.UNKNOWN_CALL), outcome, time.perf_counter() - started
+            )
 
     view.__name__ = f"omie_{endpoint}"
     return view

@@ -179,12 +179,46 @@ if os.environ.get("Q_REDIS_URL"):
 else:
     Q_CLUSTER["orm"] = "default"
 
+# --- Logs and Prometheus metrics (README, "Métricas e logs") ---------------------------
+# INFO by default: a worker says which broker it reached, a web process which broker it
+# queues to, django-q2 each task it runs, the API each fault it answers. LOG_LEVEL=WARNING
+# keeps only problems.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},
 }
+
+# /metrics answers these networks (REMOTE_ADDR: behind a proxy, the proxy's address) and
+# any request with "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
+
+def _networks(text: str) -> list:
+    import ipaddress
+
+    try:
+        return [ipaddress.ip_network(item.strip(), strict=False) for item in text.split(",") if item.strip()]
+    except ValueError as error:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_NETWORKS inválido ({error}): use redes separadas por vírgula, "
+            "ex.: 127.0.0.1/32,10.0.0.0/8"
+        ) from None
+
+
+METRICS_ALLOWED_NETWORKS = _networks(os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128"))
+# Request latency, timed after WhiteNoise (static files are not counted) and around the rest.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "omieshare.metrics.RequestMetricsMiddleware",
+)
+# --- end of logs and metrics ----------------------------------------------------------
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)

@@ -32,3 +32,8 @@ class SharingConfig(AppConfig):
         from sharing.leases import start_sweeper
 
         post_spawn.connect(start_sweeper, dispatch_uid="sharing-lease-sweeper")
+
+        # At INFO, each worker process says which broker it reached (README, "Métricas e logs").
+        from omieshare.lib.broker import log_worker_ready
+
+        post_spawn.connect(log_worker_ready, dispatch_uid="omieshare-log-worker-broker")

@@ -609,3 +609,22 @@ def _change_kind_from_text(detail: str) -> str:
     change_text(): "Inclusão (versão 1) pela web"."""
     first = detail.split(" ", 1)[0].lower()
     return next((kind for kind, name in Change.Action.choices if name == first), Change.Action.UPDATE)
+
+
+class ApplyLagBucket(models.Model):
+    """One bucket of the apply-lag histogram (sharing/metrics.py): how many changes were
+    applied to every other member within `le` seconds of being accepted (and more than the
+    bucket below), and the sum of their lags. Kept in the database, not in a worker's
+    memory, because the workers run on other machines than the web processes that answer
+    /metrics; each apply adds to it with one upsert after its commit."""
+
+    le = models.CharField("até (segundos)", max_length=16, unique=True)
+    count = models.BigIntegerField("alterações", default=0)
+    seconds = models.FloatField("soma dos atrasos (s)", default=0)
+
+    class Meta:
+        verbose_name = "faixa do atraso de aplicação"
+        verbose_name_plural = "faixas do atraso de aplicação"
+
+    def __str__(self) -> str:
+        return f"≤ {self.le} s: {self.count}"

@@ -36,6 +36,7 @@ from companies.models import Company
 from omieshare.lib.jobs import enqueue_on_commit
 from sharing import selectors
 from sharing.canonical import canonical_values, diff_fields, match_key_of, plain_fields, shared_fields
+from sharing.metrics import observe_apply_lag
 from sharing.models import (
     AuditEntry,
     Change,
@@ -394,12 +395,15 @@ def apply_change(change_id: int) -> None:
                     shared_record_id=change.shared_record_id, change=change, local_id=result,
                     fields=change.changed_fields, detail=f"versão {change.version} aplicada",
                 )
+    applied_at = None if errors else timezone.now()
     Change.objects.filter(pk=change.pk).update(
         attempts=change.attempts + 1,
         status=Change.Status.FAILED if errors else Change.Status.APPLIED,
         last_error="\n".join(errors),
-        applied_at=None if errors else timezone.now(),
+        applied_at=applied_at,
     )
+    if applied_at is not None:
+        observe_apply_lag([(applied_at - change.created_at).total_seconds()])
 
 
 def error_text(error: Exception) -> str:
