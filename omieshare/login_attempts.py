@@ -8,8 +8,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from omieshare.lib.durations import format_duration
-
 
 class LoginAttemptsBackend(AxesStandaloneBackend):
     """Refuses a login whose e-mail and address are locked out; the next backend
@@ -34,7 +32,16 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
         "registration/locked_out.html",
         {
             "failure_limit": settings.AXES_FAILURE_LIMIT,
-            "cool_off": format_duration(cool_off.total_seconds()) if cool_off else None,
+            "cool_off": _spoken(cool_off) if cool_off else None,
         },
         status=429,
     )
+
+
+def _spoken(span) -> str:
+    """"15 minutos", "1 hora", "90 minutos": how long the lock lasts, as a sentence says it."""
+    minutes = max(1, round(span.total_seconds() / 60))
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "1 hora" if hours == 1 else f"{hours} horas"
+    return "1 minuto" if minutes == 1 else f"{minutes} minutos"

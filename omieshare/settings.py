@@ -195,7 +195,8 @@ LOGGING = {
 
 
 def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, str(default)))
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
 
 
 # HTTPS. Off by default (`make run` and tests are plain HTTP); a production behind TLS sets

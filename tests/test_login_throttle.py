@@ -49,7 +49,7 @@ def test_thirty_wrong_passwords_then_the_right_one_is_refused_in_portuguese(user
     assert answers[settings.AXES_FAILURE_LIMIT - 1].status_code == 429
     assert right.status_code == 429
     page = right.content.decode()
-    assert LOCKED in page and "nem com a senha certa" in page and "15 min 0 s" in page
+    assert LOCKED in page and "nem com a senha certa" in page and "por 15 minutos, nem com a senha certa" in page
     assert user.username not in page  # names no account
     assert not _logged_in(client)
 
