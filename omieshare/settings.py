@@ -243,7 +243,7 @@ API_AUTH_WINDOW_SECONDS = env_int("API_AUTH_WINDOW_SECONDS", 300)
 # Wrong passwords (django-axes), on the site's login and the admin's: after
 # LOGIN_FAILURE_LIMIT failures for one e-mail from one address, that e-mail is refused from
 # that address for LOGIN_COOLOFF_MINUTES, even with the right password; other addresses and
-# other users are not affected. Support unlocks in the admin ("Access attempts": delete the
+# other users are not affected. Support unlocks in the admin ("Bloqueios de login": delete the
 # row) or with `manage.py axes_reset_username <e-mail>` / `axes_reset_ip <ip>` / `axes_reset`.
 INSTALLED_APPS.append("axes")
 # Last, as django-axes asks: it turns a locked-out login into the lockout page.

@@ -86,6 +86,7 @@ def test_support_sees_the_lock_in_the_admin_and_deletes_it(user):
     listing = admin.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
     attempt = AccessAttempt.objects.get(username=user.username)
     assert user.username in listing and ATTACKER in listing
+    assert "Bloqueios de login (tentativas)" in listing and "Senhas erradas" in listing  # pt-BR
     admin.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"})
 
     client = Client(REMOTE_ADDR=ATTACKER)
