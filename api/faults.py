@@ -32,12 +32,17 @@ NOT_FOUND = 103  # "… não cadastrado para o Código [x] !"
 INVALID_VALUE = 105  # CNPJ/CPF, NCM, EAN, CEST, UF, price, a value outside its list, …
 UNKNOWN_TAG = 5001  # "Tag [X] não faz parte da estrutura do tipo complexo [tipo]!": a list filter we lack
 NO_RECORDS = 5113  # "Não existem registros para a página [n]!"
+# Omie's block of an app_key that called too much: HTTP 425, faultcode "MISUSE_API_PROCESS"
+# (not SOAP-ENV:Client-<n>), "API bloqueada por consumo indevido. Tente novamente em N
+# segundos." Integrations match that faultcode or text and wait the N seconds; used here for
+# an address that sent too many wrong credentials (api/throttle.py).
+BLOCKED = "MISUSE_API_PROCESS"
 
-HTTP_STATUS = {TOO_LARGE: 413, TOO_MANY_REQUESTS: 429, METHOD_NOT_ALLOWED: 405}
+HTTP_STATUS = {TOO_LARGE: 413, TOO_MANY_REQUESTS: 429, METHOD_NOT_ALLOWED: 405, BLOCKED: 425}
 
 
 class ApiFault(Exception):
-    def __init__(self, code: int, message: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, code: int | str, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -46,7 +51,8 @@ class ApiFault(Exception):
     def as_dict(self) -> dict[str, str]:
         # printable(): a fault may quote a value sent; a lone surrogate in it would make
         # the answer itself unencodable (an HTML 500 instead of the fault).
-        return {"faultstring": f"ERROR: {printable(self.message)}", "faultcode": f"SOAP-ENV:Client-{self.code}"}
+        faultcode = self.code if isinstance(self.code, str) else f"SOAP-ENV:Client-{self.code}"
+        return {"faultstring": f"ERROR: {printable(self.message)}", "faultcode": faultcode}
 
     def response(self) -> JsonResponse:
         response = JsonResponse(

@@ -1,9 +1,10 @@
 """The Omie-compatible endpoints, and the credentials action of "Resumo do App".
 
-An API request: size cap → JSON envelope → credentials → call → concurrency slot → the
-call, inside one transaction, so a refused or failing request writes nothing. A lote
-(…PorLote, api/lote.py) is one request too: one slot and one transaction for all its
-records, each record in a savepoint of its own, so a refused record loses only itself.
+An API request: size cap → JSON envelope → throttle of wrong credentials (api/throttle.py) →
+credentials → call → concurrency slot → the call, inside one transaction, so a refused or
+failing request writes nothing. A lote (…PorLote, api/lote.py) is one request too: one
+slot and one transaction for all its records, each record in a savepoint of its own, so a
+refused record loses only itself.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from api import clients, faults, products, services
+from api import clients, faults, products, services, throttle
 from api import metrics as api_metrics
 from api.faults import ApiFault
 from api.limits import MAX_CONCURRENT, request_slot
 from api.refusals import SERVICE_ERRORS, fault_for
 from companies import selectors
 from omieshare.lib import chunked, jobs
+from omieshare.lib.client_ip import client_ip
 from omieshare.lib.memo import memoized_reads
 from omieshare.lib.text import has_unstorable, printable
 
@@ -164,10 +166,22 @@ def _handle(request: HttpRequest, endpoint: str) -> JsonResponse:
     call = envelope.get("call")
     # The method the metrics count this request under (api/metrics.py).
     request.omie_call = call if isinstance(call, str) and call in calls else api_metrics.UNKNOWN_CALL
+    sent_key, address = str(envelope.get("app_key") or "").strip(), client_ip(request) or ""
+    wait = throttle.refused_for(sent_key, address)
+    if wait is not None:
+        # Refused before the credentials are read: a guesser costs no query.
+        raise ApiFault(
+            faults.BLOCKED,
+            f"API bloqueada por consumo indevido. Tente novamente em {wait} segundos. Motivo: muitas "
+            "tentativas com app_key ou app_secret inválidos a partir deste endereço. Confira o app_key e o "
+            "app_secret (Resumo do App → API compatível com o Omie).",
+            headers={"Retry-After": str(wait)},
+        )
     company = services.credential_authenticate(
         app_key=envelope.get("app_key"), app_secret=envelope.get("app_secret")
     )
     if company is None:
+        throttle.record_failure(sent_key, address)
         raise ApiFault(
             faults.BAD_CREDENTIALS, "A chave de acesso não está preenchida ou não é válida. Confira o app_key e o "
                                     "app_secret (Resumo do App → API compatível com o Omie)."

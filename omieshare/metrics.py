@@ -6,7 +6,7 @@ several machines (gunicorn -w N on each web machine, qclusters elsewhere):
 
 - What only the process that did the work knows: request latency (here) and API calls
   (api/metrics.py). Under gunicorn these go through prometheus_client's multiprocess mode:
-  with PROMETHEUS_MULTIPROC_DIR set (gunicorn.conf.py sets and empties it), every worker
+  with PROMETHEUS_MULTIPROC_DIR set (deploy/gunicorn.conf.py sets and empties it), every worker
   process writes its values to files there and a scrape, answered by any one of them, adds
   up all of the machine's workers. Each web machine is scraped (one target per machine).
 - What the database knows (outbox, jobs, apply lag): sharing/metrics.py reads it at scrape

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -161,7 +162,9 @@ MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_BYTES", str(10 * 1024 
 Q_WORKERS = int(os.environ.get("Q_WORKERS", "2"))
 Q_TIMEOUT = int(os.environ.get("Q_TIMEOUT", "600"))
 Q_CLUSTER: dict = {
-    "name": "omieshare",
+    # One name per environment, so that two environments (e.g. staging and production) can
+    # share one Redis: it names the queue's Redis key and signs its payloads.
+    "name": os.environ.get("Q_CLUSTER_NAME", "omieshare"),
     "workers": Q_WORKERS,
     "queue_limit": Q_WORKERS,
     "timeout": Q_TIMEOUT,
@@ -220,6 +223,75 @@ MIDDLEWARE.insert(
 )
 # --- end of logs and metrics ----------------------------------------------------------
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+# --- Security of a deployment: HTTPS, login throttling, API credential throttling ---------
+# (README "Referência de configuração" lists every variable.)
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+# HTTPS. Off by default (`make run` and tests are plain HTTP); a production behind TLS sets
+# them, and `manage.py check --deploy --fail-level WARNING` then passes
+# (tests/test_security_settings.py runs it with a production-like environment).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The header a TLS-terminating proxy sets, as Django names it: "HTTP_X_FORWARDED_PROTO"
+# (its value "https" means a secure request) or "HTTP_X_FORWARDED_PROTO=https". Only when
+# the proxy always sets or overwrites that header: a client could send it too.
+if os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
+    _header, _, _value = os.environ["SECURE_PROXY_SSL_HEADER"].strip().partition("=")
+    SECURE_PROXY_SSL_HEADER = (_header.strip(), _value.strip() or "https")
+# Cookies only over HTTPS: on by default with DEBUG off; SECURE_COOKIES=0 turns both off
+# (plain-HTTP `make run`), SESSION_COOKIE_SECURE / CSRF_COOKIE_SECURE set each one.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", env_bool("SECURE_COOKIES", not DEBUG))
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", env_bool("SECURE_COOKIES", not DEBUG))
+
+# Reverse proxies in front of the web server that append the client's address to
+# X-Forwarded-For; 0: the client is the connection's peer (omieshare/lib/client_ip.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# The cache holds the API's counters of wrong credentials (api/throttle.py); every web
+# machine must see the same counters, so it is Redis when CACHE_URL (or else Q_REDIS_URL)
+# is set, and this process's memory otherwise (one machine; each process counts alone).
+_cache_url = os.environ.get("CACHE_URL") or os.environ.get("Q_REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+    | {"KEY_PREFIX": Q_CLUSTER["name"]}
+}
+
+# Wrong API credentials (api/throttle.py): per app_key and address, per address, per app_key.
+API_AUTH_FAILURE_LIMIT = env_int("API_AUTH_FAILURE_LIMIT", 10)
+API_AUTH_ADDRESS_FAILURE_LIMIT = env_int("API_AUTH_ADDRESS_FAILURE_LIMIT", 100)
+API_AUTH_KEY_FAILURE_LIMIT = env_int("API_AUTH_KEY_FAILURE_LIMIT", 100)
+API_AUTH_WINDOW_SECONDS = env_int("API_AUTH_WINDOW_SECONDS", 300)
+
+# Wrong passwords (django-axes), on the site's login and the admin's: after
+# LOGIN_FAILURE_LIMIT failures for one e-mail from one address, that e-mail is refused from
+# that address for LOGIN_COOLOFF_MINUTES, even with the right password; other addresses and
+# other users are not affected. Support unlocks in the admin ("Bloqueios de login": delete the
+# row) or with `manage.py axes_reset_username <e-mail>` / `axes_reset_ip <ip>` / `axes_reset`.
+INSTALLED_APPS.append("axes")
+# Last, as django-axes asks: it turns a locked-out login into the lockout page.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "omieshare.login_attempts.LoginAttemptsBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "omieshare.login_attempts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "omieshare.lib.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+# The cool-off counts from the lockout: trying again while locked out does not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_COOLOFF_MESSAGE = "Muitas tentativas com senha errada. Tente novamente mais tarde."
+AXES_PERMALOCK_MESSAGE = "Muitas tentativas com senha errada. Peça ao suporte para desbloquear o acesso."

@@ -69,6 +69,19 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The cache (this process's memory in tests) holds the API's counters of wrong
+    credentials (api/throttle.py): emptied after each test, so that no test inherits
+    another's. Never a shared cache (Redis), which may be someone else's."""
+    yield
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+
+
 @pytest.fixture
 def company(db):
     return CompanyFactory(legal_name="Matriz Exemplo Ltda", trade_name="Matriz")

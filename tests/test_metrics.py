@@ -332,7 +332,8 @@ def test_gunicorn_workers_add_up_in_every_scrape(transactional_db, tmp_path):
     (metrics_dir / "counter_1.db").write_bytes(b"left by an earlier run")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "omieshare.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "omieshare.wsgi",
+             "--bind", f"127.0.0.1:{port}", "--workers", "2",
              "--max-requests", "3"],
             cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
