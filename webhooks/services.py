@@ -60,11 +60,14 @@ def _clean(url: str, topics: list[str]) -> tuple[str, list[str]]:
     return url, [topic for topic in ALL_TOPICS if topic in topics]
 
 
-def _refresh_company_flag(company_id: int) -> None:
+def _refresh_company_flag(company: Company) -> None:
     """Company.webhooks_active mirrors "has an active endpoint", so that a write in a company
-    without one costs no query (the write path reads the flag from the Company it holds)."""
-    active = Endpoint.objects.filter(company_id=OuterRef("pk"), active=True)
-    Company.objects.filter(pk=company_id).update(webhooks_active=Exists(active))
+    without one costs no query (the write path reads the flag from the Company it holds).
+    The instance given is updated too; others held elsewhere see it when read again (the
+    next request, the next job)."""
+    active = Endpoint.objects.filter(company=company, active=True).exists()
+    Company.objects.filter(pk=company.pk).update(webhooks_active=active)
+    company.webhooks_active = active
 
 
 def endpoint_create(*, company: Company, url: str, topics: list[str], active: bool = True) -> Endpoint:
@@ -73,7 +76,7 @@ def endpoint_create(*, company: Company, url: str, topics: list[str], active: bo
     with transaction.atomic():
         endpoint = Endpoint.objects.create(company=company, url=url, topics=topics, active=active,
                                            secret=_new_secret())
-        _refresh_company_flag(company.pk)
+        _refresh_company_flag(company)
     return endpoint
 
 
@@ -84,7 +87,7 @@ def endpoint_update(*, company: Company, endpoint_id: int, url: str, topics: lis
         resumed = active and not endpoint.active
         endpoint.url, endpoint.topics, endpoint.active = url, topics, active
         endpoint.save(update_fields=["url", "topics", "active", "updated_at"])
-        _refresh_company_flag(company.pk)
+        _refresh_company_flag(company)
         if resumed:
             kick(endpoint.pk)
     return endpoint
@@ -95,7 +98,7 @@ def endpoint_set_active(*, company: Company, endpoint_id: int, active: bool) -> 
         endpoint = Endpoint.objects.select_for_update().get(company=company, pk=endpoint_id)
         endpoint.active = active
         endpoint.save(update_fields=["active", "updated_at"])
-        _refresh_company_flag(company.pk)
+        _refresh_company_flag(company)
         if active:
             kick(endpoint.pk)  # what waited while paused goes out now
     return endpoint
@@ -112,7 +115,7 @@ def endpoint_rotate_secret(*, company: Company, endpoint_id: int) -> Endpoint:
 def endpoint_delete(*, company: Company, endpoint_id: int) -> None:
     with transaction.atomic():
         Endpoint.objects.filter(company=company, pk=endpoint_id).delete()
-        _refresh_company_flag(company.pk)
+        _refresh_company_flag(company)
 
 
 def _headers(endpoint: Endpoint, body: bytes, message_id: str, topic: str) -> dict[str, str]:

@@ -1,0 +1,90 @@
+"""Webhooks end to end, with a real local HTTP receiver and a live django-q2 worker
+(`manage.py qcluster` against the test database)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+from django.urls import reverse
+
+from catalog import services as catalog_services
+from tests.factories import MembershipFactory, UserFactory
+from tests.helpers import CompanyFactory, make_product, product_in, share_between, wait_for
+from tests.webhooks.conftest import WORKER_ENV
+from webhooks.models import Delivery
+from webhooks.services import endpoint_create
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def _signature_ok(secret: str, received) -> bool:
+    timestamp = received.headers["X-Omieshare-Timestamp"]
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + received.body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(received.headers["X-Omieshare-Signature"], f"sha256={expected}")
+
+
+def test_it_tells_the_destination_that_a_price_edited_in_the_origin_arrived(qcluster, receiver, private_allowed):
+    origin = CompanyFactory(legal_name="Ferragens Paulistas Indústria e Comércio Ltda", trade_name="Matriz São Paulo")
+    branch = CompanyFactory(legal_name="Ferragens Paulistas Filial Campinas Ltda", trade_name="Filial Campinas")
+    product = make_product(origin, "PRD-000123", "Furadeira de impacto 650 W", price="189.90")
+    share_between(origin, branch, registries=["product"])
+    endpoint = endpoint_create(company=branch, url=receiver.url, topics=["Produto.Alterado"])
+    editor = UserFactory(username="marcia.gestora@ferragens.com.br", first_name="Márcia", last_name="Gonçalves")
+    qcluster.start(WORKER_ENV)
+
+    catalog_services.product_update(company=origin, product_id=product.pk, data={"price": "214.50"},
+                                    actor_id=editor.pk, source="web")
+
+    wait_for(lambda: receiver.events("Produto.Alterado"), timeout=30, what="the branch's webhook")
+    (received,) = receiver.received
+    body = received.json
+    in_branch = product_in(branch, "PRD-000123")
+    assert body["topic"] == "Produto.Alterado"
+    assert body["event"]["codigo_produto"] == in_branch.pk != product.pk  # the branch's own record
+    assert body["event"]["codigo"] == "PRD-000123"
+    assert body["event"]["valor_unitario"] == 214.5
+    assert body["event"]["descricao"] == "Furadeira de impacto 650 W"
+    assert body["origin"] == "omie-sharing"  # it arrived through the sharing of records
+    assert set(body) == {"messageId", "topic", "event", "author", "appKey", "appHash", "origin"}
+    assert received.headers["X-Omieshare-Message-Id"] == body["messageId"]
+    assert _signature_ok(endpoint.secret, received)
+    assert not _signature_ok("whsec_outro", received)
+    wait_for(lambda: Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() == 1, timeout=10)
+
+
+def test_it_retries_a_500_then_dead_letters_and_reenviar_delivers(qcluster, receiver, private_allowed, client):
+    company = CompanyFactory(legal_name="Loja Virtual Água Viva Ltda", trade_name="Água Viva")
+    admin = MembershipFactory(company=company).user
+    receiver.status = 500
+    endpoint = endpoint_create(company=company, url=receiver.url, topics=["Produto.Incluido"])
+    worker = qcluster.start(WORKER_ENV)  # two retries, 0.3 s apart
+
+    make_product(company, "CAM-7781", "Câmera de segurança Wi-Fi 1080p")
+
+    try:
+        wait_for(lambda: Delivery.objects.filter(status=Delivery.Status.DEAD).exists(), timeout=30, what="dead letter")
+    except AssertionError:
+        print(list(Delivery.objects.values()), len(receiver.received), worker.output())
+        raise
+    delivery = Delivery.objects.get()
+    assert delivery.attempts == 3 and len(receiver.received) == 3
+    assert {r.json["messageId"] for r in receiver.received} == {str(delivery.message_id)}
+    assert "HTTP 500" in delivery.last_error and "lista de falhas" in delivery.last_error
+
+    client.force_login(admin)
+    page = client.get(reverse("webhooks:detail", args=[company.pk, endpoint.pk])).content.decode()
+    assert "Lista de falhas" in page and "HTTP 500" in page and "CAM-7781" not in page  # the id, not the code
+    assert str(delivery.message_id) in page
+
+    receiver.status = 200
+    answer = client.post(reverse("webhooks:redeliver", args=[company.pk, endpoint.pk]), {"delivery": delivery.pk})
+    assert answer.status_code == 302
+
+    wait_for(lambda: Delivery.objects.filter(status=Delivery.Status.DELIVERED).exists(), timeout=30,
+             what="the redelivery")
+    assert len(receiver.received) == 4
+    assert receiver.received[-1].body == receiver.received[0].body  # same messageId, same bytes
+    log = client.get(reverse("webhooks:detail", args=[company.pk, endpoint.pk])).content.decode()
+    assert "Entregue" in log and "Nenhum evento na lista de falhas" in log
