@@ -192,6 +192,9 @@ WEBHOOKS_RETRY_DELAYS = [
 ]
 WEBHOOKS_INLINE_WAIT = float(os.environ.get("WEBHOOKS_INLINE_WAIT", "2"))  # shorter waits: the task sleeps
 WEBHOOKS_TURN_SECONDS = float(os.environ.get("WEBHOOKS_TURN_SECONDS", "20"))  # then the task yields its worker
+# A web or job process enqueues an endpoint's delivery at most once per window; the task
+# looks for new events until the window after the last enqueue has passed.
+WEBHOOKS_KICK_WINDOW = float(os.environ.get("WEBHOOKS_KICK_WINDOW", "1"))
 WEBHOOKS_SYSTEM_EMAIL = os.environ.get("WEBHOOKS_SYSTEM_EMAIL", "no-reply@omieshare.com.br")
 WEBHOOKS_PUBLIC_URL = os.environ.get("WEBHOOKS_PUBLIC_URL", "")  # the site's address, for image links
 

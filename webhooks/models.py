@@ -41,6 +41,9 @@ class Endpoint(models.Model):
     secret = models.CharField("segredo de assinatura", max_length=80)
     # The delivery lease: one worker at a time sends an endpoint's events, in order.
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # When a delivery task last found the lease taken: the holder looks for new events
+    # until WEBHOOKS_KICK_WINDOW after it (services.kick sends one task per window).
+    kicked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField("criado em", auto_now_add=True)
     updated_at = models.DateTimeField("alterado em", auto_now=True)
     last_ping_at = models.DateTimeField("último teste em", null=True, blank=True)

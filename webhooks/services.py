@@ -21,10 +21,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django_q.conf import Conf
+from django_q.tasks import async_task
 
 from catalog import hooks
 from companies.models import Company
-from omieshare.lib.jobs import enqueue_on_commit
+from omieshare.lib import jobs
 from omieshare.lib.memo import read_once
 from webhooks import payloads, sender
 from webhooks.models import ALL_TOPICS, TOPICS, Attempt, Delivery, Endpoint
@@ -158,18 +160,43 @@ def redeliver(*, company: Company, endpoint_id: int, delivery_ids: list[int] | N
 # --- events: the catalog's hooks ---------------------------------------------------------
 
 
+# endpoint id → time.monotonic() of this process's last enqueue of its delivery.
+_last_kick: dict[int, float] = {}
+
+
 def kick(endpoint_id: int) -> None:
-    """Enqueue the endpoint's delivery on commit, once per transaction (a lote of 50 writes
-    enqueues it once, not 50 times); a rolled-back savepoint drops its kick, as Django
-    drops its on-commit callbacks."""
-    if not connection.in_atomic_block:
-        enqueue_on_commit(DELIVER_TASK, endpoint_id)
-        return
-    for _savepoints, callback, _robust in connection.run_on_commit:
-        if getattr(callback, "webhook_endpoint", None) == endpoint_id:
+    """Enqueue the endpoint's delivery on commit, at most once per transaction (a lote of 50
+    writes enqueues it once) and once per WEBHOOKS_KICK_WINDOW in this process: a burst of
+    writes (a command, a user saving page after page) pays the enqueue once, since the task
+    of the last enqueue keeps looking for new events until the window after it has passed
+    (`deliver`). A rolled-back savepoint drops its kick, as Django drops its on-commit
+    callbacks. No query here: the write pays its event's INSERT only."""
+    if connection.in_atomic_block:
+        for _savepoints, callback, _robust in connection.run_on_commit:
+            if getattr(callback, "webhook_endpoint", None) == endpoint_id:
+                return
+
+    def send() -> None:
+        # Decided at commit, not at write time: the task must start after this commit.
+        window = settings.WEBHOOKS_KICK_WINDOW
+        last = _last_kick.get(endpoint_id)
+        if window and last is not None and time.monotonic() - last < window and not Conf.SYNC:
             return
-    enqueue_on_commit(DELIVER_TASK, endpoint_id)
-    connection.run_on_commit[-1][1].webhook_endpoint = endpoint_id
+        _last_kick[endpoint_id] = time.monotonic()
+        held = jobs._held.get()
+        if held is not None:  # inside enqueued_together(): sent with the request's other jobs
+            held.append((DELIVER_TASK, (endpoint_id,), None))
+            return
+        if Conf.SYNC:
+            async_task(DELIVER_TASK, endpoint_id)  # runs here and now
+            return
+        # In its own small transaction: in autocommit django-q2's ORM broker closes the
+        # connection before enqueueing and the next query reconnects (docs/JOBS.md, ~7 ms).
+        with transaction.atomic():
+            async_task(DELIVER_TASK, endpoint_id)
+
+    send.webhook_endpoint = endpoint_id
+    transaction.on_commit(send)
 
 
 def _has_active_endpoints(company_id: int, company: Company | None) -> bool:
@@ -250,12 +277,37 @@ def _lease_seconds() -> float:
 
 
 def _take_lease(endpoint_id: int) -> bool:
+    """Take the endpoint's lease; when another task holds it, note `kicked_at` instead, in
+    the same statement, so that the holder sees it before it releases (or this task would
+    have found the lease free)."""
     now = timezone.now()
-    return bool(
-        Endpoint.objects.filter(pk=endpoint_id)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + timedelta(seconds=_lease_seconds()))
-    )
+    until = now + timedelta(seconds=_lease_seconds())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE webhooks_endpoint SET
+                lease_until = CASE WHEN lease_until IS NULL OR lease_until < %(now)s THEN %(until)s
+                                   ELSE lease_until END,
+                kicked_at = CASE WHEN lease_until IS NULL OR lease_until < %(now)s THEN kicked_at
+                                 ELSE %(now)s END
+            WHERE id = %(id)s
+            RETURNING lease_until = %(until)s
+            """,
+            {"id": endpoint_id, "now": now, "until": until},
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _linger_until(started, endpoint_id: int):
+    """Until when the lease holder keeps looking for new events: the window after this task
+    started and after the last task that found the lease taken (see `kick`)."""
+    window = settings.WEBHOOKS_KICK_WINDOW
+    if not window or Conf.SYNC:
+        return started
+    kicked_at = Endpoint.objects.filter(pk=endpoint_id).values_list("kicked_at", flat=True).first()
+    latest = max(started, kicked_at) if kicked_at else started
+    return latest + timedelta(seconds=window + 0.5)
 
 
 def _renew_lease(endpoint_id: int) -> None:
@@ -288,11 +340,20 @@ def _freeze_bodies(endpoint: Endpoint, batch: list[Delivery]) -> None:
             author=payloads.author_for(delivery.actor_id, delivery.source, authors), app_key=app_key,
             hash_=app_hash, origin=payloads.origin_of(delivery.source),
         )).decode()
-    Delivery.objects.bulk_update(todo, ["body"])
+    with connection.cursor() as cursor:  # Django's bulk_update builds a CASE per row: slow in Python
+        cursor.execute(  # one JSON parameter: psycopg quotes arrays of long texts slowly
+            "UPDATE webhooks_delivery d SET body = v.body "
+            "FROM jsonb_to_recordset(%s::jsonb) AS v (id bigint, body text) WHERE d.id = v.id",
+            [json.dumps([{"id": d.pk, "body": d.body} for d in todo], ensure_ascii=False)],
+        )
 
 
-def _record_result(endpoint: Endpoint, delivery: Delivery, result: sender.Result) -> float | None:
-    """Save the attempt; the seconds until the next one when the event stays pending."""
+FLUSH_EVERY = 25  # results kept together before they are saved (at most a second's worth)
+
+
+def _apply_result(endpoint: Endpoint, delivery: Delivery, result: sender.Result) -> tuple[Attempt, float | None]:
+    """The attempt's outcome on the event (not saved yet); the seconds until the next
+    attempt when the event stays pending."""
     now = timezone.now()
     delivery.attempts += 1
     delivery.last_status_code = result.status_code
@@ -309,12 +370,36 @@ def _record_result(endpoint: Endpoint, delivery: Delivery, result: sender.Result
         else:
             wait = delays[delivery.attempts - 1]
             delivery.next_attempt_at = now + timedelta(seconds=wait)
+    attempt = Attempt(endpoint=endpoint, delivery=delivery, at=now, ok=result.ok, status_code=result.status_code,
+                      duration_ms=result.duration_ms, answer=result.answer, error=delivery.last_error)
+    return attempt, wait
+
+
+def _save_results(results: list[tuple[Delivery, Attempt]]) -> None:
+    """Save attempts in one transaction. A worker that dies before this sends those events
+    again (same messageId): at least once."""
+    if not results:
+        return
+    deliveries = [delivery for delivery, _attempt in results]
     with transaction.atomic():
-        delivery.save(update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at",
-                                     "next_attempt_at"])
-        Attempt.objects.create(endpoint=endpoint, delivery=delivery, ok=result.ok, status_code=result.status_code,
-                               duration_ms=result.duration_ms, answer=result.answer, error=delivery.last_error)
-    return wait
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE webhooks_delivery d SET attempts = v.attempts, last_status_code = v.code,
+                    last_error = v.error, status = v.status, delivered_at = v.delivered, next_attempt_at = v.next
+                FROM jsonb_to_recordset(%s::jsonb) AS v (id bigint, attempts int, code int, error text,
+                                                         status text, delivered timestamptz, next timestamptz)
+                WHERE d.id = v.id
+                """,
+                [json.dumps([
+                    {"id": d.pk, "attempts": d.attempts, "code": d.last_status_code, "error": d.last_error,
+                     "status": d.status, "delivered": d.delivered_at and d.delivered_at.isoformat(),
+                     "next": d.next_attempt_at and d.next_attempt_at.isoformat()}
+                    for d in deliveries
+                ], ensure_ascii=False)],
+            )
+        Attempt.objects.bulk_create([attempt for _delivery, attempt in results])
+    results.clear()
 
 
 def _send(endpoint: Endpoint, delivery: Delivery) -> sender.Result:
@@ -329,34 +414,54 @@ def _turn(endpoint_id: int) -> tuple[str, float]:
     if endpoint is None:
         return "empty", 0  # deleted or paused: its events wait
     turn_ends = time.monotonic() + settings.WEBHOOKS_TURN_SECONDS
-    while True:
-        batch = list(Delivery.objects.filter(endpoint=endpoint, status=Delivery.Status.PENDING).order_by("pk")[:BATCH])
-        if not batch:
-            return "empty", 0
-        _freeze_bodies(endpoint, batch)
-        for delivery in batch:
-            now = timezone.now()
-            if delivery.next_attempt_at and delivery.next_attempt_at > now:
-                return "wait", (delivery.next_attempt_at - now).total_seconds()
-            _renew_lease(endpoint.pk)
-            wait = _record_result(endpoint, delivery, _send(endpoint, delivery))
-            if wait is not None:
-                return "wait", wait  # FIFO: nothing newer goes out before this one
-            if time.monotonic() > turn_ends:
-                return "more", 0
+    lease_ends = time.monotonic() + _lease_seconds()
+    results: list[tuple[Delivery, Attempt]] = []
+    saved_at = time.monotonic()
+    try:
+        while True:
+            batch = list(
+                Delivery.objects.filter(endpoint=endpoint, status=Delivery.Status.PENDING).order_by("pk")[:BATCH]
+            )
+            if not batch:
+                return "empty", 0
+            _freeze_bodies(endpoint, batch)
+            for delivery in batch:
+                now = timezone.now()
+                if delivery.next_attempt_at and delivery.next_attempt_at > now:
+                    return "wait", (delivery.next_attempt_at - now).total_seconds()
+                if lease_ends - time.monotonic() < settings.WEBHOOKS_TIMEOUT + 10:
+                    _renew_lease(endpoint.pk)  # still ours for the longest this attempt can take
+                    lease_ends = time.monotonic() + _lease_seconds()
+                attempt, wait = _apply_result(endpoint, delivery, _send(endpoint, delivery))
+                results.append((delivery, attempt))
+                if wait is not None:
+                    return "wait", wait  # FIFO: nothing newer goes out before this one
+                if len(results) >= FLUSH_EVERY or time.monotonic() - saved_at > 1:
+                    _save_results(results)
+                    saved_at = time.monotonic()
+                if time.monotonic() > turn_ends:
+                    return "more", 0
+            _save_results(results)  # before the next batch is read
+    finally:
+        _save_results(results)
 
 
 def deliver(endpoint_id: int) -> None:
     """Deliver an endpoint's events, one worker at a time per endpoint (a lease), in turns:
     after WEBHOOKS_TURN_SECONDS the task enqueues itself again and yields the worker, so
-    one busy or slow endpoint takes at most one worker at a time, and only for a turn."""
-    from django_q.tasks import async_task
-
+    one busy or slow endpoint takes at most one worker at a time, and only for a turn.
+    With the queue empty, the holder keeps looking for new events a little longer (the
+    kick window), since writes in that window did not enqueue a task of their own."""
+    started = timezone.now()
     while True:
         if not _take_lease(endpoint_id):
-            return  # another worker is on it; it looks again after releasing
+            return  # another task holds it, and now knows to keep looking (kicked_at)
         try:
-            state, wait = _turn(endpoint_id)
+            while True:
+                state, wait = _turn(endpoint_id)
+                if state != "empty" or timezone.now() >= _linger_until(started, endpoint_id):
+                    break
+                time.sleep(0.2)
         finally:
             _release_lease(endpoint_id)
         if state == "more":
@@ -367,10 +472,11 @@ def deliver(endpoint_id: int) -> None:
                 return  # the watchdog enqueues it when the retry is due
             time.sleep(max(wait, 0))
             continue
-        # Empty: an event committed while we held the lease was kicked to a task that saw
-        # the lease taken and left; look once more now that it is released.
-        if not Delivery.objects.filter(endpoint_id=endpoint_id, endpoint__active=True,
-                                       status=Delivery.Status.PENDING).exists():
+        # Empty: look once more now that the lease is released (a task that found it taken
+        # just before may have moved kicked_at).
+        pending = Delivery.objects.filter(endpoint_id=endpoint_id, endpoint__active=True,
+                                          status=Delivery.Status.PENDING).exists()
+        if not pending and timezone.now() >= _linger_until(started, endpoint_id):
             return
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -88,3 +89,25 @@ def test_it_retries_a_500_then_dead_letters_and_reenviar_delivers(qcluster, rece
     assert receiver.received[-1].body == receiver.received[0].body  # same messageId, same bytes
     log = client.get(reverse("webhooks:detail", args=[company.pk, endpoint.pk])).content.decode()
     assert "Entregue" in log and "Nenhum evento na lista de falhas" in log
+
+
+def test_a_burst_of_writes_arrives_whole_and_in_order_with_few_enqueues(qcluster, receiver, private_allowed):
+    from django_q.models import Success
+
+    company = CompanyFactory(legal_name="Atacado Paraná Distribuidora Ltda", trade_name="Atacado Paraná")
+    endpoint_create(company=company, url=receiver.url, topics=["Produto.Alterado"])
+    product = make_product(company, "PRD-004455", "Cadeira de escritório giratória", price="100.00")
+    qcluster.start({**WORKER_ENV, "WEBHOOKS_KICK_WINDOW": "1"})
+
+    prices = [f"{100 + n}.90" for n in range(30)]
+    for price in prices:  # thirty transactions, as thirty saves of a page
+        catalog_services.product_update(company=company, product_id=product.pk, data={"price": price}, source="web")
+
+    wait_for(lambda: len(receiver.events("Produto.Alterado")) == 30, timeout=40, what="thirty events")
+    order = dict(Delivery.objects.values_list("message_id", "pk"))
+    received = [order[uuid.UUID(e["messageId"])] for e in receiver.events()]
+    assert received == sorted(received) and len(set(received)) == 30  # FIFO, none twice
+    # Each body is the record when its event first went out: the last one has the last price.
+    assert receiver.events()[-1]["event"]["valor_unitario"] == float(prices[-1])
+    runs = Success.objects.filter(func="webhooks.tasks.deliver").count()
+    assert runs < 30, runs  # the enqueue is paid once per window, not once per write
