@@ -113,12 +113,21 @@ class _PinnedTLS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
+_REASONS = {
+    400: "requisição inválida", 401: "não autorizado", 403: "acesso proibido", 404: "endereço não encontrado",
+    405: "método não permitido", 408: "tempo esgotado", 410: "endereço removido", 413: "conteúdo grande demais",
+    415: "tipo de conteúdo não aceito", 422: "conteúdo não processável", 429: "requisições demais",
+    500: "erro interno do servidor", 502: "gateway inválido", 503: "serviço indisponível",
+    504: "tempo esgotado no gateway",
+}
+
+
 def _explain_status(status: int, location: str) -> str:
     if 300 <= status < 400:
         where = f" para {location}" if location else ""
         return (f"O endpoint respondeu com um redirecionamento (HTTP {status}{where}). Redirecionamentos não "
                 "são seguidos: cadastre a URL final.")
-    reason = http.client.responses.get(status, "")
+    reason = _REASONS.get(status, "")
     reason = f" ({reason})" if reason else ""
     return f"O endpoint respondeu HTTP {status}{reason}; só uma resposta 2xx confirma o recebimento."
 

@@ -87,7 +87,7 @@ def test_a_redirect_is_not_followed_and_says_why(shop, receiver, private_allowed
 def test_failures_are_explained_in_portuguese(shop, receiver, private_allowed, settings):
     endpoint = services.endpoint_create(company=shop, url=receiver.url, topics=ALL_TOPICS)
     receiver.status = 503
-    assert "HTTP 503 (Service Unavailable); só uma resposta 2xx confirma" in services.endpoint_ping(
+    assert "HTTP 503 (serviço indisponível); só uma resposta 2xx confirma" in services.endpoint_ping(
         company=shop, endpoint_id=endpoint.pk).error
 
     with socket.socket() as probe:  # a port nobody listens on
