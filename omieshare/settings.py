@@ -195,6 +195,7 @@ WEBHOOKS_TURN_SECONDS = float(os.environ.get("WEBHOOKS_TURN_SECONDS", "20"))  # 
 # A web or job process enqueues an endpoint's delivery at most once per window; the task
 # looks for new events until the window after the last enqueue has passed.
 WEBHOOKS_KICK_WINDOW = float(os.environ.get("WEBHOOKS_KICK_WINDOW", "1"))
+WEBHOOKS_KEEP_DAYS = int(os.environ.get("WEBHOOKS_KEEP_DAYS", "30"))  # delivered events and the log
 WEBHOOKS_SYSTEM_EMAIL = os.environ.get("WEBHOOKS_SYSTEM_EMAIL", "no-reply@omieshare.com.br")
 WEBHOOKS_PUBLIC_URL = os.environ.get("WEBHOOKS_PUBLIC_URL", "")  # the site's address, for image links
 

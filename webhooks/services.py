@@ -491,3 +491,21 @@ def due_endpoints() -> list[int]:
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .filter(Exists(due)).values_list("pk", flat=True)
     )
+
+
+def prune(*, keep_days: int, limit: int = 10000) -> int:
+    """Forget delivered events and attempts older than `keep_days` (a bounded delete per
+    call: the watchdog calls it every minute). Dead-lettered and pending events stay."""
+    before = timezone.now() - timedelta(days=keep_days)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM webhooks_attempt WHERE id IN (SELECT id FROM webhooks_attempt WHERE at < %s LIMIT %s)",
+            [before, limit],
+        )
+        removed = cursor.rowcount
+        cursor.execute(
+            "DELETE FROM webhooks_delivery WHERE id IN (SELECT id FROM webhooks_delivery "
+            "WHERE status = 'delivered' AND delivered_at < %s LIMIT %s)",
+            [before, limit],
+        )
+        return removed + cursor.rowcount

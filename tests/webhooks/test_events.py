@@ -148,3 +148,28 @@ def test_an_origin_edit_becomes_the_destinations_event(private_allowed, receiver
     (body,) = receiver.events()
     assert body["event"]["codigo_produto"] == product_in(branch, "PRD-000010").pk
     assert body["event"]["valor_unitario"] == 214.5 and body["origin"] == "omie-sharing"
+
+
+def test_the_watchdog_enqueues_due_endpoints_and_forgets_old_deliveries(shop, receiver, private_allowed):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_q.models import OrmQ
+
+    from webhooks import tasks
+    from webhooks.models import Attempt
+
+    endpoint = services.endpoint_create(company=shop, url=receiver.url, topics=ALL_TOPICS)
+    make_product(shop, "PRD-000020", "Bule de porcelana")
+    make_product(shop, "PRD-000021", "Xícara de porcelana")
+    services.deliver(endpoint.pk)
+    old = timezone.now() - timedelta(days=31)
+    first = Delivery.objects.order_by("pk").first()
+    Delivery.objects.filter(pk=first.pk).update(delivered_at=old)
+    Attempt.objects.filter(delivery=first).update(at=old)
+    make_product(shop, "PRD-000022", "Pires de porcelana")  # pending: the watchdog sends it
+
+    assert tasks.watchdog() == 1
+    assert OrmQ.objects.count() >= 1
+    assert not Delivery.objects.filter(pk=first.pk).exists()
+    assert Delivery.objects.count() == 2 and Attempt.objects.count() == 1

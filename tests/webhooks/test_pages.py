@@ -66,3 +66,17 @@ def test_the_command_adds_lists_and_tests(company, receiver, private_allowed, ca
     call_command("webhooks", company.cnpj, "--pause", str(endpoint.pk))
     call_command("webhooks", company.cnpj)
     assert "pausado" in capsys.readouterr().out
+
+
+def test_support_sees_endpoints_events_and_attempts_in_the_admin(admin_client, company, receiver, private_allowed):
+    endpoint = services.endpoint_create(company=company, url=receiver.url, topics=ALL_TOPICS)
+    services.endpoint_ping(company=company, endpoint_id=endpoint.pk)
+    for name in ("endpoint", "delivery", "attempt"):
+        assert admin_client.get(reverse(f"admin:webhooks_{name}_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:webhooks_endpoint_change", args=[endpoint.pk])).status_code == 200
+    page = admin_client.get(reverse("admin:webhooks_endpoint_add")).content.decode()
+    assert "Produto.Alterado" in page
+    refused = admin_client.post(reverse("admin:webhooks_endpoint_add"), {
+        "company": company.pk, "url": "ftp://x.com.br/", "topics": ALL_TOPICS, "active": "on",
+    })
+    assert "Apenas URLs http:// ou https://" in refused.content.decode()
