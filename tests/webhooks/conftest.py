@@ -31,6 +31,7 @@ class Receiver:
     headers: dict[str, str] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    hold: threading.Event | None = None  # set: answers only once it is released
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def events(self, topic: str | None = None) -> list[dict]:
@@ -46,6 +47,8 @@ def _handler(receiver: Receiver):
             with receiver.lock:
                 receiver.received.append(Received(self.path, dict(self.headers), body))
                 status = receiver.statuses.pop(0) if receiver.statuses else receiver.status
+            if receiver.hold is not None:
+                receiver.hold.wait(30)
             answer = json.dumps({"recebido": status < 300, "status": status}).encode()
             self.send_response(status)
             for name, value in receiver.headers.items():
@@ -63,12 +66,23 @@ def _handler(receiver: Receiver):
 
 @pytest.fixture
 def receiver():
+    yield from _serve()
+
+
+@pytest.fixture
+def other_receiver():
+    yield from _serve()
+
+
+def _serve():
     state = Receiver()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}/omie/webhook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield state
+    if state.hold is not None:
+        state.hold.set()
     server.shutdown()
     server.server_close()
 

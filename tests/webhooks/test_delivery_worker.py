@@ -111,3 +111,23 @@ def test_a_burst_of_writes_arrives_whole_and_in_order_with_few_enqueues(qcluster
     assert receiver.events()[-1]["event"]["valor_unitario"] == float(prices[-1])
     runs = Success.objects.filter(func="webhooks.tasks.deliver").count()
     assert runs < 30, runs  # the enqueue is paid once per window, not once per write
+
+
+def test_a_stuck_endpoint_does_not_hold_up_another_companys(qcluster, receiver, other_receiver, private_allowed):
+    import threading
+
+    slow = CompanyFactory(legal_name="Mercado Lento Ltda", trade_name="Mercado Lento")
+    fast = CompanyFactory(legal_name="Papelaria Ágil Ltda", trade_name="Papelaria Ágil")
+    receiver.hold = threading.Event()  # the slow company's endpoint takes the request and sits on it
+    endpoint_create(company=slow, url=receiver.url, topics=["Produto.Incluido"])
+    endpoint_create(company=fast, url=other_receiver.url, topics=["Produto.Incluido"])
+    qcluster.start({**WORKER_ENV, "WEBHOOKS_TIMEOUT": "20"})
+
+    make_product(slow, "PRD-000031", "Arroz tipo 1 5 kg")
+    wait_for(lambda: receiver.received, timeout=30, what="the slow endpoint to be called")
+    make_product(fast, "PRD-000032", "Caderno universitário 200 folhas")
+
+    wait_for(lambda: other_receiver.events(), timeout=30, what="the other company's event")
+    assert not receiver.hold.is_set()  # delivered while the slow endpoint still held its request
+    receiver.hold.set()
+    wait_for(lambda: Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() == 2, timeout=30)
