@@ -44,6 +44,9 @@ class RecordWrite:
     source: str  # "web", "admin", "command", "api", "sharing", ...
     base_version: int | None = None  # the local version the edit was based on, if known
     extra: dict[str, Any] = field(default_factory=dict)
+    # The Company the service was given, when it has one: listeners read what they need to
+    # know about it (e.g. Company.webhooks_active) without a query.
+    company: Any = None
 
 
 @dataclass(frozen=True)

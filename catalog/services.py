@@ -606,7 +606,7 @@ def _notify(registry, action, company, record, before, after, actor_id, source, 
         hooks.RecordWrite(
             registry=registry, action=action, company_id=company.pk, record=record, before=before,
             after=after, changed_fields=_changed(before, after), actor_id=actor_id, source=source,
-            base_version=base_version,
+            base_version=base_version, company=company,
         )
     )
 
@@ -661,6 +661,7 @@ def _delete_record(
         write = hooks.RecordWrite(
             registry=registry, action="delete", company_id=company.pk, record=record, before=values(record),
             after={}, changed_fields=(), actor_id=actor_id, source=source, base_version=record.version,
+            company=company,
         )
         hooks.notify_write(write)
         hooks.keep_deleted(write, record_copy(record))

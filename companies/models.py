@@ -54,6 +54,9 @@ class Company(NormalizedFieldsMixin, models.Model):
             "com o mesmo código ou EAN. Recomendado antes de compartilhar cadastros."
         ),
     )
+    # Whether the company has an active webhook endpoint, kept by webhooks.services: a write
+    # in a company without one reads it from the Company it holds and costs no query.
+    webhooks_active = models.BooleanField("tem webhooks ativos", default=False, editable=False)
     created_at = models.DateTimeField("criada em", auto_now_add=True)
 
     class Meta:

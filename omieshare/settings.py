@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "catalog",
     "sharing",
     "api",
+    "webhooks",
 ]
 # The benchmarks and the demo data (manage.py bench_*, seed_demo) are the dev-only devtools
 # package: registered when it is there, so `make run` and the README's commands work from a
@@ -181,6 +182,25 @@ if os.environ.get("Q_REDIS_URL"):
     Q_CLUSTER["redis"] = os.environ["Q_REDIS_URL"]
 else:
     Q_CLUSTER["orm"] = "default"
+
+# Webhooks (webhooks/, README "Webhooks"). Private, loopback and link-local addresses are
+# refused unless WEBHOOKS_ALLOW_PRIVATE (tests, on-premise installations).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOKS_TIMEOUT = float(os.environ.get("WEBHOOKS_TIMEOUT", "10"))  # seconds, per request
+WEBHOOKS_MAX_BODY_BYTES = int(os.environ.get("WEBHOOKS_MAX_BODY_BYTES", str(256 * 1024)))
+WEBHOOKS_MAX_ANSWER_BYTES = int(os.environ.get("WEBHOOKS_MAX_ANSWER_BYTES", str(64 * 1024)))
+# Seconds before the 2nd, 3rd… attempt; after the last, the event goes to the dead-letter list.
+WEBHOOKS_RETRY_DELAYS = [
+    float(seconds) for seconds in os.environ.get("WEBHOOKS_RETRY_DELAYS", "30,120,600,3600,21600").split(",")
+]
+WEBHOOKS_INLINE_WAIT = float(os.environ.get("WEBHOOKS_INLINE_WAIT", "2"))  # shorter waits: the task sleeps
+WEBHOOKS_TURN_SECONDS = float(os.environ.get("WEBHOOKS_TURN_SECONDS", "20"))  # then the task yields its worker
+# A web or job process enqueues an endpoint's delivery at most once per window; the task
+# looks for new events until the window after the last enqueue has passed.
+WEBHOOKS_KICK_WINDOW = float(os.environ.get("WEBHOOKS_KICK_WINDOW", "1"))
+WEBHOOKS_KEEP_DAYS = int(os.environ.get("WEBHOOKS_KEEP_DAYS", "30"))  # delivered events and the log
+WEBHOOKS_SYSTEM_EMAIL = os.environ.get("WEBHOOKS_SYSTEM_EMAIL", "no-reply@omieshare.com.br")
+WEBHOOKS_PUBLIC_URL = os.environ.get("WEBHOOKS_PUBLIC_URL", "")  # the site's address, for image links
 
 # --- Logs and Prometheus metrics (README, "Métricas e logs") ---------------------------
 # INFO by default: a worker says which broker it reached, a web process which broker it

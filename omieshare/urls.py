@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("sharing.urls")),
     path("", include("api.urls")),
+    path("", include("webhooks.urls")),
 ]

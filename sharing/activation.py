@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
+from catalog import hooks
 from catalog.registries import describe
 from omieshare.lib.threads import run_in_threads
 from sharing.canonical import (
@@ -392,9 +393,26 @@ def copy_chunk(share: Share, job: SyncJob, registry: str, dest_id: int, lo: int,
     _copy_attachments(registry, dest_id)
     created, overwritten, identical, conflicts = _link_matched(registry, dest_id)
     conflict_count = _fetchone("SELECT count(*) FROM act_match WHERE conflict")[0]
+    _notify_written(registry, dest_id)
     _execute("DROP TABLE act_match")
     return {"created": created, "overwritten": overwritten, "identical": identical, "conflicts": conflict_count,
             "conflict_keys": conflicts}
+
+
+def _notify_written(registry: str, dest_id: int) -> None:
+    """Tell catalog's bulk listeners (webhooks) which destination rows this chunk created and
+    overwrote (identical and conflicting rows were not written), in the chunk's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(array_agg(dest_id ORDER BY dest_id) FILTER (WHERE created), '{}'), "
+            "coalesce(array_agg(dest_id ORDER BY dest_id) FILTER (WHERE NOT created), '{}') "
+            "FROM act_match WHERE dest_id IS NOT NULL AND NOT conflict AND NOT identical"
+        )
+        created_ids, updated_ids = cursor.fetchone()
+    hooks.notify_bulk_write(hooks.BulkWrite(
+        registry=registry, company_id=dest_id, created_ids=tuple(created_ids), updated_ids=tuple(updated_ids),
+        source="sharing",
+    ))
 
 
 # What differs per registry in a chunk: a product's EAN may be taken in the destination

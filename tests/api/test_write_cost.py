@@ -22,6 +22,8 @@ from sharing.models import Change, SharedRecord, ShareMember
 from sharing.services import Permissions
 from tests.factories import CompanyFactory, valid_cnpj
 from tests.helpers import share_between
+from webhooks.models import ALL_TOPICS, Delivery
+from webhooks.services import endpoint_create
 
 pytestmark = pytest.mark.django_db
 
@@ -51,23 +53,29 @@ REGISTRIES = {
 }
 
 
-@pytest.fixture(params=["alone", "shared"])
-def setting(request):
+@pytest.fixture(params=["alone", "shared", "hooked"])
+def setting(request, settings):
     company = CompanyFactory(legal_name="Ferragens Paulistas Indústria e Comércio Ltda", trade_name="Matriz")
     if request.param == "shared":
         share_between(company, CompanyFactory(trade_name="Filial Campinas"))
+    if request.param == "hooked":  # a webhook listens: each record costs its event's INSERT
+        settings.WEBHOOKS_ALLOW_PRIVATE = True
+        endpoint_create(company=company, url="http://127.0.0.1:9/omie/webhook", topics=ALL_TOPICS)
     return request.param, company, credential_issue(company=company)
 
 
 # (single Incluir, lote of 50 Incluir, single Upsert that alters, lote of 50 Upserts that alter):
 # a lote is 6 queries for the request and, for each record, its single call's queries less
 # those paid once per request. Per record: products 10 / 11 alone, 17 / 18 shared; clients
-# 8 / 9 alone, 15 / 16 shared.
+# 8 / 9 alone, 15 / 16 shared. A company with an active webhook pays one INSERT more per
+# record (its events); one without pays nothing (the flag is read with the company).
 QUERIES = {
     ("produtos", "alone"): (14, 506, 15, 556),
     ("produtos", "shared"): (21, 856, 22, 906),
     ("clientes", "alone"): (13, 407, 13, 456),
     ("clientes", "shared"): (20, 757, 20, 806),
+    ("produtos", "hooked"): (15, 556, 16, 606),
+    ("clientes", "hooked"): (14, 457, 14, 506),
 }
 
 
@@ -99,6 +107,8 @@ def test_a_record_costs_the_same_few_queries_alone_or_in_a_lote(
     assert model.objects.filter(company=company).count() == LOTE + 1
     if scenario == "shared":  # every record, alone or in the lote, was included and altered for the group
         assert Change.objects.filter(company=company).count() == 2 * (LOTE + 1)
+    # Every inclusion and alteration is an event for the webhook, and only for it.
+    assert Delivery.objects.filter(company=company).count() == (2 * (LOTE + 1) if scenario == "hooked" else 0)
 
 
 def test_a_request_obeys_the_uniqueness_setting_changed_after_the_one_before(omie, company, credentials):
