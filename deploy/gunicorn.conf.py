@@ -85,10 +85,12 @@ elif _runtime:
     _metrics_dir, _ours = os.path.join(_runtime, "prometheus"), False
 else:
     _metrics_dir, _ours = os.path.join(tempfile.gettempdir(), f"omieshare-prometheus-{os.getpid()}"), True
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 
 
 def on_starting(server) -> None:
+    # Set in the master, before any worker is forked (and imports prometheus_client); not at
+    # import, so that reading this file (tests/test_gunicorn_logs.py does) changes nothing.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
     os.makedirs(_metrics_dir, exist_ok=True)
     for path in glob.glob(os.path.join(_metrics_dir, "*.db")):  # only prometheus_client's files
         os.remove(path)

@@ -305,6 +305,8 @@ AUTHENTICATION_BACKENDS = [
     "omieshare.login_attempts.LoginAttemptsBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# No "AXES: BEGIN version…" line at INFO in every process and command.
+AXES_VERBOSE = False
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -64,7 +64,8 @@ print(json.dumps({"broker": type(broker).__name__, "queue": Recorder.pushed, "st
 def _environment(extra: dict[str, str]) -> dict[str, str]:
     """This machine's environment without the project's own variables, plus `extra`."""
     own = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "SECURE_COOKIES", "CACHE_URL",
-           "Q_REDIS_URL", "Q_CLUSTER_NAME", "DJANGO_SETTINGS_MODULE"}
+           "Q_REDIS_URL", "Q_CLUSTER_NAME", "DJANGO_SETTINGS_MODULE",
+           "DJANGO_ALLOW_ASYNC_UNSAFE"}  # the browser tests set it in this process
     env = {name: value for name, value in os.environ.items()
            if name not in own and not name.startswith(("SECURE_", "SESSION_", "CSRF_"))}
     return env | {"DJANGO_SETTINGS_MODULE": "omieshare.settings", "PYTHONPATH": str(BASE_DIR)} | extra
