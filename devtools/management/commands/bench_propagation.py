@@ -345,15 +345,15 @@ def report(f: Figures, *, partial: bool = False) -> str:
             out.append(f"Transport errors (not refusals): {dict(errors)}.")
     b = f.bulk
     if b is not None:
-        visible = (_s(b.visible_s) if b.visible_s else
-                   f"NOT visible after {_s(b.elapsed_s)} ({b.sent_records:,} records sent, "
+        visible = (f"visible in every member after {_s(b.visible_s)}" if b.visible_s else
+                   f"NOT visible in every member after {_s(b.elapsed_s)} ({b.sent_records:,} records sent, "
                    f"{b.links_behind:,} of their copies behind)")
         ratio = f.bulk_ratio
         out.append(
             f"Bulk: {b.records:,} product prices in {b.lotes:,} UpsertProdutosPorLote of {LOTE_SIZE} "
             f"({b.clients} clients): API {_s(b.api_s)} (lote p50 {_ms(kit.percentile(b.latencies, 0.5))}, "
             f"p99 {_ms(kit.percentile(b.latencies, 0.99))}, {b.refused_records} records refused"
-            + (f": {dict(b.refusals)}" if b.refusals else "") + f"); visible in every member after {visible} → "
+            + (f": {dict(b.refusals)}" if b.refusals else "") + f"); {visible} → "
             f"{b.rate(f.destinations):,.0f} records×destinations/s = "
             f"{'–' if ratio is None else f'{ratio:.3f}'}× activation ({f.activation_rate:,.0f}/s); "
             f"worker RSS peak {b.rss_sum_mb:.0f} MB (max {b.rss_max_mb:.0f}, PSS {b.pss_mb:.0f})."
