@@ -694,6 +694,10 @@ class Bench:
             if self.server is not None:
                 self.server.stop()
                 self.step("gunicorn stopped")
+                if failed is None and self.server.log_path:
+                    self.server.log_path.unlink(missing_ok=True)
+                elif self.server.log_path:
+                    self.stdout.write(f"  gunicorn log kept: {self.server.log_path}")
             if self.worker is not None:
                 code = self.worker.stop()
                 self.step(f"qcluster stopped (exit code {code})")
