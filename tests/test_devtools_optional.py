@@ -17,7 +17,10 @@ import pytest
 from django.core.management import get_commands
 
 BASE_DIR = Path(__file__).resolve().parents[1]
-DEV_COMMANDS = {"bench_api", "bench_api_lote", "bench_metrics", "bench_search", "bench_sharing", "seed_demo"}
+DEV_COMMANDS = {
+    "bench_api", "bench_api_lote", "bench_metrics", "bench_propagation", "bench_search", "bench_sharing",
+    "bench_webhooks", "seed_demo",
+}
 
 # Loads what a running site and `manage.py help` load: the apps (admin included), the URLs
 # with every view, the command list, and every command module of the product's apps.

@@ -24,20 +24,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -47,60 +41,14 @@ from django.test import Client
 from api import services as api_services
 from companies import services as company_services
 from companies.models import Company, CompanyGroup
+from devtools import benchkit as kit
 from omieshare.lib.brazil import random_cnpj
 from sharing import services as sharing_services
 from sharing.models import Change, Share, SyncJob
 from sharing.services import Permissions
 from sharing.tasks import run_sync_job
 
-BASE_DIR = Path(__file__).resolve().parents[3]
 Call = Callable[[str, str, dict[str, Any]], dict[str, Any]]
-
-
-def _database_url() -> str:
-    """This process's database, for the gunicorn it starts."""
-    db = connection.settings_dict
-    user, password = quote(db["USER"] or "", safe=""), quote(db["PASSWORD"] or "", safe="")
-    login = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    return f"postgresql://{login}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or '5432'}/{db['NAME']}"
-
-
-class Server:
-    """gunicorn serving this project on a free local port, for --http."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        env = {**os.environ, "DATABASE_URL": _database_url()}
-        env.setdefault("SECRET_KEY", settings.SECRET_KEY)
-        self.process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "omieshare.wsgi", "-b", f"127.0.0.1:{self.port}",
-             "-w", "1", "--log-level", "warning"],
-            cwd=BASE_DIR, env=env,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(self.url("produtos"), data=b"{}", timeout=1)
-            except urllib.error.HTTPError:
-                return  # it answered (with a fault)
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise CommandError("gunicorn did not start") from None
-                time.sleep(0.1)
-
-    def url(self, endpoint: str) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v1/geral/{endpoint}/"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 class Command(BaseCommand):
@@ -129,7 +77,7 @@ class Command(BaseCommand):
         try:
             alone, origin = self._setup()
             transports: list[tuple[str, Callable[[Company], Call]]] = [("test client", self._client_call)]
-            server = Server() if http else None
+            server = kit.Server() if http else None
             if server is not None:
                 transports.append(("HTTP (gunicorn)", lambda company: self._http_call(server, company)))
             try:
@@ -186,7 +134,7 @@ class Command(BaseCommand):
 
         return call
 
-    def _http_call(self, server: Server, company: Company) -> Call:
+    def _http_call(self, server: kit.Server, company: Company) -> Call:
         self._keys(company)
 
         def call(endpoint: str, name: str, param: dict[str, Any]) -> dict[str, Any]:

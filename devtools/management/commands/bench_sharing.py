@@ -27,30 +27,25 @@ if a step fails or a result is wrong (a target missed is reported, not an error,
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import random
 import resource
 import signal
 import statistics
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from catalog import services as catalog_services
 from companies import services as company_services
 from companies.models import Company
+from devtools import benchkit as kit
 from omieshare.lib import brazil
 
 TARGETS = {
@@ -62,38 +57,6 @@ TARGETS = {
     "worker_mb": 400.0,
 }
 
-# --- SQL helpers for the generated data ----------------------------------------------------
-
-# Check digits computed in the server, so the generated documents and EANs are valid ones;
-# bench_dv11 is omieshare.lib.brazil's rule written as SQL (cycle: a CNPJ's weights).
-_FUNCTIONS = brazil.check_digit_sql("pg_temp.bench_dv11") + r"""
-CREATE OR REPLACE FUNCTION pg_temp.bench_doc(k bigint) RETURNS text
-LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE body text; cycle boolean;
-BEGIN
-    IF k % 50 = 7 THEN RETURN ''; END IF;            -- 2 %: no CNPJ/CPF (never shared)
-    IF k % 5 = 3 THEN                                 -- 20 %: CPF
-        body := lpad((100000000 + k)::text, 9, '0'); cycle := false;
-    ELSE                                              -- 78 %: CNPJ (matriz)
-        body := lpad((10000000 + k)::text, 8, '0') || '0001'; cycle := true;
-    END IF;
-    body := body || pg_temp.bench_dv11(body, cycle);
-    RETURN body || pg_temp.bench_dv11(body, cycle);
-END $$;
-
-CREATE OR REPLACE FUNCTION pg_temp.bench_ean(k bigint) RETURNS text
-LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE body text := '789' || lpad(k::text, 9, '0'); s int := 0; i int;
-BEGIN
-    FOR i IN 1..12 LOOP   -- GS1: weights 3, 1, 3, 1… from the right
-        s := s + substr(body, 13 - i, 1)::int * CASE WHEN i % 2 = 1 THEN 3 ELSE 1 END;
-    END LOOP;
-    RETURN body || ((10 - s % 10) % 10)::text;
-END $$;
-"""
-
-_UFS = "ARRAY['SP','RJ','MG','PR','RS','SC','BA','PE','GO','DF']"
-_COLOURS = "ARRAY['azul','verde','vermelho','preto','branco']"
 
 
 @dataclass
@@ -132,31 +95,8 @@ class Figures:
         return self.activation_rate / self.floor_rate if self.floor_rate else 0.0
 
     def percentile(self, q: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        # nearest-rank percentile: p99 of 200 samples is the 198th smallest
-        rank = max(1, min(len(ordered), math.ceil(q * len(ordered))))
-        return ordered[rank - 1]
+        return kit.percentile(self.latencies, q)
 
-
-TRACE = False  # --verbosity 3: time every setup statement
-
-
-def _sql(statement: str, params: dict[str, Any] | None = None) -> int:
-    started = time.monotonic()
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)  # None: no placeholders, a literal % is fine
-        if TRACE:
-            print(f"    {time.monotonic() - started:7.3f} s  {' '.join(statement.split())[:100]}")
-        return cursor.rowcount
-
-
-def _scalar(statement: str, params: dict[str, Any] | list[Any] | None = None) -> Any:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params or {})
-        row = cursor.fetchone()
-        return row[0] if row else None
 
 
 class StatementProfile:
@@ -186,144 +126,6 @@ class StatementProfile:
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-
-# --- the worker and its memory ---------------------------------------------------------------
-
-
-def _proc_status(pid: int) -> dict[str, int]:
-    values: dict[str, int] = {}
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                name, _, rest = line.partition(":")
-                if name in ("VmHWM", "VmRSS", "PPid"):
-                    values[name] = int(rest.split()[0])
-    except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
-        return {}
-    return values
-
-
-def _pss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as handle:
-            for line in handle:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        pass
-    return 0
-
-
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            ppid = _proc_status(int(entry)).get("PPid")
-            if ppid is not None:
-                children.setdefault(ppid, []).append(int(entry))
-    found, frontier = [root], [root]
-    while frontier:
-        frontier = [c for p in frontier for c in children.get(p, [])]
-        found.extend(frontier)
-    return found
-
-
-class Worker:
-    """A real `manage.py qcluster` subprocess, with its process tree's memory sampled."""
-
-    def __init__(self, poll: float, stdout) -> None:
-        self.poll = poll
-        self.stdout = stdout
-        self.process: subprocess.Popen | None = None
-        self.peak_hwm_kb: dict[int, int] = {}
-        self.peak_concurrent_rss_kb = 0
-        self.peak_pss_kb = 0
-        self._stop = threading.Event()
-        self._sampler: threading.Thread | None = None
-        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_qcluster_{os.getpid()}.log"
-
-    def start(self) -> None:
-        env = dict(os.environ, Q_POLL=str(self.poll), PYTHONUNBUFFERED="1")
-        env.setdefault("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", "omieshare.settings"))
-        self._log = open(self.log_path, "w")  # noqa: SIM115 — closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "qcluster"],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        self._sampler = threading.Thread(target=self._sample, daemon=True)
-        self._sampler.start()
-
-    def _sample(self) -> None:
-        while not self._stop.is_set() and self.process is not None:
-            rss = pss = 0
-            for pid in _descendants(self.process.pid):
-                status = _proc_status(pid)
-                if not status:
-                    continue
-                self.peak_hwm_kb[pid] = max(self.peak_hwm_kb.get(pid, 0), status.get("VmHWM", 0))
-                rss += status.get("VmRSS", 0)
-                pss += _pss_kb(pid)
-            self.peak_concurrent_rss_kb = max(self.peak_concurrent_rss_kb, rss)
-            self.peak_pss_kb = max(self.peak_pss_kb, pss)
-            self._stop.wait(0.2)
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> int | None:
-        """SIGTERM (django-q2 finishes in-flight tasks), SIGKILL after 30 s. The signals go to
-        the cluster's own process group (it was started in a new session), so workers left
-        behind by a cluster process that died are stopped too."""
-        if self.process is None:
-            return None
-        group = self.process.pid  # session leader: its pid is the group id
-
-        def group_alive() -> bool:
-            try:
-                os.killpg(group, 0)
-            except ProcessLookupError:
-                return False
-            return True
-
-        code = self.process.poll()
-        if code is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                code = self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.stdout.write("  worker did not stop in 30 s after SIGTERM: SIGKILL")
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(group, signal.SIGKILL)
-                code = self.process.wait(timeout=10)
-        if group_alive():
-            self.stdout.write("  worker processes left without their cluster process: SIGTERM to its group")
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(group, signal.SIGTERM)
-            deadline = time.monotonic() + 15
-            while group_alive() and time.monotonic() < deadline:
-                time.sleep(0.2)
-            if group_alive():
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(group, signal.SIGKILL)
-        self._stop.set()
-        if self._sampler is not None:
-            self._sampler.join(timeout=2)
-        self._log.close()
-        return code
-
-    def figures(self) -> dict[str, float]:
-        return {
-            "processes": len(self.peak_hwm_kb),
-            "sum_peak_rss_mb": sum(self.peak_hwm_kb.values()) / 1024,
-            "concurrent_rss_mb": self.peak_concurrent_rss_kb / 1024,
-            "pss_mb": self.peak_pss_kb / 1024,
-        }
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return ""
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -355,8 +157,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
             raise CommandError("bench_sharing precisa de PostgreSQL (DATABASE_URL=postgresql://…).")
-        global TRACE
-        TRACE = options["verbosity"] >= 3
+        kit.TRACE = options["verbosity"] >= 3
         if options["purge"]:
             self._purge()
             return
@@ -368,7 +169,7 @@ class Command(BaseCommand):
         self.run_id = uuid.uuid4().hex[:8]
         self.company_ids: list[int] = []
         self.group_id: int | None = None
-        self.worker: Worker | None = None
+        self.worker: kit.Worker | None = None
         self.profile = StatementProfile() if options["profile"] else None
         failed: BaseException | None = None
 
@@ -448,17 +249,17 @@ class Command(BaseCommand):
         self.origin = company("Origem")
         self.destinations = [company(f"Destino {k}") for k in range(1, d + 1)]
         self.floor_company = company("Piso")
-        _sql(_FUNCTIONS)
+        kit.sql(kit.FUNCTIONS)
         with transaction.atomic():
-            _sql("SET LOCAL synchronous_commit = off")
+            kit.sql("SET LOCAL synchronous_commit = off")
             keys = "SELECT k FROM generate_series(1, %(n)s) k"
-            self._generate(self.origin.pk, keys, "Origem", 0, n)
+            kit.generate(self.origin.pk, keys, "Origem", 0, n)
             for k, dest in enumerate(self.destinations, start=1):
                 # 30 % of the origin's keys with other values, 10 % keys of its own.
                 keys = (f"SELECT k FROM generate_series(1, %(n)s) k WHERE (k + {k}) %% 10 < 3 "
                         "UNION ALL SELECT %(n)s + j FROM generate_series(1, %(n)s / 10) j")
-                self._generate(dest.pk, keys, f"Destino{k}", k, n)
-            self._generate(self.floor_company.pk,
+                kit.generate(dest.pk, keys, f"Destino{k}", k, n)
+            kit.generate(self.floor_company.pk,
                            "SELECT k FROM generate_series(1, %(n)s) k WHERE (k + 1) %% 10 < 3 "
                            "UNION ALL SELECT %(n)s + j FROM generate_series(1, %(n)s / 10) j",
                            "Piso", 1, n, products_only=True)
@@ -467,115 +268,9 @@ class Command(BaseCommand):
         for table in ("catalog_party", "catalog_product", "catalog_party_salespeople",
                       "catalog_product_suppliers", "catalog_billofmaterialsitem",
                       "catalog_productfamily", "catalog_salesperson"):
-            _sql(f"VACUUM (ANALYZE) {table}")
+            kit.sql(f"VACUUM (ANALYZE) {table}")
         self.figures.setup_s = time.monotonic() - started
         self._step(f"setup done in {self.figures.setup_s:.1f} s")
-
-    def _generate(self, company_id: int, keys: str, label: str, variant: int, n: int,
-                  products_only: bool = False) -> None:
-        """N-ish parties and products for one company; `variant` 0 is the origin's values,
-        k > 0 a destination's (same keys, other values)."""
-        p = {"c": company_id, "n": n, "label": label, "lower": label.lower(), "v": variant}
-        families = 50 if variant == 0 else 25
-        _sql(
-            "INSERT INTO catalog_productfamily (company_id, name) "
-            "SELECT %(c)s, 'Família ' || lpad(f::text, 2, '0') FROM generate_series(1, %(f)s) f "
-            "UNION ALL SELECT %(c)s, 'Família ' || %(label)s || ' ' || f FROM generate_series(1, %(x)s) f",
-            {**p, "f": families, "x": 0 if variant == 0 else 5},
-        )
-        _sql(
-            f"""
-            INSERT INTO catalog_product (company_id, code, integration_code, description, unit, ncm,
-                ean, price, origin, item_type, cest, family_id, characteristics, active, version,
-                created_at, updated_at)
-            SELECT %(c)s, 'BP' || lpad(k::text, 8, '0'), '',
-                   %(label)s || ' produto ' || k, (ARRAY['UN','KG','CX','PC'])[1 + k %% 4],
-                   (10000000 + (k * 37) %% 89999999)::text,
-                   CASE WHEN k > %(n)s AND k %% 10 = 0 THEN pg_temp.bench_ean(k - %(n)s)  -- same EAN, other code
-                        ELSE pg_temp.bench_ean(k) END,
-                   round(((k * 13) %% 100000) / 100.0 * (1 + %(v)s / 10.0) + 1, 2),
-                   (k + %(v)s) %% 9, CASE WHEN k %% 3 = 0 THEN '04' ELSE '00' END,
-                   CASE WHEN k %% 4 = 0 THEN '2105300' ELSE '' END,
-                   f.id,
-                   -- [name, value] pairs, as catalog.models.CharacteristicsField stores them
-                   jsonb_build_array(jsonb_build_array('cor', ({_COLOURS})[1 + (k + %(v)s) %% 5]),
-                                     jsonb_build_array('lote', k::text),
-                                     jsonb_build_array('tamanho', ((k %% 40) + %(v)s)::text)),
-                   true, 1, now(), now()
-            FROM ({keys}) keys
-            LEFT JOIN catalog_productfamily f ON f.company_id = %(c)s AND k %% 10 <> 9
-                 AND f.name = 'Família ' || lpad((1 + k %% {families})::text, 2, '0')
-            """,
-            p,
-        )
-        _sql("ANALYZE catalog_product")  # the joins below need to know the new rows are there
-        # Structures: every 20th product is made of the two before it (no cycles).
-        _sql(
-            """
-            INSERT INTO catalog_billofmaterialsitem (product_id, component_id, quantity)
-            SELECT p.id, c.id, CASE WHEN x = 1 THEN 2 ELSE 0.5 END + %(v)s
-            FROM catalog_product p CROSS JOIN generate_series(1, 2) x
-            JOIN catalog_product c ON c.company_id = p.company_id
-                 AND c.code = 'BP' || lpad((substr(p.code, 3)::int - x - %(v)s * 5)::text, 8, '0')
-            WHERE p.company_id = %(c)s AND substr(p.code, 3)::int %% 20 = 0
-            """,
-            p,
-        )
-        if products_only:
-            return
-        _sql(
-            "INSERT INTO catalog_salesperson (company_id, name, email, active) "
-            "SELECT %(c)s, 'Vendedor ' || %(label)s || ' ' || s, 'vendedor' || s || '@bench.example.com', true "
-            "FROM generate_series(1, %(s)s) s "
-            "UNION ALL SELECT %(c)s, 'Vendedor ' || %(label)s || ' extra ' || s, "
-            "'vendedor-' || %(lower)s || '-' || s || '@bench.example.com', true FROM generate_series(1, %(x)s) s",
-            {**p, "s": 20 if variant == 0 else 10, "x": 0 if variant == 0 else 5},
-        )
-        _sql(
-            f"""
-            INSERT INTO catalog_party (company_id, code, cnpj_cpf, person_type, legal_name,
-                trade_name, street, number, complement, district, city, state, cep, country_code,
-                phone_ddd, phone_number, email, is_client, is_supplier, characteristics, tags,
-                active, version, created_at, updated_at)
-            SELECT %(c)s, 'BK' || k, doc, CASE WHEN length(doc) = 11 THEN 'F' ELSE 'J' END,
-                   %(label)s || ' Comércio ' || k || ' Ltda', %(label)s || ' ' || k,
-                   'Rua ' || %(label)s || ' ' || (k %% 997), ((k %% 3000) + 1)::text, '',
-                   'Centro', 'São Paulo', ({_UFS})[1 + (k + %(v)s) %% 10],
-                   lpad((1000000 + (k * 7) %% 8999999)::text, 8, '0'), '1058',
-                   '11', (900000000 + (k * 11 + %(v)s) %% 99999999)::text,
-                   'contato' || k || '@' || %(lower)s || '.example.com',
-                   true, k %% 10 = 0,
-                   jsonb_build_array(
-                       jsonb_build_array('segmento', (ARRAY['varejo','atacado','indústria'])[1 + (k + %(v)s) %% 3]),
-                       jsonb_build_array('limite', (k %% 50) * 1000 + %(v)s)),
-                   '[]'::jsonb, true, 1, now(), now()
-            FROM (SELECT k, pg_temp.bench_doc(k) AS doc FROM ({keys}) keys) t
-            """,
-            p,
-        )
-        _sql("ANALYZE catalog_party")
-        salespeople = 20 if variant == 0 else 10
-        _sql(
-            f"""
-            INSERT INTO catalog_party_salespeople (party_id, salesperson_id)
-            SELECT p.id, s.id FROM catalog_party p
-            JOIN catalog_salesperson s ON s.company_id = p.company_id
-                 AND s.email = 'vendedor' || (1 + substr(p.code, 3)::int %% {salespeople}) || '@bench.example.com'
-            WHERE p.company_id = %(c)s AND p.cnpj_cpf <> ''
-            """,
-            p,
-        )
-        # Every third product has one supplier (a party flagged as supplier, with a document).
-        _sql(
-            """
-            INSERT INTO catalog_product_suppliers (product_id, party_id)
-            SELECT pr.id, pa.id FROM catalog_product pr
-            JOIN catalog_party pa ON pa.company_id = pr.company_id
-                 AND pa.code = 'BK' || (10 * (1 + (substr(pr.code, 3)::int / 3 + %(v)s) %% (%(n)s / 10)))
-            WHERE pr.company_id = %(c)s AND substr(pr.code, 3)::int %% 3 = 0
-            """,
-            p,
-        )
 
     def _check_generated(self) -> None:
         with connection.cursor() as cursor:
@@ -590,8 +285,8 @@ class Command(BaseCommand):
                 if ean:
                     brazil.normalize_ean(ean)
         counts = {
-            c.pk: (_scalar("SELECT count(*) FROM catalog_party WHERE company_id = %s", [c.pk]),
-                   _scalar("SELECT count(*) FROM catalog_product WHERE company_id = %s", [c.pk]))
+            c.pk: (kit.scalar("SELECT count(*) FROM catalog_party WHERE company_id = %s", [c.pk]),
+                   kit.scalar("SELECT count(*) FROM catalog_product WHERE company_id = %s", [c.pk]))
             for c in [self.origin, *self.destinations, self.floor_company]
         }
         parties, products = counts[self.origin.pk]
@@ -625,7 +320,7 @@ class Command(BaseCommand):
         self._step("raw floor: origin products → scratch company, one INSERT … SELECT … ON CONFLICT DO UPDATE")
         started = time.monotonic()
         with transaction.atomic():
-            rows = _sql(
+            rows = kit.sql(
                 f"""
                 INSERT INTO catalog_product (company_id, integration_code, version, created_at,
                                              updated_at, {columns})
@@ -711,7 +406,7 @@ class Command(BaseCommand):
     def _start_worker(self, poll: float) -> None:
         if self.worker is None:
             self._step(f"starting manage.py qcluster (Q_POLL={poll})")
-            self.worker = Worker(poll, self.stdout)
+            self.worker = kit.Worker(poll, self.stdout)
             self.worker.start()
 
     def _verify_activation(self, share) -> None:
@@ -727,7 +422,7 @@ class Command(BaseCommand):
             if counts.get(key) != value:
                 problems.append(f"{key}: job {counts.get(key)} vs preview {value}")
         members = 1 + len(self.destinations)
-        unlinked = _scalar(
+        unlinked = kit.scalar(
             "SELECT count(*) FROM (SELECT sr.id FROM sharing_sharedrecord sr "
             "LEFT JOIN sharing_recordlink l ON l.shared_record_id = sr.id WHERE sr.share_id = %s "
             "GROUP BY sr.id HAVING count(l.id) <> %s) t",
@@ -767,7 +462,7 @@ class Command(BaseCommand):
             )
             deadline = started + (120 if i < warmup else 30)
             while True:
-                seen = _scalar(
+                seen = kit.scalar(
                     "SELECT count(*) FROM sharing_recordlink l JOIN catalog_product p "
                     "ON p.id = l.local_id AND p.company_id = l.company_id "
                     "WHERE l.shared_record_id = %s AND p.description = %s AND p.price = %s",
@@ -836,39 +531,40 @@ class Command(BaseCommand):
             return
         self._step("cleanup: deleting the benchmark's companies and everything hanging off them")
         ids = self.company_ids
-        share_ids = [r for (r,) in _rows(
+        share_ids = [r for (r,) in kit.rows(
             "SELECT DISTINCT share_id FROM sharing_sharemember WHERE company_id = ANY(%(ids)s)", {"ids": ids})]
-        change_ids = [r for (r,) in _rows(
+        change_ids = [r for (r,) in kit.rows(
             "SELECT id FROM sharing_change WHERE share_id = ANY(%(s)s)", {"s": share_ids})]
-        job_ids = [r for (r,) in _rows("SELECT id FROM sharing_syncjob WHERE share_id = ANY(%(s)s)", {"s": share_ids})]
+        job_ids = [r for (r,) in kit.rows(
+            "SELECT id FROM sharing_syncjob WHERE share_id = ANY(%(s)s)", {"s": share_ids})]
         removed = self._cleanup_queue(share_ids, change_ids, job_ids)
         if removed:
             self.stdout.write(f"  {removed} queued tasks / task results of this run removed")
         with transaction.atomic():
-            _sql("SET LOCAL synchronous_commit = off")
+            kit.sql("SET LOCAL synchronous_commit = off")
             shares = "(SELECT DISTINCT share_id FROM sharing_sharemember WHERE company_id = ANY(%(ids)s))"
             for table in ("sharing_auditentry", "sharing_change", "sharing_snapshot"):
-                _sql(f"DELETE FROM {table} WHERE share_id IN {shares}", {"ids": ids})
-            _sql(f"DELETE FROM sharing_recordlink WHERE shared_record_id IN "
+                kit.sql(f"DELETE FROM {table} WHERE share_id IN {shares}", {"ids": ids})
+            kit.sql(f"DELETE FROM sharing_recordlink WHERE shared_record_id IN "
                  f"(SELECT id FROM sharing_sharedrecord WHERE share_id IN {shares})", {"ids": ids})
             for table in ("sharing_sharedrecord", "sharing_syncjob"):
-                _sql(f"DELETE FROM {table} WHERE share_id IN {shares}", {"ids": ids})
-            share_ids = [r for (r,) in _rows(f"SELECT share_id FROM {shares} s(share_id)", {"ids": ids})]
-            _sql("DELETE FROM sharing_sharemember WHERE share_id = ANY(%(s)s)", {"s": share_ids})
-            _sql("DELETE FROM sharing_share WHERE id = ANY(%(s)s)", {"s": share_ids})
+                kit.sql(f"DELETE FROM {table} WHERE share_id IN {shares}", {"ids": ids})
+            share_ids = [r for (r,) in kit.rows(f"SELECT share_id FROM {shares} s(share_id)", {"ids": ids})]
+            kit.sql("DELETE FROM sharing_sharemember WHERE share_id = ANY(%(s)s)", {"s": share_ids})
+            kit.sql("DELETE FROM sharing_share WHERE id = ANY(%(s)s)", {"s": share_ids})
             products = "(SELECT id FROM catalog_product WHERE company_id = ANY(%(ids)s))"
             parties = "(SELECT id FROM catalog_party WHERE company_id = ANY(%(ids)s))"
-            _sql(f"DELETE FROM catalog_pricetableitem WHERE product_id IN {products}", {"ids": ids})
-            _sql(f"DELETE FROM catalog_product_suppliers WHERE product_id IN {products}", {"ids": ids})
-            _sql(f"DELETE FROM catalog_product_suppliers WHERE party_id IN {parties}", {"ids": ids})
-            _sql(f"DELETE FROM catalog_billofmaterialsitem WHERE product_id IN {products}", {"ids": ids})
-            _sql(f"DELETE FROM catalog_party_salespeople WHERE party_id IN {parties}", {"ids": ids})
+            kit.sql(f"DELETE FROM catalog_pricetableitem WHERE product_id IN {products}", {"ids": ids})
+            kit.sql(f"DELETE FROM catalog_product_suppliers WHERE product_id IN {products}", {"ids": ids})
+            kit.sql(f"DELETE FROM catalog_product_suppliers WHERE party_id IN {parties}", {"ids": ids})
+            kit.sql(f"DELETE FROM catalog_billofmaterialsitem WHERE product_id IN {products}", {"ids": ids})
+            kit.sql(f"DELETE FROM catalog_party_salespeople WHERE party_id IN {parties}", {"ids": ids})
             for table in ("catalog_attachment", "catalog_stockbalance", "catalog_pricetable",
                           "catalog_product", "catalog_productfamily", "catalog_party",
                           "catalog_salesperson", "companies_membership"):
-                _sql(f"DELETE FROM {table} WHERE company_id = ANY(%(ids)s)", {"ids": ids})
-            _sql("DELETE FROM companies_company WHERE id = ANY(%(ids)s)", {"ids": ids})
-            _sql("DELETE FROM companies_companygroup WHERE id = %(g)s", {"g": self.group_id})
+                kit.sql(f"DELETE FROM {table} WHERE company_id = ANY(%(ids)s)", {"ids": ids})
+            kit.sql("DELETE FROM companies_company WHERE id = ANY(%(ids)s)", {"ids": ids})
+            kit.sql("DELETE FROM companies_companygroup WHERE id = %(g)s", {"g": self.group_id})
         self.company_ids = []
         self.group_id = None
 
@@ -959,21 +655,6 @@ class Command(BaseCommand):
                 f"Latency = product_update called in a random member → new values visible in every "
                 f"member (polled every 5 ms); min {min(f.latencies):.3f} s, max {max(f.latencies):.3f} s."
             )
-        self.stdout.write(f"Setup (not measured): {f.setup_s:.1f} s. Machine: {_machine()}.")
+        self.stdout.write(f"Setup (not measured): {f.setup_s:.1f} s. Machine: {kit.machine()}.")
 
 
-def _rows(statement: str, params: dict[str, Any]) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall()
-
-
-def _machine() -> str:
-    memory = "?"
-    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/meminfo") as handle:
-        memory = f"{int(handle.readline().split()[1]) / 1024 / 1024:.0f} GB RAM"
-    version = _scalar("SHOW server_version")
-    shared_buffers = _scalar("SHOW shared_buffers")
-    threads = os.environ.get("OMIESHARE_ACTIVATION_THREADS", "2")
-    return (f"{os.cpu_count()} CPUs, {memory}, PostgreSQL {version} (shared_buffers {shared_buffers}), "
-            f"activation threads {threads}")
