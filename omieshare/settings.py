@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Before django_q: its `qcluster` command is replaced by one whose processes stop
+    # together (omieshare/supervision/management/commands/qcluster.py).
+    "omieshare.supervision",
     "django_q",
     "template_partials",
     "companies",
@@ -161,7 +164,9 @@ MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_BYTES", str(10 * 1024 
 Q_WORKERS = int(os.environ.get("Q_WORKERS", "2"))
 Q_TIMEOUT = int(os.environ.get("Q_TIMEOUT", "600"))
 Q_CLUSTER: dict = {
-    "name": "omieshare",
+    # The queue's name (the Redis list django_q:<name>:q) and the salt of task signatures:
+    # web and workers must agree on it, as on the broker and SECRET_KEY (deploy/README).
+    "name": os.environ.get("Q_NAME", "omieshare"),
     "workers": Q_WORKERS,
     "queue_limit": Q_WORKERS,
     "timeout": Q_TIMEOUT,

@@ -11,6 +11,8 @@ urlpatterns = [
     path("entrar/", auth_views.LoginView.as_view(), name="login"),
     path("sair/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Load balancers and supervisors: /health/ready and /health/live (deploy/README.md).
+    path("", include("omieshare.supervision.urls")),
     # Pages that do not link the icon (the admin's) make browsers ask for /favicon.ico.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", include("companies.urls")),
