@@ -103,9 +103,14 @@ def worker_side_problems(now: datetime | None = None) -> list[str]:
     """What a worker should say loudly: web servers or other workers that disagree with it."""
     now = now or timezone.now()
     me = identity.current()
-    web = Heartbeat.objects.filter(role=Heartbeat.Role.WEB, seen_at__gte=now - WEB_SEEN_WITHIN)
+    # The newest row of each web machine: after a fix, the rows of its earlier processes
+    # (other pids, the old settings) must not keep the workers complaining.
+    web: dict[str, Heartbeat] = {}
+    for row in Heartbeat.objects.filter(role=Heartbeat.Role.WEB, seen_at__gte=now - WEB_SEEN_WITHIN).order_by(
+            "-seen_at"):
+        web.setdefault(row.host, row)
     workers = live_workers(now)
-    problems = disagreements(me, web, what="o servidor web")
+    problems = disagreements(me, web.values(), what="o servidor web")
     problems += disagreements(me, workers, what="o worker")
     stranded = stranded_tasks(now, workers)
     if stranded:

@@ -13,6 +13,7 @@ takes every process of the cluster with it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -22,8 +23,11 @@ import time
 
 import django_q.cluster
 from django.conf import settings
+from django.db import DatabaseError
 from django_q.management.commands.qcluster import Command as DjangoQCommand
 
+from omieshare.supervision.identity import process_key
+from omieshare.supervision.models import Heartbeat
 from omieshare.supervision.processes import die_with_parents
 
 logger = logging.getLogger(__name__)
@@ -62,6 +66,10 @@ class Command(DjangoQCommand):
             logger.error("Q Cluster %s: the sentinel died (exit code %s); stopping so the supervisor restarts it",
                          cluster.name, cluster.sentinel.exitcode)
             sys.exit(1)
+        # A cluster stopped in order is not a dead one: its heartbeat goes with it, so that
+        # the readiness endpoint and deploy_check stop counting it at once.
+        with contextlib.suppress(DatabaseError):
+            Heartbeat.objects.filter(key=process_key(Heartbeat.Role.WORKER, cluster.sentinel.pid)).delete()
         logger.info("Q Cluster %s has stopped.", cluster.name)
 
 
