@@ -1,6 +1,6 @@
 #!/bin/sh
 # manage.py with the units' environment, as the units' user:
-#   sudo -u omieshare /opt/omieshare/deploy/manage.sh migrate
+#   runuser -u omieshare -- /opt/omieshare/deploy/manage.sh migrate
 set -eu
 ENV_FILE=${OMIESHARE_ENV:-/etc/omieshare/omieshare.env}
 APP_DIR=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)

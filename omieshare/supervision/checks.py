@@ -123,6 +123,8 @@ def broker_agreement(app_configs=None, databases=None, **kwargs) -> list[checks.
     if not databases or "default" not in databases:
         return []
     try:
+        if Heartbeat._meta.db_table not in connection.introspection.table_names():
+            return []  # before the first migrate (which runs this check first)
         problems = web_side_problems()
     except DatabaseError as error:
         return [checks.Warning(f"Não foi possível comparar a configuração com a dos workers: {error}",
@@ -226,9 +228,24 @@ def _check_pending(now: datetime) -> Result:
                   extra)
 
 
-def readiness() -> list[Result]:
+def _check_this_server_is_read(me: identity.Identity, workers: list[Heartbeat]) -> Result:
+    """This server, not the deployment: does any live worker read what it enqueues?"""
+    if workers and all(me.differences(_identity_of(row)) for row in workers):
+        logger.error("readiness: no live worker reads what this server enqueues (%s)",
+                     "; ".join(", ".join(me.differences(_identity_of(row))) for row in workers))
+        return Result("agreement", False, "nenhum worker ativo lê o que este servidor enfileira "
+                                          "(outro broker, outra fila ou outra SECRET_KEY)")
+    return Result("agreement", True, "os workers ativos leem o que este servidor enfileira")
+
+
+def readiness(scope: str = "all") -> list[Result]:
     """Every check, cheap: SELECT 1, a Redis PING, the heartbeats (a few rows), the oldest
-    pending change (an index), the database queue's stale tasks (a small table)."""
+    pending change (an index), the database queue's stale tasks (a small table).
+
+    scope="machine": only what differs between web machines (the database and the broker
+    as this one reaches them, and whether any live worker reads what it enqueues), for a
+    load balancer that should not take every machine out when the workers, shared by all,
+    are down or behind."""
     global _last_web_beat
     me = identity.current()
     results = [_check_database(), _check_broker(me)]
@@ -242,8 +259,28 @@ def readiness() -> list[Result]:
             beat(Heartbeat.Role.WEB)
             _last_web_beat = time.monotonic()
         workers = live_workers(now)
-        results += [_check_workers(now, workers), _check_agreement(me, now, workers), _check_pending(now)]
+        if scope == "machine":
+            results.append(_check_this_server_is_read(me, workers))
+        else:
+            results += [_check_workers(now, workers), _check_agreement(me, now, workers), _check_pending(now)]
     except DatabaseError as error:
         logger.error("readiness: query failed: %s", error)
         results.append(Result("database", False, "consulta ao banco de dados falhou"))
     return results
+
+
+def startup_report() -> None:
+    """At a web server's start (omieshare/wsgi.py): say, in its log, which broker and queue
+    it enqueues to, and, as ERROR, every disagreement with the live workers: a gunicorn
+    started without the unit (and so without deploy_check) is still heard. Never stops the
+    start: the database may not be up yet."""
+    me = identity.current()
+    logger.info("web server enqueueing to queue %r of broker %s", me.queue, identity.describe_broker(me.broker))
+    try:
+        for problem in web_side_problems():
+            logger.error("CONFIGURAÇÃO DIVERGENTE: %s (veja deploy/README.md)", problem)
+    except DatabaseError as error:
+        logger.warning("could not compare this server's settings with the workers': %s", error)
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()  # gunicorn --preload would fork it into every worker

@@ -21,8 +21,9 @@ def live(request):
 def ready(request):
     """200 when this server can take traffic and edits will propagate: the database and the
     broker answer, enough workers are alive and agree with this server, and no outbox change
-    waits too long; 503 otherwise, saying which check failed and why (pt-BR)."""
-    results = readiness()
+    waits too long; 503 otherwise, saying which check failed and why (pt-BR).
+    `?scope=machine`: only this machine's own checks (deploy/README.md, "Saúde")."""
+    results = readiness("machine" if request.GET.get("scope") == "machine" else "all")
     ok = all(result.ok for result in results)
     body = {
         "ready": ok,

@@ -159,3 +159,44 @@ def test_liveness_needs_nothing_but_the_process(client):
     response = client.get("/health/live")
 
     assert response.status_code == 200 and response.json() == {"alive": True}
+
+
+def test_the_machine_scope_ignores_the_workers_all_machines_share(client):
+    """For a load balancer: dead workers are every machine's problem, not this one's."""
+    worker_row(seen_ago=checks.WORKER_STALE_SECONDS + 15)
+
+    assert ready(client)[0] == 503
+    response = client.get("/health/ready?scope=machine")
+
+    assert response.status_code == 200, response.json()
+    assert sorted(response.json()["checks"]) == ["agreement", "broker", "database"]
+
+
+def test_the_machine_scope_fails_the_server_no_live_worker_reads(client):
+    worker_row(key_fingerprint="0123456789abcdef")
+    worker_row(pid=4_000_002, host="worker-2", queue="outra-fila")
+
+    response = client.get("/health/ready?scope=machine")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["agreement"]["detail"] == (
+        "nenhum worker ativo lê o que este servidor enfileira (outro broker, outra fila ou outra SECRET_KEY)")
+
+
+def test_one_wrong_worker_of_two_leaves_each_web_machine_in_the_balancer(client):
+    worker_row()
+    worker_row(pid=4_000_002, host="worker-2", key_fingerprint="0123456789abcdef")
+
+    assert client.get("/health/ready?scope=machine").status_code == 200
+    status, body = ready(client)
+    assert status == 503 and body["failed"] == ["agreement"]
+
+
+def test_a_web_server_started_by_hand_says_what_disagrees_in_its_log(caplog):
+    worker_row(key_fingerprint="0123456789abcdef")
+
+    with caplog.at_level("INFO", logger="omieshare.supervision.checks"):
+        checks.startup_report()
+
+    errors = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
+    assert errors == ["CONFIGURAÇÃO DIVERGENTE: o worker worker-1:4000001 usa outra SECRET_KEY (veja deploy/README.md)"]

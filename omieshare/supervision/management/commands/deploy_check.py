@@ -28,12 +28,12 @@ class Command(BaseCommand):
         self.stdout.write(f"broker: {identity.describe_broker(me.broker)}; fila: {me.queue}; "
                           f"impressão digital da SECRET_KEY: {me.key_fingerprint}")
         now = timezone.now()
-        if role == "web":
-            beat(Heartbeat.Role.WEB)
-            problems = checks.web_side_problems(now)
-        else:
-            problems = checks.worker_side_problems(now)
+        problems = checks.web_side_problems(now) if role == "web" else checks.worker_side_problems(now)
         workers = checks.live_workers(now)
+        if role == "web" and not problems:
+            # Only a server that may start is recorded: a refused one must not become its
+            # machine's newest row, which the workers compare themselves with.
+            beat(Heartbeat.Role.WEB)
         if problems:
             raise CommandError("Configuração divergente:\n  - " + "\n  - ".join(problems) +
                                "\nWeb e workers devem ler o mesmo arquivo de ambiente (Q_REDIS_URL, Q_NAME, "
