@@ -279,6 +279,10 @@ def startup_report() -> None:
     try:
         for problem in web_side_problems():
             logger.error("CONFIGURAÇÃO DIVERGENTE: %s (veja deploy/README.md)", problem)
+        from omieshare.supervision.heartbeat import beat
+
+        # Recorded even when it disagrees: it is running, and the workers say so too.
+        beat(Heartbeat.Role.WEB)
     except DatabaseError as error:
         logger.warning("could not compare this server's settings with the workers': %s", error)
     finally:

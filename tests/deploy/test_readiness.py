@@ -23,6 +23,12 @@ pytestmark = pytest.mark.django_db
 REDIS = {"Q_CLUSTER": {"name": "omieshare", "redis": "redis://:s3nh4-do-redis@10.0.0.7:6380/2"}}
 
 
+@pytest.fixture(autouse=True)
+def _web_row_written_at_the_next_call(monkeypatch):
+    """The endpoint renews its web row at most every 30 s per process: not across tests."""
+    monkeypatch.setattr(checks, "_last_web_beat", 0.0)
+
+
 def worker_row(pid: int = 4_000_001, *, seen_ago: float = 1, host: str = "worker-1", **differences) -> Heartbeat:
     me = identity.current()
     now = timezone.now()
@@ -200,3 +206,21 @@ def test_a_web_server_started_by_hand_says_what_disagrees_in_its_log(caplog):
 
     errors = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
     assert errors == ["CONFIGURAÇÃO DIVERGENTE: o worker worker-1:4000001 usa outra SECRET_KEY (veja deploy/README.md)"]
+
+
+def test_support_sees_who_runs_in_the_admin_without_editing_it(client):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    with override_settings(**REDIS):
+        worker_row(broker=identity.broker_identity())
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    page = client.get(reverse("admin:supervision_heartbeat_changelist"))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Sinais de vida" in html and "worker-1" in html and "redis://10.0.0.7:6380/2" in html
+    assert "s3nh4" not in html
+    assert client.get(reverse("admin:supervision_heartbeat_add")).status_code == 403
