@@ -15,9 +15,11 @@ class SupervisionConfig(AppConfig):
         from django_q.signals import post_spawn
 
         from omieshare.supervision import checks as supervision_checks
+        from omieshare.supervision import logs
         from omieshare.supervision.heartbeat import start_heartbeat
         from omieshare.supervision.processes import worker_obeys_sigterm
 
+        logs.install()
         post_spawn.connect(worker_obeys_sigterm, dispatch_uid="supervision-worker-sigterm")
         post_spawn.connect(start_heartbeat, dispatch_uid="supervision-heartbeat")
         checks.register(supervision_checks.broker_agreement, checks.Tags.database)

@@ -224,3 +224,23 @@ def test_support_sees_who_runs_in_the_admin_without_editing_it(client):
     assert "Sinais de vida" in html and "worker-1" in html and "redis://10.0.0.7:6380/2" in html
     assert "s3nh4" not in html
     assert client.get(reverse("admin:supervision_heartbeat_add")).status_code == 403
+
+
+def test_a_task_signed_with_another_key_is_explained_in_the_workers_log(caplog, monkeypatch):
+    """What the worker's pusher logs, in its words, for a task a web server with another
+    SECRET_KEY enqueued."""
+    import logging
+
+    from django_q.conf import Conf
+    from django_q.signing import BadSignature, SignedPackage
+
+    payload = SignedPackage.dumps({"func": "sharing.tasks.apply_change", "args": (1,)})
+    monkeypatch.setattr(Conf, "SECRET_KEY", "outra-chave-de-outro-servidor-0123456789abcdef")
+    with caplog.at_level(logging.ERROR, logger="django-q"):
+        try:
+            SignedPackage.loads(payload)
+        except BadSignature:
+            logging.getLogger("django-q").exception("Failed to push task to queue")
+
+    assert caplog.records[-1].getMessage().startswith(
+        "Failed to push task to queue: tarefa assinada com outra SECRET_KEY ou outro Q_NAME, descartada.")
