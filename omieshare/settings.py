@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Before django_q: its `qcluster` command is replaced by one whose processes stop
+    # together (omieshare/supervision/management/commands/qcluster.py).
+    "omieshare.supervision",
     "django_q",
     "template_partials",
     "companies",
@@ -164,7 +167,9 @@ Q_WORKERS = int(os.environ.get("Q_WORKERS", "2"))
 Q_TIMEOUT = int(os.environ.get("Q_TIMEOUT", "600"))
 Q_CLUSTER: dict = {
     # One name per environment, so that two environments (e.g. staging and production) can
-    # share one Redis: it names the queue's Redis key and signs its payloads.
+    # share one Redis: it names the queue (the Redis list django_q:<name>:q) and salts task
+    # signatures, so web and workers must agree on it, as on the broker and SECRET_KEY
+    # (deploy/README.md). django-q2 reads Q_CLUSTER_NAME too, and requires it to equal this.
     "name": os.environ.get("Q_CLUSTER_NAME", "omieshare"),
     "workers": Q_WORKERS,
     "queue_limit": Q_WORKERS,

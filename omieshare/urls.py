@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Prometheus (README, "Métricas e logs"); allowed networks or a bearer token only.
     path("metrics", metrics_view, name="metrics"),
+    # Load balancers and supervisors: /health/ready and /health/live (deploy/README.md).
+    path("", include("omieshare.supervision.urls")),
     # Pages that do not link the icon (the admin's) make browsers ask for /favicon.ico.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", include("companies.urls")),

@@ -5,7 +5,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omieshare.settings")
 application = get_wsgi_application()
 
-# At INFO, each web process says which broker it queues tasks to (README, "Métricas e logs").
-from omieshare.lib.broker import log_web_ready  # noqa: E402 — needs the settings loaded above
+# At INFO, logs the broker this server enqueues to, and an ERROR for each disagreement with the
+# live workers (omieshare/supervision/checks.py).
+from omieshare.supervision.checks import startup_report  # noqa: E402
 
-log_web_ready()
+startup_report()

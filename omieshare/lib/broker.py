@@ -59,7 +59,3 @@ def log_worker_ready(sender=None, proc_name: str = "", **kwargs) -> None:
         return
     logger.info("qcluster %s worker %s (pid %s) connected to broker %s; %s workers per cluster",
                 Conf.PREFIX, proc_name, os.getpid(), broker, Conf.WORKERS)
-
-
-def log_web_ready() -> None:
-    logger.info("web process (pid %s) ready; tasks go to broker %s", os.getpid(), describe_broker())
