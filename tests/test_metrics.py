@@ -365,4 +365,4 @@ def test_gunicorn_workers_add_up_in_every_scrape(transactional_db, tmp_path):
     served_by = {path.name.split("_")[-1] for path in metrics_dir.glob("counter_*.db")}
     assert len(served_by) >= 2, served_by  # several processes' files were added up
     log = log_path.read_text()
-    assert "web process (pid" in log and "tasks go to broker ORM database queue" in log
+    assert "web server enqueueing to queue" in log and "do banco de dados (sem Q_REDIS_URL)" in log
