@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
@@ -32,6 +32,27 @@ def enqueue_on_commit(func_path: str, *args: int | str, group: str | None = None
         else:
             async_task(func_path, *args, group=group)
 
+    transaction.on_commit(_enqueue)
+
+
+def enqueue_once_on_commit(func_path: str, *args: int | str) -> None:
+    """enqueue_on_commit, unless the same call already waits for this transaction's commit:
+    a lote of 50 edits of one share sends one batch task, not 50. (A savepoint rolled back
+    drops its callbacks, this one's marker with them.)"""
+    key = (func_path, args)
+    if connection.in_atomic_block and any(
+        getattr(func, "enqueued_call", None) == key for _sids, func, _robust in connection.run_on_commit
+    ):
+        return
+
+    def _enqueue() -> None:
+        held = _held.get()
+        if held is not None:
+            held.append((func_path, args, None))
+        else:
+            async_task(func_path, *args)
+
+    _enqueue.enqueued_call = key
     transaction.on_commit(_enqueue)
 
 
