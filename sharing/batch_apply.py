@@ -48,6 +48,7 @@ from psycopg import sql
 
 from catalog.hooks import BulkWrite, notify_bulk_write
 from catalog.registries import describe
+from omieshare.lib.jobs import enqueue_once_on_commit
 from sharing.canonical import canonical_sql, plain_fields, same_values_sql
 from sharing.models import AuditEntry, Change, RecordLink, ShareMember
 from sharing.tasks import MAX_CHANGE_ATTEMPTS, is_transient
@@ -82,6 +83,29 @@ def _identifiers(text: str, **names: str) -> str:
     return sql.SQL(text).format(**{k: sql.Identifier(v) for k, v in names.items()}).as_string()
 
 
+# --- waking the task ---------------------------------------------------------------------
+
+# A batch task enqueued this long ago that has still not started was lost (its worker died
+# before it ran): a write enqueues another, whatever the flag says.
+QUEUED_FOR_SECONDS = 60
+
+
+def wake_on_commit(share_id: int) -> None:
+    """After the current transaction commits, enqueue the share's batch task, unless one is
+    already enqueued and not started (Share.apply_queued_at): a thousand API writes make a
+    handful of tasks, not a thousand. The task clears the flag before it claims anything,
+    so a change committed after its last claim always enqueues a new one."""
+
+    def already_queued() -> bool:
+        return not _execute(
+            "UPDATE sharing_share SET apply_queued_at = now() WHERE id = %s AND (apply_queued_at IS NULL "
+            "OR apply_queued_at < now() - make_interval(secs => %s))",
+            [share_id, QUEUED_FOR_SECONDS],
+        )
+
+    enqueue_once_on_commit("sharing.tasks.apply_pending", share_id, unless=already_queued)
+
+
 # --- the task --------------------------------------------------------------------------
 
 
@@ -91,6 +115,9 @@ def apply_pending(share_id: int, retry_failed: bool = False) -> int:
     task. Returns the number of changes claimed. With nothing pending: one query."""
     started = time.monotonic()
     after, claimed, retries = 0, 0, 0
+    # Before the first claim: what commits from now on enqueues a task of its own.
+    _execute("UPDATE sharing_share SET apply_queued_at = NULL WHERE id = %s AND apply_queued_at IS NOT NULL",
+             [share_id])
     while True:
         try:
             with transaction.atomic():

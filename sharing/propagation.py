@@ -33,8 +33,8 @@ from catalog.hooks import RecordWrite
 from catalog.models import Party, Product, ProductFamily, Salesperson, characteristics_dict
 from catalog.registries import describe
 from companies.models import Company
-from omieshare.lib.jobs import enqueue_on_commit, enqueue_once_on_commit
-from sharing import selectors
+from omieshare.lib.jobs import enqueue_on_commit
+from sharing import batch_apply, selectors
 from sharing.canonical import canonical_values, diff_fields, match_key_of, plain_fields, shared_fields
 from sharing.models import (
     AuditEntry,
@@ -366,7 +366,7 @@ def _record_change(write: RecordWrite, shared: SharedRecord, *, action, fields, 
         detail=change_text(action, shared.version, write.source),
     )
     # The share's batch applies it with the others pending (sharing/batch_apply.py).
-    enqueue_once_on_commit("sharing.tasks.apply_pending", shared.share_id)
+    batch_apply.wake_on_commit(shared.share_id)
 
 
 # --- applying to the other members ------------------------------------------------------

@@ -7,7 +7,7 @@ enqueue is harmless; a periodic schedule re-enqueues what was left behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -35,10 +35,11 @@ def enqueue_on_commit(func_path: str, *args: int | str, group: str | None = None
     transaction.on_commit(_enqueue)
 
 
-def enqueue_once_on_commit(func_path: str, *args: int | str) -> None:
+def enqueue_once_on_commit(func_path: str, *args: int | str, unless: Callable[[], bool] | None = None) -> None:
     """enqueue_on_commit, unless the same call already waits for this transaction's commit:
     a lote of 50 edits of one share sends one batch task, not 50. (A savepoint rolled back
-    drops its callbacks, this one's marker with them.)"""
+    drops its callbacks, this one's marker with them.) `unless`, called after the commit,
+    says the task need not be sent (one already waits in the queue)."""
     key = (func_path, args)
     if connection.in_atomic_block and any(
         getattr(func, "enqueued_call", None) == key for _sids, func, _robust in connection.run_on_commit
@@ -46,6 +47,8 @@ def enqueue_once_on_commit(func_path: str, *args: int | str) -> None:
         return
 
     def _enqueue() -> None:
+        if unless is not None and unless():
+            return
         held = _held.get()
         if held is not None:
             held.append((func_path, args, None))
