@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import connection, transaction
+from django.db import transaction
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
@@ -36,26 +36,22 @@ def enqueue_on_commit(func_path: str, *args: int | str, group: str | None = None
 
 
 def enqueue_once_on_commit(func_path: str, *args: int | str, unless: Callable[[], bool] | None = None) -> None:
-    """enqueue_on_commit, unless the same call already waits for this transaction's commit:
-    a lote of 50 edits of one share sends one batch task, not 50. (A savepoint rolled back
-    drops its callbacks, this one's marker with them.) `unless`, called after the commit,
-    says the task need not be sent (one already waits in the queue)."""
-    key = (func_path, args)
-    if connection.in_atomic_block and any(
-        getattr(func, "enqueued_call", None) == key for _sids, func, _robust in connection.run_on_commit
-    ):
-        return
+    """enqueue_on_commit, sent once per `enqueued_together()` block however many of its
+    transactions ask (a lote of 50 edits of one share sends one batch task, not 50).
+    `unless`, called after the commit (once per block), says the task need not be sent:
+    one already waits in the queue."""
 
     def _enqueue() -> None:
+        held = _held.get()
+        if held is not None and (func_path, args, None) in held:
+            return
         if unless is not None and unless():
             return
-        held = _held.get()
         if held is not None:
             held.append((func_path, args, None))
         else:
             async_task(func_path, *args)
 
-    _enqueue.enqueued_call = key
     transaction.on_commit(_enqueue)
 
 

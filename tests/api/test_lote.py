@@ -214,7 +214,7 @@ def test_a_lote_under_sharing_reaches_the_other_company(omie, django_capture_on_
             _client(f"CLI-{n}", document) for n, document in enumerate(documents)
         ]}).json()
     assert answer["codigo_status"] == "0"
-    assert len(jobs) == 1 and Change.objects.count() == 3  # one batch task applies the lote's changes
+    assert len(jobs) == 3 and Change.objects.count() == 3  # one propagation per record
     apply_pending()
 
     for document in documents:

@@ -8,11 +8,12 @@ import random
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog import services as catalog_services
 from catalog.models import Party, Product
+from omieshare.lib.jobs import enqueued_together
 from sharing import batch_apply, tasks
 from sharing.models import AuditEntry, Change, RecordLink, SharedRecord
 from sharing.resync import find_drift
@@ -154,13 +155,16 @@ def test_catch_up_marks_the_changes_it_applies():
     assert find_drift(share) == []
 
 
-def test_a_lote_of_edits_enqueues_one_batch_task(django_capture_on_commit_callbacks):
+def test_a_lote_of_edits_enqueues_one_batch_task(monkeypatch, django_capture_on_commit_callbacks):
     share, origin, north, south = _group(products=10)
-    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
-        _price_edits(origin, 10, "5.55")
+    sent = []
+    monkeypatch.setattr("omieshare.lib.jobs.async_task", lambda *args, **kwargs: sent.append(args))
+    with enqueued_together():  # as the API sends a call's jobs
+        for n in range(10):
+            with django_capture_on_commit_callbacks(execute=True):
+                _edit(origin, f"PRD{1_000_000 + n}", price="5.55")
 
-    assert len(callbacks) == 1
-    assert callbacks[0].enqueued_call == ("sharing.tasks.apply_pending", (share.pk,))
+    assert sent == [("sharing.tasks.apply_pending", share.pk)]
 
 
 def test_a_task_with_nothing_pending_costs_two_queries():
