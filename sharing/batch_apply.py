@@ -322,7 +322,7 @@ def _apply_member(company_id: int, record_ids: list[int], *, enforce_unique: boo
     # 1. What lags here, read without locks, to know which rows to lock.
     lagging = _fetchall(
         """
-        SELECT l.registry, l.local_id FROM sharing_recordlink l
+        SELECT l.registry, l.local_id, l.id FROM sharing_recordlink l
         JOIN sharing_sharedrecord sr ON sr.id = l.shared_record_id
         WHERE l.company_id = %s AND l.shared_record_id = ANY(%s) AND l.applied_version < sr.version
         """,
@@ -330,7 +330,7 @@ def _apply_member(company_id: int, record_ids: list[int], *, enforce_unique: boo
     )
     # 2. Locks, in the one order: local rows (parties, then products, by id), then links.
     by_registry: dict[str, list[int]] = defaultdict(list)
-    for registry, local_id in lagging:
+    for registry, local_id, _link_id in lagging:
         by_registry[registry].append(local_id)
     for registry in _REGISTRY_ORDER:
         if by_registry.get(registry):
@@ -339,13 +339,13 @@ def _apply_member(company_id: int, record_ids: list[int], *, enforce_unique: boo
                              table=describe(registry).table),
                 [sorted(by_registry[registry])],
             )
-    if lagging:
-        _execute(
-            "SELECT id FROM sharing_recordlink WHERE company_id = %s AND shared_record_id = ANY(%s) "
-            "ORDER BY id FOR UPDATE",
-            [company_id, record_ids],
-        )
-    # 3. The work, read after the locks (each statement sees what committed before it).
+    locked = sorted(link_id for _registry, _local_id, link_id in lagging)
+    if locked:
+        _execute("SELECT id FROM sharing_recordlink WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [locked])
+    # 3. The work, read after the locks (each statement sees what committed before it):
+    # only links locked above (one that started to lag since is another change's work, and
+    # writing it unlocked could undo a member's edit made meanwhile), and records with no
+    # link here (new to this member; they go per record, which takes its own locks).
     _execute(
         """
         CREATE TEMP TABLE apply_rows ON COMMIT DROP AS
@@ -355,9 +355,9 @@ def _apply_member(company_id: int, record_ids: list[int], *, enforce_unique: boo
         FROM sharing_sharedrecord sr
         LEFT JOIN sharing_recordlink l ON l.shared_record_id = sr.id AND l.company_id = %s
         WHERE sr.id = ANY(%s)
-          AND (l.applied_version < sr.version OR (l.id IS NULL AND sr.deleted_at IS NULL))
+          AND ((l.id = ANY(%s) AND l.applied_version < sr.version) OR (l.id IS NULL AND sr.deleted_at IS NULL))
         """,
-        [company_id, record_ids],
+        [company_id, record_ids, locked],
     )
     registries = [row[0] for row in _fetchall(
         "SELECT DISTINCT registry FROM apply_rows WHERE NOT slow"
