@@ -15,6 +15,7 @@ from catalog import services as catalog_services
 from catalog.models import Party, Product
 from omieshare.lib.jobs import enqueued_together
 from sharing import batch_apply, tasks
+from sharing.leases import WatchdogLock
 from sharing.models import AuditEntry, Change, RecordLink, SharedRecord
 from sharing.resync import find_drift
 from tests.factories import CompanyFactory
@@ -190,3 +191,15 @@ def test_writes_committed_while_a_task_waits_enqueue_no_other(monkeypatch):
     _edit(origin, "PRD1000000", price="99.00")
     assert len(sent) == 2
     assert Product.objects.get(company=south, code="PRD1000005").price == Decimal("6.10")
+
+
+def test_one_worker_process_at_a_time_runs_the_watchdog():
+    first, second = WatchdogLock(), WatchdogLock()
+    try:
+        assert first.held() and first.held()  # kept, on its own connection
+        assert not second.held()
+        first.release()  # its process died: the next sweep elsewhere takes it over
+        assert second.held()
+    finally:
+        first.release()
+        second.release()
