@@ -24,8 +24,9 @@ state, or the second finds nothing to do), delivery may be repeated, and a batch
 at any point (the worker, or its connection) rolls back whole: its changes stay pending
 and the next task or the watchdog claims them again.
 
+New records are inserted set-based when nothing about them needs a decision (_create_rows).
 Per record, through propagation.apply_record and catalog/services.py as before (rare):
-new records in a member (adopting an unlinked row with the key, or a create), deletions,
+other new records (adopting an unlinked row with the key, say), deletions,
 a key or (with validação de unicidade) an EAN that changes, a structure that changes, and
 supplier documents the member does not hold yet (apply_record brings them first, or fails
 the product with the reason). A set-based statement that fails (a constraint, a missing
@@ -351,7 +352,7 @@ def _apply_member(company_id: int, record_ids: list[int], *, enforce_unique: boo
         CREATE TEMP TABLE apply_rows ON COMMIT DROP AS
         SELECT sr.id AS sr_id, sr.registry, sr.version, sr.values, sr.deleted_at IS NOT NULL AS deleted,
                l.id AS link_id, l.local_id, l.applied_version AS old_version, NULL::jsonb AS cur,
-               (l.id IS NULL OR sr.deleted_at IS NOT NULL) AS slow, false AS same
+               (l.id IS NULL OR sr.deleted_at IS NOT NULL) AS slow, false AS same, false AS created
         FROM sharing_sharedrecord sr
         LEFT JOIN sharing_recordlink l ON l.shared_record_id = sr.id AND l.company_id = %s
         WHERE sr.id = ANY(%s)
@@ -360,7 +361,7 @@ def _apply_member(company_id: int, record_ids: list[int], *, enforce_unique: boo
         [company_id, record_ids, locked],
     )
     registries = [row[0] for row in _fetchall(
-        "SELECT DISTINCT registry FROM apply_rows WHERE NOT slow"
+        "SELECT DISTINCT registry FROM apply_rows WHERE NOT slow OR (link_id IS NULL AND NOT deleted)"
     )]
     written = 0
     for registry in sorted(registries, key=_REGISTRY_ORDER.index):
@@ -372,7 +373,7 @@ def _apply_member(company_id: int, record_ids: list[int], *, enforce_unique: boo
 
 def _apply_registry(registry: str, company_id: int, *, enforce_unique: bool) -> int:
     descriptor = describe(registry)
-    params = {"company_id": company_id, "registry": registry}
+    params = {"company_id": company_id, "registry": registry, "enforce": enforce_unique}
     fast = "b.registry = %(registry)s AND NOT b.slow"
     # The local rows' canonical values now: what differs is what gets written.
     canonical = canonical_sql(
@@ -383,16 +384,15 @@ def _apply_registry(registry: str, company_id: int, *, enforce_unique: bool) -> 
         f"WHERE c.local_id = b.local_id AND {fast}",
         params,
     )
-    _execute(
-        f"UPDATE apply_rows b SET slow = true WHERE {fast} AND ({_SLOW[registry]})",
-        {**params, "enforce": enforce_unique},
-    )
+    _execute(f"UPDATE apply_rows b SET slow = true WHERE {fast} AND ({_SLOW[registry]})", params)
     _execute(
         f"UPDATE apply_rows b SET same = true WHERE {fast} AND {same_values_sql('b.cur', 'b.values')}", params
     )
+    created = _create_rows(registry, params)
     _WRITE[registry](company_id)
     updated = [row[0] for row in _fetchall(
-        f"SELECT b.local_id FROM apply_rows b WHERE {fast} AND NOT b.same ORDER BY b.local_id", params
+        f"SELECT b.local_id FROM apply_rows b WHERE {fast} AND NOT b.same AND NOT b.created ORDER BY b.local_id",
+        params,
     )]
     _execute(
         f"""
@@ -401,8 +401,22 @@ def _apply_registry(registry: str, company_id: int, *, enforce_unique: bool) -> 
         """,
         params,
     )
-    # One audit line per row: the first change this member receives (as apply_change named
-    # the change it applied), with the fields of every change the version written carries.
+    if created:
+        # A concurrent batch that created the same record here first makes this fail (the
+        # link is unique per record and company): the savepoint undoes the rows, and the
+        # records go per record, finding its link.
+        _execute(
+            f"""
+            INSERT INTO sharing_recordlink (shared_record_id, company_id, registry, local_id, applied_version,
+                                            last_error, updated_at)
+            SELECT b.sr_id, %(company_id)s, b.registry, b.local_id, b.version, '', now()
+            FROM apply_rows b WHERE {fast} AND b.created ORDER BY b.sr_id
+            """,
+            params,
+        )
+    # One audit line per row: the first change this member receives (its inclusion, for a
+    # record new here), as apply_change named the change it applied, with the fields of
+    # every change the version written carries.
     count = _execute(
         f"""
         INSERT INTO sharing_auditentry (share_id, company_id, action, registry, shared_record_id, change_id,
@@ -412,22 +426,105 @@ def _apply_registry(registry: str, company_id: int, *, enforce_unique: bool) -> 
                'versão ' || b.version || ' aplicada', now()
         FROM apply_rows b JOIN sharing_sharedrecord sr ON sr.id = b.sr_id
         LEFT JOIN LATERAL (SELECT c.id FROM sharing_change c
-                           WHERE c.shared_record_id = b.sr_id AND c.version > b.old_version
-                           ORDER BY c.version LIMIT 1) ch ON true
+                           WHERE c.shared_record_id = b.sr_id
+                             AND CASE WHEN b.created THEN c.action = 'create' ELSE c.version > b.old_version END
+                           ORDER BY CASE WHEN b.created THEN -c.version ELSE c.version END LIMIT 1) ch ON true
         LEFT JOIN LATERAL (
             SELECT jsonb_agg(f.name ORDER BY f.first) AS names FROM (
                 SELECT e.name, min(c.version::bigint * 1000 + e.n) AS first
                 FROM sharing_change c, jsonb_array_elements_text(c.changed_fields) WITH ORDINALITY AS e(name, n)
-                WHERE c.shared_record_id = b.sr_id AND c.version > b.old_version AND c.version <= b.version
+                WHERE c.shared_record_id = b.sr_id AND c.version > COALESCE(b.old_version, 0)
+                  AND c.version <= b.version
                 GROUP BY e.name) f) fl ON true
         WHERE {fast}
         """,
         {**params, "action": AuditEntry.Action.APPLY},
     )
-    if updated:
-        notify_bulk_write(BulkWrite(registry=descriptor.name, company_id=company_id, created_ids=(),
+    if updated or created:
+        notify_bulk_write(BulkWrite(registry=descriptor.name, company_id=company_id, created_ids=tuple(created),
                                     updated_ids=tuple(updated), source="sharing"))
     return count
+
+
+def _create_rows(registry: str, params: dict[str, Any]) -> list[int]:
+    """Insert this member's copy of the records new here that need nothing per record: no
+    row of the company holds the key (one unlinked would be adopted, after a Snapshot, by
+    apply_record), and, for products, no structure, suppliers all held here, and no EAN
+    taken where duplicates are refused. Returns the new rows' ids."""
+    descriptor = describe(registry)
+    key = descriptor.key
+    marked = _execute(
+        _identifiers(
+            f"""
+            UPDATE apply_rows b SET slow = false, created = true
+            WHERE b.registry = %(registry)s AND b.link_id IS NULL AND NOT b.deleted
+              AND b.values->>%(key)s <> ''
+              AND NOT EXISTS (SELECT 1 FROM {{table}} x WHERE x.company_id = %(company_id)s
+                              AND x.{{key}} = b.values->>%(key)s)
+              {_CREATE_CONDITIONS[registry]}
+            """,
+            table=descriptor.table, key=key,
+        ),
+        {**params, "key": key},
+    )
+    if not marked:
+        return []
+    local_columns, local_values = _new_copy_defaults(registry)
+    columns = ", ".join(sql.Identifier(name).as_string() for name in plain_fields(registry))
+    selected = ", ".join(f"r.{sql.Identifier(name).as_string()}" for name in plain_fields(registry))
+    family_column, family_value, family_join = "", "", ""
+    if registry == "product":
+        _insert_families(params)
+        family_column, family_value = "family_id, ", "f.id, "
+        family_join = ("LEFT JOIN catalog_productfamily f ON f.company_id = %(company_id)s "
+                       "AND lower(f.name) = lower(b.values->>'family') AND b.values->>'family' <> ''")
+    rows = _fetchall(
+        _identifiers(
+            f"""
+            WITH inserted AS (
+                INSERT INTO {{table}} ({local_columns}, {family_column}version, created_at, updated_at, {columns})
+                SELECT {local_values}, {family_value}1, now(), now(), {selected}
+                FROM apply_rows b CROSS JOIN LATERAL jsonb_populate_record(NULL::{{table}}, b.values) r
+                {family_join}
+                WHERE b.registry = %(registry)s AND b.created
+                ORDER BY b.sr_id
+                RETURNING id, {{key}}
+            )
+            UPDATE apply_rows b SET local_id = inserted.id
+            FROM inserted WHERE b.registry = %(registry)s AND b.created AND b.values->>%(key)s = inserted.{{key}}
+            RETURNING b.local_id
+            """,
+            table=descriptor.table, key=key,
+        ),
+        {**params, "key": key},
+    )
+    return sorted(row[0] for row in rows)
+
+
+def _new_copy_defaults(registry: str) -> tuple[str, str]:
+    """(columns, values) a new copy starts with: its company and the descriptor's local-only
+    defaults (activation's _new_copy_defaults)."""
+    descriptor = describe(registry)
+    defaults = {k: v for k, v in descriptor.new_copy_defaults.items() if k not in descriptor.shared_fields}
+    columns = ["company_id", *(sql.Identifier(name).as_string() for name in defaults)]
+    return ", ".join(columns), ", ".join(["%(company_id)s", *defaults.values()])
+
+
+_CREATE_CONDITIONS = {
+    "party": "",
+    "product": """
+        AND b.values->'bom' = '[]'::jsonb
+        AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(b.values->'suppliers') AS doc(value)
+                        WHERE NOT EXISTS (SELECT 1 FROM catalog_party x WHERE x.company_id = %(company_id)s
+                                          AND x.cnpj_cpf = doc.value))
+        AND NOT (%(enforce)s AND b.values->>'ean' <> '' AND EXISTS (
+            SELECT 1 FROM catalog_product x WHERE x.company_id = %(company_id)s
+              AND lpad(x.ean, 14, '0') = lpad(b.values->>'ean', 14, '0')))
+        AND NOT EXISTS (SELECT 1 FROM apply_rows o WHERE o.registry = 'product' AND o.sr_id <> b.sr_id
+                        AND %(enforce)s AND b.values->>'ean' <> ''
+                        AND lpad(o.values->>'ean', 14, '0') = lpad(b.values->>'ean', 14, '0'))
+    """,
+}
 
 
 # Rows that go per record, by registry (b = apply_rows, b.cur the local row's values):
@@ -464,6 +561,7 @@ def _plain_assignments(registry: str) -> str:
 
 
 _CHANGED = "b.registry = %(registry)s AND NOT b.slow AND NOT b.same"
+_UPDATED = f"{_CHANGED} AND NOT b.created"  # the rows that were there: created ones are inserted whole
 
 
 def _write_parties(company_id: int) -> None:
@@ -472,7 +570,7 @@ def _write_parties(company_id: int) -> None:
         f"""
         UPDATE catalog_party d SET {_plain_assignments("party")}, version = d.version + 1, updated_at = now()
         FROM apply_rows b, jsonb_populate_record(NULL::catalog_party, b.values) r
-        WHERE d.id = b.local_id AND {_CHANGED}
+        WHERE d.id = b.local_id AND {_UPDATED}
         """,
         params,
     )
@@ -546,9 +644,8 @@ def _write_attachments(registry: str, params: dict[str, Any]) -> None:
     )
 
 
-def _write_products(company_id: int) -> None:
-    params = {"company_id": company_id, "registry": "product"}
-    # Families by name, created if missing (propagation._family_id).
+def _insert_families(params: dict[str, Any]) -> None:
+    """Families by name, created if missing (propagation._family_id)."""
     _execute(
         f"""
         INSERT INTO catalog_productfamily (company_id, name)
@@ -562,6 +659,11 @@ def _write_products(company_id: int) -> None:
         """,
         params,
     )
+
+
+def _write_products(company_id: int) -> None:
+    params = {"company_id": company_id, "registry": "product"}
+    _insert_families(params)
     _execute(
         f"""
         UPDATE catalog_product d SET {_plain_assignments("product")}, family_id = f.id,
@@ -569,7 +671,7 @@ def _write_products(company_id: int) -> None:
         FROM apply_rows b CROSS JOIN LATERAL jsonb_populate_record(NULL::catalog_product, b.values) r
         LEFT JOIN catalog_productfamily f ON f.company_id = %(company_id)s
              AND lower(f.name) = lower(b.values->>'family') AND b.values->>'family' <> ''
-        WHERE d.id = b.local_id AND {_CHANGED}
+        WHERE d.id = b.local_id AND {_UPDATED}
         """,
         params,
     )

@@ -203,3 +203,33 @@ def test_one_worker_process_at_a_time_runs_the_watchdog():
     finally:
         first.release()
         second.release()
+
+
+def test_it_creates_new_records_in_every_member_set_based():
+    share, origin, north, south = _group(products=4)
+    blob = catalog_services.blob_store(content=b"foto do produto", content_type="image/png")
+    supplier = Party.objects.get(company=origin, cnpj_cpf=SUPPLIERS[0])
+
+    def statements(first: int, count: int) -> int:
+        for n in range(first, first + count):
+            make_product(origin, f"NOVO{2_000_000 + n}", f"Chá mate nº {n} – Erva-mate Ñandú", price="7.30",
+                         family=catalog_services.family_create(company=origin, name=f"Chás {n}").pk,
+                         suppliers=[supplier.pk], attachments=[[blob.pk, "foto ção.png", True]])
+        with CaptureQueriesContext(connection) as queries:
+            batch_apply.apply_pending(share.pk)
+        return len(queries)
+
+    few, many = statements(0, 2), statements(2, 12)
+
+    assert few == many
+    assert find_drift(share) == []
+    assert not Change.objects.exclude(status=Change.Status.APPLIED).exists()
+    for company in (north, south):
+        new = Product.objects.filter(company=company, code__startswith="NOVO")
+        assert new.count() == 14 and new.values("code").distinct().count() == 14
+        assert RecordLink.objects.filter(company=company, local_id__in=new.values("pk")).count() == 14
+        copy = new.get(code="NOVO2000013")
+        assert copy.family.name == "Chás 13" and copy.suppliers.get().cnpj_cpf == SUPPLIERS[0]
+        assert copy.attachments.get().filename == "foto ção.png" and copy.version == 1
+        entry = AuditEntry.objects.get(company=company, action=AuditEntry.Action.APPLY, local_id=copy.pk)
+        assert entry.action_label == "Inclusão aplicada"
