@@ -113,7 +113,8 @@ def wake_on_commit(share_id: int) -> None:
 def apply_pending(share_id: int, retry_failed: bool = False) -> int:
     """Drain the share's pending changes (with `retry_failed`, its failed ones not yet given
     up, each once), batch by batch, for about TASK_SECONDS; then enqueue the rest as a new
-    task. Returns the number of changes claimed. With nothing pending: one query."""
+    task. Returns the number of changes claimed. With nothing pending: two queries (the
+    flag cleared, the empty claim)."""
     started = time.monotonic()
     after, claimed, retries = 0, 0, 0
     # Before the first claim: what commits from now on enqueues a task of its own.

@@ -1,6 +1,6 @@
 """Benchmark of the batched apply against one change at a time, in the same run.
 
-    manage.py bench_apply [--products 1000] [--members 3] [--batch 1000] [--keep] [--seed N]
+    manage.py bench_apply [--products 1000] [--members 3] [--batch 1000] [--new 200] [--keep] [--seed N]
 
 An origin shares `--products` products with `--members` other companies (activated in
 this process). Then, twice, every product's price is edited in the origin through
@@ -8,6 +8,8 @@ catalog/services.py (one accepted change each, as an integration's price push ma
 
 - the first time the changes are applied as before, one `propagation.apply_change` each;
 - the second time by `batch_apply.apply_pending` (batches of `--batch` changes).
+
+Then the same for `--new` products created in the origin (inclusions), twice.
 
 For each it prints the wall time, the statements sent (Django's query log), per change
 and per (change × member), the statements per batch, and the ratio old ÷ batched; and it
@@ -49,10 +51,11 @@ class Command(BaseCommand):
         parser.add_argument("--products", type=int, default=1000)
         parser.add_argument("--members", type=int, default=3, help="companies receiving the changes")
         parser.add_argument("--batch", type=int, default=batch_apply.BATCH_SIZE)
+        parser.add_argument("--new", type=int, default=200, help="new products per inclusion round (0: none)")
         parser.add_argument("--keep", action="store_true")
         parser.add_argument("--seed", type=int, default=13)
 
-    def handle(self, *args: Any, products: int, members: int, batch: int, keep: bool, seed: int,
+    def handle(self, *args: Any, products: int, members: int, batch: int, new: int, keep: bool, seed: int,
                **options: Any) -> None:
         if connection.vendor != "postgresql":
             raise CommandError("bench_apply needs PostgreSQL.")
@@ -62,18 +65,31 @@ class Command(BaseCommand):
         self.tag = uuid.uuid4().hex[:8]
         self.group = company_services.group_get_or_create(name=f"Bench apply {self.tag}")
         batch_apply.BATCH_SIZE = batch
+        self.created = 0
         try:
             share, origin = self._setup(products, members)
             pairs = products * members
             old = self._round(origin, "one change at a time (apply_change)",
                               lambda ids: [propagation.apply_change(pk) for pk in ids], share, pairs)
-            new = self._round(origin, f"batched (apply_pending, batches of {batch})",
+            new_round = self._round(origin, f"batched (apply_pending, batches of {batch})",
                               lambda ids: batch_apply.apply_pending(share.pk), share, pairs,
                               batches=math.ceil(products / batch))
+            batched = new_round
             self.stdout.write(
-                f"\nRatio old ÷ batched: time {old[0] / new[0]:.1f}x, statements {old[1] / max(new[1], 1):.1f}x "
-                f"({products} products × {members} members)"
+                f"\nRatio old ÷ batched, price edits: time {old[0] / batched[0]:.1f}x, "
+                f"statements {old[1] / max(batched[1], 1):.1f}x ({products} products × {members} members)"
             )
+            if new:
+                old = self._round(origin, "inclusions one at a time (apply_change)",
+                                  lambda ids: [propagation.apply_change(pk) for pk in ids], share, new * members,
+                                  create=new)
+                batched = self._round(origin, "inclusions batched (apply_pending)",
+                                      lambda ids: batch_apply.apply_pending(share.pk), share, new * members,
+                                      batches=math.ceil(new / batch), create=new)
+                self.stdout.write(
+                    f"\nRatio old ÷ batched, inclusions: time {old[0] / batched[0]:.1f}x, "
+                    f"statements {old[1] / max(batched[1], 1):.1f}x ({new} new products × {members} members)"
+                )
         finally:
             if keep:
                 self.stdout.write(f"Kept group {self.group.pk} ({self.group.name}).")
@@ -105,11 +121,16 @@ class Command(BaseCommand):
         return share, origin
 
     def _round(self, origin: Company, label: str, apply, share: Share, pairs: int,
-               batches: int | None = None) -> tuple[float, int]:
+               batches: int | None = None, create: int = 0) -> tuple[float, int]:
         ids = list(Product.objects.filter(company=origin).order_by("pk").values_list("pk", flat=True))
         first_change = (Change.objects.order_by("-pk").values_list("pk", flat=True).first() or 0)
         started = time.perf_counter()
-        for pk in ids:
+        for _n in range(create):
+            self.created += 1
+            catalog_services.product_create(company=origin, source="api", data={
+                "code": f"N{self.tag[:4]}{self.created:07d}", "description": f"Chá mate nº {self.created}",
+                "ncm": "09030010", "price": f"{self.rng.randrange(100, 99_999) / 100:.2f}"})
+        for pk in ids if not create else ():
             catalog_services.product_update(company=origin, product_id=pk, source="api",
                                             data={"price": f"{self.rng.randrange(100, 99_999) / 100:.2f}"})
         edits = time.perf_counter() - started
