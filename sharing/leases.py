@@ -15,11 +15,14 @@ next commit, and that chunk rolls back: two workers never both commit a job's ch
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 from datetime import datetime, timedelta
 
+import psycopg
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -127,17 +130,70 @@ class Heartbeat:
             connection.close()
 
 
+# How often the watchdog (sharing.tasks.watchdog) runs, in the one worker process that
+# holds the watchdog lock.
+WATCHDOG_SECONDS = float(os.environ.get("OMIESHARE_WATCHDOG_SECONDS", "15"))
+# A PostgreSQL advisory lock key (per database): "omieshare watchdog".
+WATCHDOG_LOCK = 0x6F6D_6965_5744
+
+
+class WatchdogLock:
+    """Which worker process runs the watchdog: the one whose own connection (not Django's,
+    which the ORM broker closes after each enqueue outside a transaction) holds a
+    session-level advisory lock. One holds it at a time; when that process dies its
+    connection closes, the lock goes with it, and another process's next sweep takes it."""
+
+    def __init__(self) -> None:
+        self._conn: psycopg.Connection | None = None
+
+    def held(self) -> bool:
+        try:
+            if self._conn is not None and not self._conn.closed:
+                self._conn.execute("SELECT 1")
+                return True
+            params = connection.get_connection_params()
+            params.pop("cursor_factory", None)
+            params.pop("context", None)
+            self._conn = psycopg.connect(**params, autocommit=True)
+            got = self._conn.execute("SELECT pg_try_advisory_lock(%s)", [WATCHDOG_LOCK]).fetchone()[0]
+            if not got:
+                self.release()
+            return bool(got)
+        except psycopg.Error:
+            self.release()
+            return False
+
+    def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+        self._conn = None
+
+
 def _sweep_forever() -> None:
+    from sharing.tasks import watchdog
+
+    lock = WatchdogLock()
+    last_watchdog = 0.0
     while True:
         try:
             hand_out_jobs(expired_only=True)
         except Exception:  # noqa: BLE001 — a database restart: try again at the next pass
             logger.exception("lease sweep failed")
             connection.close()
+        if time.monotonic() - last_watchdog >= WATCHDOG_SECONDS and lock.held():
+            # Apart from the task queue: it never waits behind a backlog of batches.
+            last_watchdog = time.monotonic()
+            try:
+                watchdog()
+            except Exception:  # noqa: BLE001 — as above
+                logger.exception("watchdog failed")
+                connection.close()
         time.sleep(SWEEP_SECONDS)
 
 
 def start_sweeper(**_signal_kwargs) -> None:
     """django-q2's post_spawn: each worker process (a fresh one included, so a restarted
-    cluster picks up a dead one's jobs at once) watches for jobs whose worker died."""
+    cluster picks up a dead one's jobs at once) watches for jobs whose worker died, and
+    the one holding the watchdog lock runs the watchdog every WATCHDOG_SECONDS."""
     threading.Thread(target=_sweep_forever, name="sync-job-sweeper", daemon=True).start()

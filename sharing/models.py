@@ -130,6 +130,10 @@ class Share(models.Model):
     # were handed out. Neither can be changed or reset from any screen.
     code_key = models.BigIntegerField("chave da sequência de códigos", editable=False)
     code_counter = models.BigIntegerField("códigos sugeridos", default=0, editable=False)
+    # When a batch task (sharing.tasks.apply_pending) was last enqueued and has not started
+    # yet: the writes committed meanwhile enqueue no other (sharing/batch_apply.py).
+    apply_queued_at = models.DateTimeField("lote de aplicação enfileirado em", null=True, blank=True,
+                                           editable=False)
 
     class Meta:
         verbose_name = "compartilhamento de cadastros"

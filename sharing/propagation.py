@@ -34,7 +34,7 @@ from catalog.models import Party, Product, ProductFamily, Salesperson, character
 from catalog.registries import describe
 from companies.models import Company
 from omieshare.lib.jobs import enqueue_on_commit
-from sharing import selectors
+from sharing import batch_apply, selectors
 from sharing.canonical import canonical_values, diff_fields, match_key_of, plain_fields, shared_fields
 from sharing.metrics import observe_apply_lag
 from sharing.models import (
@@ -366,7 +366,8 @@ def _record_change(write: RecordWrite, shared: SharedRecord, *, action, fields, 
         change=change, local_id=write.record.pk, fields=fields, old_values=old, new_values=new,
         detail=change_text(action, shared.version, write.source),
     )
-    enqueue_on_commit("sharing.tasks.apply_change", change.pk)
+    # The share's batch applies it with the others pending (sharing/batch_apply.py).
+    batch_apply.wake_on_commit(shared.share_id)
 
 
 # --- applying to the other members ------------------------------------------------------

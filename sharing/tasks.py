@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from datetime import timedelta
 
 import psycopg
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,10 +25,20 @@ logger = logging.getLogger(__name__)
 MAX_JOB_ATTEMPTS = 5
 MAX_CHANGE_ATTEMPTS = 20
 CATCH_UP_BATCH = 500
+# A change still pending after this long lost its enqueue (or its worker): the watchdog
+# enqueues its share's batch again.
+STALE_CHANGE_SECONDS = int(os.environ.get("OMIESHARE_STALE_CHANGE_SECONDS", "20"))
 
 
 def apply_change(change_id: int) -> None:
     propagation.apply_change(change_id)
+
+
+def apply_pending(share_id: int, retry_failed: bool = False) -> None:
+    """Apply the share's pending changes in set-based batches (sharing/batch_apply.py)."""
+    from sharing import batch_apply
+
+    batch_apply.apply_pending(share_id, retry_failed)
 
 
 def retry_record(shared_record_id: int) -> None:
@@ -159,49 +170,65 @@ def _record_failure(job: SyncJob, error: Exception) -> None:
     job.fail(_interrupted(failures, error), final=failures >= MAX_JOB_ATTEMPTS)
 
 
-def catch_up(share_id: int, company_id: int) -> None:
-    """Apply every shared record whose newest version has not reached this member."""
-    links = (
-        RecordLink.objects.filter(
-            shared_record__share_id=share_id, company_id=company_id,
-            applied_version__lt=F("shared_record__version"),
-        )
-        .order_by("pk")
-        .values_list("shared_record_id", flat=True)[:CATCH_UP_BATCH]
-    )
-    ids = list(links)
-    for shared_record_id in ids:
-        try:
-            propagation.apply_record(shared_record_id, company_id)
-        except Exception:
-            logger.exception("catch-up of record %s in company %s failed", shared_record_id, company_id)
-    if len(ids) == CATCH_UP_BATCH:
-        from omieshare.lib.jobs import enqueue_on_commit
+def catch_up(share_id: int, company_id: int, after: int = 0) -> None:
+    """Apply every shared record whose newest version has not reached this member, in
+    set-based batches of CATCH_UP_BATCH records; each batch also marks applied the changes
+    that every member now holds, so the pending count moves while it works."""
+    from sharing import batch_apply
 
-        enqueue_on_commit("sharing.tasks.catch_up", share_id, company_id)
+    started = time.monotonic()
+    while True:
+        count, after = batch_apply.catch_up(share_id, company_id, after=after, limit=CATCH_UP_BATCH)
+        if count < CATCH_UP_BATCH:
+            return
+        if time.monotonic() - started > batch_apply.TASK_SECONDS and not connection.in_atomic_block:
+            from django_q.tasks import async_task
+
+            async_task("sharing.tasks.catch_up", share_id, company_id, after)
+            return
+
+
+# Failed changes are retried at most this often (each retry counts toward
+# MAX_CHANGE_ATTEMPTS), however often the watchdog looks for lost ones.
+FAILED_RETRY_SECONDS = 60
+_last_failed_retry = 0.0
 
 
 def watchdog() -> None:
-    """Every minute: re-enqueue what a lost enqueue, an error or a killed worker left behind
-    (a killed worker's jobs are usually handed out sooner, by the workers' sweepers)."""
+    """Every WATCHDOG_SECONDS (15 s), from one worker process's sweeper thread
+    (sharing/leases.py), never from the task queue, where it waited behind the backlog it is
+    there to repair: re-enqueue what a lost enqueue, an error or a killed worker left behind
+    (a killed worker's jobs are usually handed out sooner, by the workers' sweepers). A change
+    whose task was lost (Redis delivers at most once) is sent again within
+    STALE_CHANGE_SECONDS + WATCHDOG_SECONDS: 35 s."""
+    global _last_failed_retry
     from django_q.tasks import async_task
 
     now = timezone.now()
     hand_out_jobs(expired_only=False)
-    stale_changes = Change.objects.filter(
-        status__in=[Change.Status.PENDING, Change.Status.FAILED],
-        created_at__lt=now - timedelta(seconds=20),
-        attempts__lt=MAX_CHANGE_ATTEMPTS,
-    ).order_by("created_at")[:1000]
-    for change_id in stale_changes.values_list("pk", flat=True):
-        async_task("sharing.tasks.apply_change", change_id)
-    for share_id, company_id in (
-        ShareMember.objects.filter(state=ShareMember.State.ACTIVE, share__status="active")
-        .values_list("share_id", "company_id")
-    ):
-        if RecordLink.objects.filter(
-            shared_record__share_id=share_id, company_id=company_id,
-            applied_version__lt=F("shared_record__version"),
-            updated_at__lt=now - timedelta(seconds=60),
-        ).exists():
-            async_task("sharing.tasks.catch_up", share_id, company_id)
+    # One batch task per share with changes left pending (a lost enqueue, a killed
+    # worker), and, once a minute, one per share that retries its failed ones.
+    statuses = [Change.Status.PENDING]
+    if time.monotonic() - _last_failed_retry >= FAILED_RETRY_SECONDS:
+        _last_failed_retry = time.monotonic()
+        statuses.append(Change.Status.FAILED)
+    stale = (
+        Change.objects.filter(
+            status__in=statuses,
+            created_at__lt=now - timedelta(seconds=STALE_CHANGE_SECONDS),
+            attempts__lt=MAX_CHANGE_ATTEMPTS,
+        ).values_list("share_id", "status").distinct()
+    )
+    with transaction.atomic():  # the enqueues in one commit (JOBS.md: no reconnection each)
+        for share_id, status in sorted(set(stale)):
+            async_task("sharing.tasks.apply_pending", share_id, status == Change.Status.FAILED)
+        for share_id, company_id in (
+            ShareMember.objects.filter(state=ShareMember.State.ACTIVE, share__status="active")
+            .values_list("share_id", "company_id")
+        ):
+            if RecordLink.objects.filter(
+                shared_record__share_id=share_id, company_id=company_id,
+                applied_version__lt=F("shared_record__version"),
+                updated_at__lt=now - timedelta(seconds=60),
+            ).exists():
+                async_task("sharing.tasks.catch_up", share_id, company_id)

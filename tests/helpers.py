@@ -23,7 +23,7 @@ from django.urls import reverse
 from catalog import services as catalog_services
 from catalog.models import Party, Product
 from companies.models import Company, Membership
-from sharing import services
+from sharing import batch_apply, services
 from sharing.models import Change, Share, SyncJob
 from sharing.propagation import apply_change
 from sharing.services import Permissions
@@ -76,7 +76,14 @@ def confirmation(client, preview_url: str, **data: str) -> dict[str, str]:
 
 
 def apply_pending() -> int:
-    """Apply every change still in the outbox, oldest first (what the worker does)."""
+    """Apply every change still in the outbox, oldest first, as the worker does: each
+    share's batches (sharing/batch_apply.py), its failed changes retried once."""
+    shares = sorted(set(Change.objects.exclude(status=Change.Status.APPLIED).values_list("share_id", flat=True)))
+    return sum(batch_apply.apply_pending(share_id, True) for share_id in shares)
+
+
+def apply_one_by_one() -> int:
+    """The same through the per-change path (sharing.propagation.apply_change)."""
     applied = 0
     for change_id in Change.objects.exclude(status=Change.Status.APPLIED).order_by("pk").values_list(
         "pk", flat=True

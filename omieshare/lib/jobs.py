@@ -7,7 +7,7 @@ enqueue is harmless; a periodic schedule re-enqueues what was left behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -31,6 +31,26 @@ def enqueue_on_commit(func_path: str, *args: int | str, group: str | None = None
             held.append((func_path, args, group))
         else:
             async_task(func_path, *args, group=group)
+
+    transaction.on_commit(_enqueue)
+
+
+def enqueue_once_on_commit(func_path: str, *args: int | str, unless: Callable[[], bool] | None = None) -> None:
+    """enqueue_on_commit, sent once per `enqueued_together()` block however many of its
+    transactions ask (a lote of 50 edits of one share sends one batch task, not 50).
+    `unless`, called after the commit (once per block), says the task need not be sent:
+    one already waits in the queue."""
+
+    def _enqueue() -> None:
+        held = _held.get()
+        if held is not None and (func_path, args, None) in held:
+            return
+        if unless is not None and unless():
+            return
+        if held is not None:
+            held.append((func_path, args, None))
+        else:
+            async_task(func_path, *args)
 
     transaction.on_commit(_enqueue)
 

@@ -35,6 +35,7 @@ for _model, (_one, _many) in MODEL_NAMES.items():
 # What each background function does, as support knows it (sharing/tasks.py).
 TASK_PURPOSES = {
     "sharing.tasks.apply_change": "Aplicar uma alteração nas outras empresas",
+    "sharing.tasks.apply_pending": "Aplicar em lote as alterações pendentes de um compartilhamento",
     "sharing.tasks.run_sync_job": "Tarefa de sincronismo (ativação ou ressincronização)",
     "sharing.tasks.catch_up": "Pôr em dia uma empresa com alterações atrasadas",
     "sharing.tasks.retry_record": "Tentar de novo um cadastro que falhou",

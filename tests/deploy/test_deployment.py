@@ -17,13 +17,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db.models import F
-from django.utils import timezone
-from django_q.models import OrmQ, Schedule
+from django_q.models import OrmQ
 
 from api.services import credential_issue
 from catalog.models import Product
@@ -222,14 +220,8 @@ def test_two_worker_machines_one_killed_and_restarted_every_member_converges(dep
     pgid = first.process.pid
     first.kill()
     wait_for(lambda: not live_members(pgid), timeout=10, what="the killed group's processes to end")
-    # The watchdog's schedule, as its migration makes it (an earlier transactional test's
-    # flush deleted that row), due when the changes the dead machine held are old enough
-    # for it (20 s): it runs at the first scheduler pass after that, within 30 s.
-    Schedule.objects.update_or_create(
-        name="omieshare-watchdog",
-        defaults={"func": "sharing.tasks.watchdog", "schedule_type": Schedule.MINUTES, "minutes": 1,
-                  "repeats": -1, "next_run": timezone.now() + timedelta(seconds=21)},
-    )
+    # The changes the dead machine held come back through the watchdog, which runs in the
+    # surviving cluster's sweeper thread (sharing/leases.py), apart from the queue.
     wait_for(lambda: len(answers) >= 60, timeout=60, what="more API writes with one worker machine left")
 
     status, body = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(web.get("/health/ready")),

@@ -203,6 +203,7 @@ class Command(BaseCommand):
             "sharing.tasks.apply_change": set(Change.objects.filter(share__in=shares).values_list("pk", flat=True)),
             "sharing.tasks.run_sync_job": set(SyncJob.objects.filter(share__in=shares).values_list("pk", flat=True)),
             "sharing.tasks.catch_up": set(shares.values_list("pk", flat=True)),
+            "sharing.tasks.apply_pending": set(shares.values_list("pk", flat=True)),
         })
         with transaction.atomic():
             for share in shares:

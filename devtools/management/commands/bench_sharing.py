@@ -509,7 +509,7 @@ class Command(BaseCommand):
         from django_q.models import OrmQ, Task
 
         owned = {"sharing.tasks.apply_change": set(change_ids), "sharing.tasks.catch_up": set(share_ids),
-                 "sharing.tasks.run_sync_job": set(job_ids)}
+                 "sharing.tasks.apply_pending": set(share_ids), "sharing.tasks.run_sync_job": set(job_ids)}
 
         def ours(func: str, args) -> bool:
             return bool(args) and args[0] in owned.get(func, ())
