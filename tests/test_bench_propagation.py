@@ -96,6 +96,8 @@ def test_the_report_marks_each_target():
 @pytest.mark.django_db(transaction=True)
 def test_a_tiny_run_on_the_real_stack_measures_every_phase_and_stops_its_processes():
     out = StringIO()
+    # Processes earlier tests of this session left running (a browser, say) are theirs.
+    before = set(kit._descendants(os.getpid()))
 
     call_command("bench_propagation", in_place=True, products=50, parties=50, destinations=1, clients="2",
                  seconds=1.5, web_workers=1, q_workers=1, bulk_clients=1, stdout=out)
@@ -109,4 +111,4 @@ def test_a_tiny_run_on_the_real_stack_measures_every_phase_and_stops_its_process
     assert "0 records refused" in text and "visible in every member after" in text
     assert "Refusal 105" not in text  # the generated records are valid ones
     assert "gunicorn stopped" in text and "qcluster stopped" in text
-    assert kit._descendants(os.getpid()) == [os.getpid()]  # no server or worker left behind
+    assert set(kit._descendants(os.getpid())) <= before  # no server or worker left behind
