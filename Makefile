@@ -26,10 +26,12 @@ run: venv
 	HOST=$(HOST) PORT=$(PORT) DEMO_RECORDS=$(DEMO_RECORDS) DEBUG=$(DEBUG) bash scripts/run.sh
 
 # Makes sure PostgreSQL is reachable (installs/starts it and creates the role and database
-# when missing) and that Debian's Chromium is installed for the browser tests (skipped, with
+# when missing), that Redis answers (for the deployment tests; installed/started when
+# missing) and that Debian's Chromium is installed for the browser tests (skipped, with
 # a loud message, where it cannot be), then runs the whole suite against it.
 test: venv
 	bash scripts/ensure_postgres.sh
+	bash scripts/ensure_redis.sh
 	bash tests/browser/ensure_chromium.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
