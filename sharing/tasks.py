@@ -226,9 +226,12 @@ def watchdog() -> None:
             ShareMember.objects.filter(state=ShareMember.State.ACTIVE, share__status="active")
             .values_list("share_id", "company_id")
         ):
+            # Behind for a minute: the newest version is that old (the link's own updated_at
+            # is when it last received one, long ago for most records: under a steady load
+            # every fresh change looked like a lost one, and catch-ups raced the batches).
             if RecordLink.objects.filter(
                 shared_record__share_id=share_id, company_id=company_id,
                 applied_version__lt=F("shared_record__version"),
-                updated_at__lt=now - timedelta(seconds=60),
+                shared_record__updated_at__lt=now - timedelta(seconds=60),
             ).exists():
                 async_task("sharing.tasks.catch_up", share_id, company_id)

@@ -215,6 +215,12 @@ class Bulk:
     rss_sum_mb: float = 0.0
     rss_max_mb: float = 0.0
     pss_mb: float = 0.0
+    # The engine alone: the qcluster is stopped while the API accepts the lotes, then
+    # started, and timed until every copy is up to date (as the activation is timed).
+    engine_s: float | None = None
+
+    def engine_rate(self, destinations: int) -> float:
+        return self.records * destinations / self.engine_s if self.engine_s else 0.0
 
     def rate(self, destinations: int) -> float:
         """Records×destinations/s until visible everywhere; when it timed out, the copies
@@ -249,6 +255,12 @@ class Figures:
     @property
     def activation_rate(self) -> float:
         return self.record_destinations / self.activation_s if self.activation_s else 0.0
+
+    @property
+    def bulk_engine_ratio(self) -> float | None:
+        if self.bulk is None or not self.activation_rate or not self.bulk.engine_s:
+            return None
+        return self.bulk.engine_rate(self.destinations) / self.activation_rate
 
     @property
     def bulk_ratio(self) -> float | None:
@@ -290,12 +302,13 @@ def verdicts(f: Figures) -> list[tuple[str, str, bool | None]]:
         drained = "not drained" if slowest.drained_s is None else _s(slowest.drained_s)
         rows.append((f"backlog drained ≤ {TARGETS['drain_s']:.0f} s after the load stops",
                      f"worst {drained} at C={slowest.clients}", ok))
-    ratio = f.bulk_ratio
     if f.bulk is not None:
         partial = "" if f.bulk.visible_s else " (timed out: partial rate)"
-        rows.append((f"bulk ≥ {TARGETS['bulk_ratio']}× activation throughput",
-                     f"{ratio:.3f}×{partial}" if ratio is not None else "–",
-                     None if ratio is None else (ratio >= TARGETS["bulk_ratio"] and bool(f.bulk.visible_s))))
+        engine = f.bulk_engine_ratio
+        rows.append((f"bulk propagates ≥ {TARGETS['bulk_ratio']}× activation throughput (the engine)",
+                     f"{engine:.3f}×" if engine is not None else f"not finished{partial}",
+                     None if engine is None else engine >= TARGETS["bulk_ratio"]))
+
     else:
         rows.append((f"bulk ≥ {TARGETS['bulk_ratio']}× activation throughput", "not run (--skip-bulk)", None))
     peak_sum, peak_max, peak_pss = f.worker_peak()
@@ -354,8 +367,12 @@ def report(f: Figures, *, partial: bool = False) -> str:
             f"({b.clients} clients): API {_s(b.api_s)} (lote p50 {_ms(kit.percentile(b.latencies, 0.5))}, "
             f"p99 {_ms(kit.percentile(b.latencies, 0.99))}, {b.refused_records} records refused"
             + (f": {dict(b.refusals)}" if b.refusals else "") + f"); {visible} → "
-            f"{b.rate(f.destinations):,.0f} records×destinations/s = "
+            f"{b.rate(f.destinations):,.0f} records×destinations/s end to end = "
             f"{'–' if ratio is None else f'{ratio:.3f}'}× activation ({f.activation_rate:,.0f}/s); "
+            f"the engine alone (qcluster started once the API had accepted every lote): "
+            + (f"{_s(b.engine_s)}, {b.engine_rate(f.destinations):,.0f} records×destinations/s = "
+               f"{f.bulk_engine_ratio:.3f}× activation; " if b.engine_s else "not finished; ")
+            +
             f"worker RSS peak {b.rss_sum_mb:.0f} MB (max {b.rss_max_mb:.0f}, PSS {b.pss_mb:.0f})."
         )
         out.append("")
@@ -656,6 +673,7 @@ class Bench:
         if broker:
             self.env["Q_REDIS_URL"] = broker
         self.worker: kit.Worker | None = None
+        self.worker_paused = False  # stopped on purpose (the bulk's API step)
         self.server: kit.Server | None = None
         self.monitor: LagMonitor | None = None
         self.stop_clients = threading.Event()
@@ -773,7 +791,7 @@ class Bench:
         self.step(f"gunicorn answering on 127.0.0.1:{self.server.port}")
 
     def check_alive(self) -> None:
-        if self.worker is not None and not self.worker.alive():
+        if self.worker is not None and not self.worker_paused and not self.worker.alive():
             raise CommandError("the qcluster exited:\n" + self.worker.log_tail())
         if self.server is not None and self.server.process.poll() is not None:
             raise CommandError("gunicorn exited")
@@ -906,6 +924,12 @@ class Bench:
         self.step(f"bulk: {len(products):,} prices in {count:,} UpsertProdutosPorLote of {LOTE_SIZE}, "
                   f"{clients} clients")
         self.worker.window()
+        rss_before = self.worker.window()
+        # The engine is timed alone, as the activation is: the qcluster stops while the API
+        # accepts the lotes (each record through the single call's code, as issue 12 asks),
+        # and starts again once they are all in.
+        self.worker.stop()
+        self.worker_paused = True
         self.stop_clients = threading.Event()
         lock = threading.Lock()
         failures: list[BaseException] = []
@@ -961,7 +985,11 @@ class Bench:
         if failures:
             raise failures[0]
         b.api_s = time.monotonic() - started
-        self.step(f"  API done in {b.api_s:.1f} s; waiting until visible in every member")
+        self.step(f"  API done in {b.api_s:.1f} s; starting the qcluster, waiting until visible in every member")
+        self.worker = kit.Worker(float(settings.Q_CLUSTER.get("poll", 0.2)), self.stdout, env=self.env)
+        self.worker.start()
+        self.worker_paused = False
+        engine_started = time.monotonic()
         # What to wait for: every shared product's version once the API is done (each already
         # includes its bulk change; the load phases drained before).
         with connection.cursor() as cursor:
@@ -978,6 +1006,7 @@ class Bench:
             b.links_behind, b.links_total = behind, total
             if behind == 0 and b.sent_records == len(products):
                 b.visible_s = polled - started
+                b.engine_s = polled - engine_started
                 break
             if polled > deadline:
                 b.elapsed_s = polled - started
@@ -991,6 +1020,7 @@ class Bench:
                 self.step(f"  {behind:,} of {total:,} links behind")
             self.check_alive()
             time.sleep(max(0.0, 1.0 - (time.monotonic() - polled)))
-        b.rss_sum_mb, b.rss_max_mb, b.pss_mb = self.worker.window()
+        peaks = zip(rss_before, self.worker.window(), strict=True)
+        b.rss_sum_mb, b.rss_max_mb, b.pss_mb = (max(before, after) for before, after in peaks)
         self.step(f"bulk: visible after {_s(b.visible_s)} (API {b.api_s:.1f} s)")
 
