@@ -65,6 +65,10 @@ BATCH_SIZE = int(os.environ.get("OMIESHARE_APPLY_BATCH", "1000"))
 # backlog does not keep one worker forever (other tasks and the sweeper's work go on).
 TASK_SECONDS = float(os.environ.get("OMIESHARE_APPLY_TASK_SECONDS", "20"))
 
+# From this many rows of a registry in a member, the current values are read with hash
+# joins (see _apply_registry).
+LARGE_BATCH_ROWS = 200
+
 # Parties first: products name them as suppliers.
 _REGISTRY_ORDER = ("party", "product")
 
@@ -383,17 +387,21 @@ def _apply_registry(registry: str, company_id: int, *, enforce_unique: bool) -> 
     canonical = canonical_sql(
         registry, "AND p.id IN (SELECT local_id FROM apply_rows WHERE registry = %(registry)s AND NOT slow)"
     )
-    # Hash joins: estimated at one row (a company's rows × the batch's ids), the batch's
-    # 1,000 rows were joined by nested loops that re-read the suppliers' and structure's
-    # grouped subqueries once per row: 452 ms per member against 113 ms (EXPLAIN ANALYZE,
-    # 1,000 products of 30,000), two thirds of a batch's time.
-    _execute("SET LOCAL enable_nestloop = off")
+    # A large batch (a bulk change) with hash joins: estimated at one row (a company's rows ×
+    # the batch's ids), 1,000 rows were joined by nested loops that re-read the suppliers'
+    # and structure's grouped subqueries once per row: 452 ms per member against 113 ms
+    # (EXPLAIN ANALYZE, 1,000 products of 30,000). A small one (the steady load's few rows)
+    # keeps the index lookups: hash joins read whole tables, ~100 ms for one row.
+    large = _fetchall("SELECT count(*) FROM apply_rows b WHERE " + fast, params)[0][0] >= LARGE_BATCH_ROWS
+    if large:
+        _execute("SET LOCAL enable_nestloop = off")
     _execute(
         f"UPDATE apply_rows b SET cur = c.values FROM ({canonical}) c "
         f"WHERE c.local_id = b.local_id AND {fast}",
         params,
     )
-    _execute("SET LOCAL enable_nestloop = on")
+    if large:
+        _execute("SET LOCAL enable_nestloop = on")
     _execute(f"UPDATE apply_rows b SET slow = true WHERE {fast} AND ({_SLOW[registry]})", params)
     _execute(
         f"UPDATE apply_rows b SET same = true WHERE {fast} AND {same_values_sql('b.cur', 'b.values')}", params

@@ -102,7 +102,7 @@ def test_a_tiny_run_on_the_real_stack_measures_every_phase_and_stops_its_process
     before = set(kit._descendants(os.getpid()))
 
     call_command("bench_propagation", in_place=True, products=50, parties=50, destinations=1, clients="2",
-                 seconds=1.5, web_workers=1, q_workers=1, bulk_clients=1, stdout=out)
+                 seconds=1.5, web_workers=1, q_workers=1, bulk_clients=1, with_endpoint=True, stdout=out)
 
     text = out.getvalue()
     assert "50 products + 49 clients/suppliers shared, 1 destinations" in text
@@ -113,4 +113,7 @@ def test_a_tiny_run_on_the_real_stack_measures_every_phase_and_stops_its_process
     assert "0 records refused" in text and "visible in every member after" in text
     assert "Refusal 105" not in text  # the generated records are valid ones
     assert "gunicorn stopped" in text and "qcluster stopped" in text
+    # --with-endpoint: each company's webhook heard its writes (the edits, the bulk, what sharing applied).
+    delivered = next(line for line in text.splitlines() if "deliveries received" in line)
+    assert int(delivered.split("webhooks: ")[1].split()[0].replace(",", "")) > 0, delivered
     assert set(kit._descendants(os.getpid())) <= before  # no server or worker left behind

@@ -528,6 +528,9 @@ class Command(BaseCommand):
         parser.add_argument("--q-workers", type=int, default=None, help="workers do qcluster (padrão: Q_WORKERS)")
         parser.add_argument("--bulk-clients", type=int, default=4, help="lotes enviados ao mesmo tempo")
         parser.add_argument("--skip-bulk", action="store_true", help="sem a alteração em lote")
+        parser.add_argument("--with-endpoint", action="store_true",
+                            help="cada empresa com um webhook (todos os tópicos) para um receptor local, "
+                                 "cadastrado depois da ativação")
         parser.add_argument("--quick", action="store_true",
                             help=f"teste rápido: {QUICK['products']:,} registros, {QUICK['seconds']} s, "
                                  f"C={QUICK['clients']}")
@@ -618,6 +621,8 @@ class Command(BaseCommand):
                 argv += ["--q-workers", str(options["q_workers"])]
             if options["skip_bulk"]:
                 argv.append("--skip-bulk")
+            if options["with_endpoint"]:
+                argv.append("--with-endpoint")
             self.stdout.flush()
             child = subprocess.Popen(argv, env=env)
             try:
@@ -651,6 +656,38 @@ def _with_name(url: str, name: str) -> str:
     return parts._replace(path="/" + quote(name)).geturl()
 
 
+
+class WebhookReceiver:
+    """A local HTTP receiver for --with-endpoint: answers 200 to every POST and counts them."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+        self.count = 0
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 — http.server's name
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver._lock:
+                    receiver.count += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
 class Bench:
     """One run against the current database and broker."""
 
@@ -672,6 +709,10 @@ class Bench:
                     "Q_WORKERS": str(q_workers), "Q_SYNC": "0"}
         if broker:
             self.env["Q_REDIS_URL"] = broker
+        # The receiver listens on 127.0.0.1, a loopback address webhooks refuse by default.
+        self.receiver: WebhookReceiver | None = None
+        if options.get("with_endpoint"):
+            self.env["WEBHOOKS_ALLOW_PRIVATE"] = "1"
         self.worker: kit.Worker | None = None
         self.worker_paused = False  # stopped on purpose (the bulk's API step)
         self.server: kit.Server | None = None
@@ -700,6 +741,8 @@ class Bench:
             self.setup()
             self.start_stack()
             self.activate()
+            if self.options.get("with_endpoint"):
+                self.register_endpoints()
             self.load_phases()
             if not self.options["skip_bulk"]:
                 self.bulk()
@@ -707,6 +750,9 @@ class Bench:
             failed = error
         finally:
             self.stop_clients.set()
+            if self.receiver is not None:
+                self.receiver.stop()
+                self.step(f"webhooks: {self.receiver.count:,} deliveries received")
             if self.monitor is not None:
                 self.monitor.stop()
             if self.server is not None:
@@ -854,6 +900,24 @@ class Bench:
     def pending_changes(self) -> int:
         return kit.scalar("SELECT count(*) FROM sharing_change WHERE share_id = %s AND status <> 'applied'",
                           [self.share.pk])
+
+    def register_endpoints(self) -> None:
+        """One webhook per member company, every topic, to a local receiver that answers 200:
+        the load phases then also produce and deliver an event per write in every company
+        (issue 15: propagation's benchmark with and without an endpoint)."""
+        from django.test.utils import override_settings
+
+        from webhooks import services as webhooks
+        from webhooks.models import ALL_TOPICS
+
+        self.receiver = WebhookReceiver()
+        for member in self.members:
+            company = Company.objects.get(pk=member.company_id)
+            with override_settings(WEBHOOKS_ALLOW_PRIVATE=True):  # as the stack's env says
+                webhooks.endpoint_create(company=company, url=f"http://127.0.0.1:{self.receiver.port}/omie",
+                                         topics=list(ALL_TOPICS))
+        self.step(f"webhooks: {len(self.members)} endpoints (every topic) to a receiver on 127.0.0.1:"
+                  f"{self.receiver.port}")
 
     def load_phases(self) -> None:
         pools = self.pools()
