@@ -10,6 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+# The live workers of these tests: the sharing tests' own fixture.
+from tests.sharing.conftest import qcluster  # noqa: F401
+
 
 @dataclass
 class Received:
@@ -99,21 +102,3 @@ def private_allowed(settings):
 # The worker's settings for the same (it reads the environment).
 WORKER_ENV = {"WEBHOOKS_ALLOW_PRIVATE": "1", "WEBHOOKS_RETRY_DELAYS": "0.3,0.3", "WEBHOOKS_INLINE_WAIT": "2"}
 
-
-@pytest.fixture
-def qcluster(transactional_db):
-    """Start a worker with `qcluster.start(env)`; it stops at teardown."""
-    from tests.helpers import Worker
-
-    started: list[Worker] = []
-
-    class _Starter:
-        def start(self, extra_env: dict[str, str] | None = None) -> Worker:
-            worker = Worker(extra_env)
-            started.append(worker)
-            return worker.start()
-
-    yield _Starter()
-    for worker in started:
-        worker.stop()
-        worker.log.unlink(missing_ok=True)
