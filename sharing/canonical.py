@@ -60,11 +60,11 @@ def key_sql(registry: str) -> str:
 # so it must only use named parameters.
 _FROM = {
     "party": """
-FROM catalog_party p
+FROM {rows} p
 LEFT JOIN (
     SELECT ps.party_id, jsonb_agg(jsonb_build_array(lower(s.email), s.name)
                                   ORDER BY lower(s.email)) AS value
-    FROM catalog_party p
+    FROM {rows} p
     JOIN catalog_party_salespeople ps ON ps.party_id = p.id
     JOIN catalog_salesperson s ON s.id = ps.salesperson_id
     WHERE p.company_id = %(company_id)s AND p.cnpj_cpf <> '' {where}
@@ -73,17 +73,17 @@ LEFT JOIN (
 LEFT JOIN (
     SELECT a.party_id, jsonb_agg(jsonb_build_array(a.blob_id, a.filename, a.is_image)
                                  ORDER BY a.blob_id, a.filename) AS value
-    FROM catalog_party p JOIN catalog_attachment a ON a.party_id = p.id
+    FROM {rows} p JOIN catalog_attachment a ON a.party_id = p.id
     WHERE p.company_id = %(company_id)s AND p.cnpj_cpf <> '' {where}
     GROUP BY a.party_id
 ) attachments ON attachments.party_id = p.id
 WHERE p.company_id = %(company_id)s AND p.cnpj_cpf <> '' {where}
 """,
     "product": """
-FROM catalog_product p LEFT JOIN catalog_productfamily f ON f.id = p.family_id
+FROM {rows} p LEFT JOIN catalog_productfamily f ON f.id = p.family_id
 LEFT JOIN (
     SELECT ps.product_id, jsonb_agg(DISTINCT s.cnpj_cpf ORDER BY s.cnpj_cpf) AS value
-    FROM catalog_product p
+    FROM {rows} p
     JOIN catalog_product_suppliers ps ON ps.product_id = p.id
     JOIN catalog_party s ON s.id = ps.party_id AND s.cnpj_cpf <> ''
     WHERE p.company_id = %(company_id)s {where}
@@ -91,7 +91,7 @@ LEFT JOIN (
 ) suppliers ON suppliers.product_id = p.id
 LEFT JOIN (
     SELECT b.product_id, jsonb_agg(jsonb_build_array(c.code, b.quantity::text) ORDER BY c.code) AS value
-    FROM catalog_product p
+    FROM {rows} p
     JOIN catalog_billofmaterialsitem b ON b.product_id = p.id
     JOIN catalog_product c ON c.id = b.component_id
     WHERE p.company_id = %(company_id)s {where}
@@ -100,7 +100,7 @@ LEFT JOIN (
 LEFT JOIN (
     SELECT a.product_id, jsonb_agg(jsonb_build_array(a.blob_id, a.filename, a.is_image)
                                    ORDER BY a.blob_id, a.filename) AS value
-    FROM catalog_product p JOIN catalog_attachment a ON a.product_id = p.id
+    FROM {rows} p JOIN catalog_attachment a ON a.product_id = p.id
     WHERE p.company_id = %(company_id)s {where}
     GROUP BY a.product_id
 ) attachments ON attachments.product_id = p.id
@@ -109,13 +109,14 @@ WHERE p.company_id = %(company_id)s {where}
 }
 
 
-def canonical_sql(registry: str, where: str = "") -> str:
+def canonical_sql(registry: str, where: str = "", *, rows: str = "") -> str:
     """The SELECT (local_id, match_key, values) for a company; `where` adds conditions on p
-    (named parameters only: it appears more than once)."""
+    (named parameters only: it appears more than once). `rows` names a relation of the
+    registry's rows (a CTE) read in place of its whole table, in each subquery too."""
     descriptor = describe(registry)
     pairs = ", ".join(f"'{name}', {descriptor.expression(name)}" for name in descriptor.shared_fields)
     return (f"SELECT p.id AS local_id, {key_sql(registry)} AS match_key, jsonb_build_object({pairs}) AS values"
-            + _FROM[registry].format(where=where))
+            + _FROM[registry].format(where=where, rows=rows or descriptor.table))
 
 
 def canonical_columns_sql(registry: str, where: str = "") -> str:
@@ -126,7 +127,7 @@ def canonical_columns_sql(registry: str, where: str = "") -> str:
     descriptor = describe(registry)
     columns = ", ".join(f'{descriptor.expression(name)} AS "{name}"' for name in descriptor.shared_fields)
     return (f"SELECT p.id AS local_id, {key_sql(registry)} AS match_key, {columns}"
-            + _FROM[registry].format(where=where))
+            + _FROM[registry].format(where=where, rows=descriptor.table))
 
 
 def one_per_key_order(*, by_field: bool = False) -> str:
