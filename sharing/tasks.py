@@ -219,8 +219,10 @@ def watchdog() -> None:
             attempts__lt=MAX_CHANGE_ATTEMPTS,
         ).values_list("share_id", "status").distinct()
     )
+    stale = sorted(set(stale))
+    backlog = {share_id for share_id, status in stale if status == Change.Status.PENDING}
     with transaction.atomic():  # the enqueues in one commit (JOBS.md: no reconnection each)
-        for share_id, status in sorted(set(stale)):
+        for share_id, status in stale:
             async_task("sharing.tasks.apply_pending", share_id, status == Change.Status.FAILED)
         for share_id, company_id in (
             ShareMember.objects.filter(state=ShareMember.State.ACTIVE, share__status="active")
@@ -229,6 +231,11 @@ def watchdog() -> None:
             # Behind for a minute: the newest version is that old (the link's own updated_at
             # is when it last received one, long ago for most records: under a steady load
             # every fresh change looked like a lost one, and catch-ups raced the batches).
+            # Not while the share has a backlog (stale pending changes, just handed to a
+            # batch task above): those records are the batches' work, and catch-ups that
+            # raced them over a bulk change of 100,000 records slowed the drain.
+            if share_id in backlog:
+                continue
             if RecordLink.objects.filter(
                 shared_record__share_id=share_id, company_id=company_id,
                 applied_version__lt=F("shared_record__version"),
