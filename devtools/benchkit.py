@@ -145,7 +145,7 @@ def _descendants(root: int) -> list[int]:
 class Worker:
     """A real `manage.py qcluster` subprocess, with its process tree's memory sampled."""
 
-    def __init__(self, poll: float, stdout, env: dict[str, str] | None = None) -> None:
+    def __init__(self, poll: float, stdout, env: dict[str, str] | None = None, name: str = "qcluster") -> None:
         self.poll = poll
         self.stdout = stdout
         self.env = env or {}  # overrides of this process's environment (DATABASE_URL, Q_WORKERS…)
@@ -159,7 +159,7 @@ class Worker:
         self._window_pss_kb = 0
         self._stop = threading.Event()
         self._sampler: threading.Thread | None = None
-        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_qcluster_{os.getpid()}.log"
+        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_{name}_{os.getpid()}.log"
 
     def start(self) -> None:
         env = dict(os.environ, Q_POLL=str(self.poll), PYTHONUNBUFFERED="1", **self.env)

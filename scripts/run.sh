@@ -31,20 +31,27 @@ $PY manage.py seed_demo --records "$DEMO_RECORDS" --once
 # Tasks queued under an earlier SECRET_KEY would fail in the worker, again and again.
 $PY manage.py queue_drop_unreadable
 
-# The worker gets its own process group, stopped once and waited for when this script
-# ends, however it ends (Ctrl+C, or a TERM sent to our group by an IDE or supervisor, which
-# used to reach the worker twice and leave it hung): TERM, up to 10 s to finish, then KILL
-# whatever is left of its group.
+# The workers (the engine's qcluster and the webhooks queue's, Q_QUEUE=webhooks) get their
+# own process groups, stopped once and waited for when this script ends, however it ends
+# (Ctrl+C, or a TERM sent to our group by an IDE or supervisor, which used to reach a worker
+# twice and leave it hung): TERM, up to 10 s to finish, then KILL whatever is left.
 setsid $PY manage.py qcluster &
 worker=$!
-stop_worker() {
+Q_QUEUE=webhooks WEBHOOKS_Q_WORKERS=1 setsid $PY manage.py qcluster &
+webhooks_worker=$!
+stop_one() {
   # TERM to the cluster's parent alone: it stops its own processes in order.
-  kill -TERM "$worker" 2>/dev/null || return 0
+  kill -TERM "$1" 2>/dev/null || return 0
   for _ in $(seq 20); do
-    kill -0 -- "-$worker" 2>/dev/null || return 0
+    kill -0 -- "-$1" 2>/dev/null || return 0
     sleep 0.5
   done
-  kill -KILL -- "-$worker" 2>/dev/null || true
+  kill -KILL -- "-$1" 2>/dev/null || true
+}
+stop_worker() {
+  stop_one "$worker" &
+  stop_one "$webhooks_worker" &
+  wait
 }
 trap stop_worker EXIT
 trap 'exit 130' INT

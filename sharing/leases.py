@@ -23,6 +23,7 @@ import time
 from datetime import datetime, timedelta
 
 import psycopg
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -195,5 +196,8 @@ def _sweep_forever() -> None:
 def start_sweeper(**_signal_kwargs) -> None:
     """django-q2's post_spawn: each worker process (a fresh one included, so a restarted
     cluster picks up a dead one's jobs at once) watches for jobs whose worker died, and
-    the one holding the watchdog lock runs the watchdog every WATCHDOG_SECONDS."""
+    the one holding the watchdog lock runs the watchdog every WATCHDOG_SECONDS. Not in the
+    webhooks queue's qcluster: the tasks it enqueues would go to that queue."""
+    if settings.Q_QUEUE == "webhooks":
+        return
     threading.Thread(target=_sweep_forever, name="sync-job-sweeper", daemon=True).start()

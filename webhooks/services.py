@@ -22,7 +22,6 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_q.conf import Conf
-from django_q.tasks import async_task
 
 from catalog import hooks
 from companies.models import Company
@@ -183,17 +182,14 @@ def kick(endpoint_id: int) -> None:
         if window and last is not None and time.monotonic() - last < window and not Conf.SYNC:
             return
         _last_kick[endpoint_id] = time.monotonic()
-        held = jobs._held.get()
-        if held is not None:  # inside enqueued_together(): sent with the request's other jobs
-            held.append((DELIVER_TASK, (endpoint_id,), None))
-            return
         if Conf.SYNC:
-            async_task(DELIVER_TASK, endpoint_id)  # runs here and now
+            enqueue_delivery(endpoint_id)  # runs here and now
             return
         # In its own small transaction: in autocommit django-q2's ORM broker closes the
         # connection before enqueueing and the next query reconnects (docs/JOBS.md, ~7 ms).
+        # Inside enqueued_together(), it is sent with the request's other jobs.
         with transaction.atomic():
-            async_task(DELIVER_TASK, endpoint_id)
+            enqueue_delivery(endpoint_id)
 
     send.webhook_endpoint = endpoint_id
     transaction.on_commit(send)
@@ -446,6 +442,12 @@ def _turn(endpoint_id: int) -> tuple[str, float]:
         _save_results(results)
 
 
+def enqueue_delivery(endpoint_id: int) -> None:
+    """The endpoint's delivery task, on the webhooks queue (settings.WEBHOOKS_QUEUE): its own
+    qcluster's workers wait on receivers, never the engine's."""
+    jobs.send_now_or_held(DELIVER_TASK, (endpoint_id,), queue=settings.WEBHOOKS_QUEUE)
+
+
 def deliver(endpoint_id: int) -> None:
     """Deliver an endpoint's events, one worker at a time per endpoint (a lease), in turns:
     after WEBHOOKS_TURN_SECONDS the task enqueues itself again and yields the worker, so
@@ -465,7 +467,7 @@ def deliver(endpoint_id: int) -> None:
         finally:
             _release_lease(endpoint_id)
         if state == "more":
-            async_task(DELIVER_TASK, endpoint_id)
+            enqueue_delivery(endpoint_id)
             return
         if state == "wait":
             if wait > settings.WEBHOOKS_INLINE_WAIT:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django_q.tasks import async_task
 
 from webhooks import services
 
@@ -18,6 +17,6 @@ def watchdog() -> int:
     events and attempts older than WEBHOOKS_KEEP_DAYS."""
     endpoint_ids = services.due_endpoints()
     for endpoint_id in endpoint_ids:
-        async_task(services.DELIVER_TASK, endpoint_id)
+        services.enqueue_delivery(endpoint_id)
     services.prune(keep_days=settings.WEBHOOKS_KEEP_DAYS)
     return len(endpoint_ids)

@@ -15,8 +15,10 @@ from django.db import transaction
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
-# The jobs committed inside `enqueued_together()`, waiting to be sent; None outside it.
-_held: ContextVar[list[tuple[str, tuple, str | None]] | None] = ContextVar("held_jobs", default=None)
+# The jobs committed inside `enqueued_together()`, waiting to be sent: (task, arguments,
+# group, queue: None for the engine's, settings.WEBHOOKS_QUEUE…); None outside it.
+Job = tuple[str, tuple, str | None, str | None]
+_held: ContextVar[list[Job] | None] = ContextVar("held_jobs", default=None)
 
 
 def enqueue_on_commit(func_path: str, *args: int | str, group: str | None = None) -> None:
@@ -26,11 +28,7 @@ def enqueue_on_commit(func_path: str, *args: int | str, group: str | None = None
     """
 
     def _enqueue() -> None:
-        held = _held.get()
-        if held is not None:
-            held.append((func_path, args, group))
-        else:
-            async_task(func_path, *args, group=group)
+        send_now_or_held(func_path, args, group=group)
 
     transaction.on_commit(_enqueue)
 
@@ -43,16 +41,25 @@ def enqueue_once_on_commit(func_path: str, *args: int | str, unless: Callable[[]
 
     def _enqueue() -> None:
         held = _held.get()
-        if held is not None and (func_path, args, None) in held:
+        if held is not None and (func_path, args, None, None) in held:
             return
         if unless is not None and unless():
             return
-        if held is not None:
-            held.append((func_path, args, None))
-        else:
-            async_task(func_path, *args)
+        send_now_or_held(func_path, args)
 
     transaction.on_commit(_enqueue)
+
+
+def send_now_or_held(func_path: str, args: tuple, *, group: str | None = None, queue: str | None = None) -> bool:
+    """Send the task now, or, inside `enqueued_together()`, with the block's other jobs.
+    Returns whether it was held. `queue`: another queue than the engine's (django-q2's
+    cluster name, e.g. settings.WEBHOOKS_QUEUE)."""
+    held = _held.get()
+    if held is not None:
+        held.append((func_path, args, group, queue))
+        return True
+    async_task(func_path, *args, group=group, cluster=queue)
+    return False
 
 
 @contextmanager
@@ -71,7 +78,7 @@ def enqueued_together() -> Iterator[None]:
     if _held.get() is not None:  # nested: the outer block sends them
         yield
         return
-    held: list[tuple[str, tuple, str | None]] = []
+    held: list[Job] = []
     token = _held.set(held)
     try:
         yield
@@ -81,13 +88,13 @@ def enqueued_together() -> Iterator[None]:
         _send(held)
 
 
-def _send(jobs: list[tuple[str, tuple, str | None]]) -> None:
+def _send(jobs: list[Job]) -> None:
     if not jobs:
         return
     if Conf.SYNC:
-        for func_path, args, group in jobs:
-            async_task(func_path, *args, group=group)
+        for func_path, args, group, queue in jobs:
+            async_task(func_path, *args, group=group, cluster=queue)
         return
     with transaction.atomic():
-        for func_path, args, group in jobs:
-            async_task(func_path, *args, group=group)
+        for func_path, args, group, queue in jobs:
+            async_task(func_path, *args, group=group, cluster=queue)

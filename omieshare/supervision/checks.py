@@ -55,7 +55,9 @@ def _identity_of(row: Heartbeat) -> identity.Identity:
 
 
 def live_workers(now: datetime) -> list[Heartbeat]:
-    return list(Heartbeat.objects.filter(role=Heartbeat.Role.WORKER,
+    """The live qclusters, the engine's and the webhooks queue's (_check_workers counts
+    only the engine's)."""
+    return list(Heartbeat.objects.filter(role__in=[Heartbeat.Role.WORKER, Heartbeat.Role.WEBHOOKS],
                                          seen_at__gte=now - timedelta(seconds=WORKER_STALE_SECONDS)))
 
 
@@ -180,7 +182,7 @@ def _check_broker(me: identity.Identity) -> Result:
 
 
 def _check_workers(now: datetime, workers: list[Heartbeat]) -> Result:
-    count = len(workers)
+    count = sum(1 for row in workers if row.role == Heartbeat.Role.WORKER)
     extra = {"live": count, "required": MIN_WORKERS}
     if count >= MIN_WORKERS:
         return Result("workers", True, f"{count} worker(s) ativo(s)", extra)
@@ -228,6 +230,18 @@ def _check_pending(now: datetime) -> Result:
                   extra)
 
 
+def _check_webhooks(workers: list[Heartbeat]) -> Result:
+    """Webhook events are delivered by the webhooks queue's qcluster (Q_QUEUE=webhooks): with
+    an active endpoint and none alive, they wait (nothing is lost, nothing arrives)."""
+    from webhooks.models import Endpoint
+
+    live = sum(1 for row in workers if row.role == Heartbeat.Role.WEBHOOKS)
+    if live or not Endpoint.objects.filter(active=True).exists():
+        return Result("webhooks", True, f"{live} worker(s) de webhooks ativo(s)", {"live": live})
+    return Result("webhooks", False, "há webhooks ativos e nenhum worker de webhooks (Q_QUEUE=webhooks, "
+                                     "deploy/omieshare-webhooks.service): os eventos esperam", {"live": 0})
+
+
 def _check_this_server_is_read(me: identity.Identity, workers: list[Heartbeat]) -> Result:
     """This server, not the deployment: does any live worker read what it enqueues?"""
     if workers and all(me.differences(_identity_of(row)) for row in workers):
@@ -262,7 +276,8 @@ def readiness(scope: str = "all") -> list[Result]:
         if scope == "machine":
             results.append(_check_this_server_is_read(me, workers))
         else:
-            results += [_check_workers(now, workers), _check_agreement(me, now, workers), _check_pending(now)]
+            results += [_check_workers(now, workers), _check_agreement(me, now, workers), _check_pending(now),
+                        _check_webhooks(workers)]
     except DatabaseError as error:
         logger.error("readiness: query failed: %s", error)
         results.append(Result("database", False, "consulta ao banco de dados falhou"))

@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -46,6 +47,11 @@ def beat(role: str, *, pid: int | None = None, started_at=None) -> None:
     )
 
 
+def worker_role() -> str:
+    """This qcluster's role: the webhooks queue's (Q_QUEUE=webhooks) or the engine's."""
+    return Heartbeat.Role.WEBHOOKS if settings.Q_QUEUE == "webhooks" else Heartbeat.Role.WORKER
+
+
 def start_heartbeat(**_signal_kwargs) -> None:
     """django-q2's post_spawn, in each worker process: its parent is the cluster's sentinel,
     whose pid names the cluster."""
@@ -63,7 +69,7 @@ def _beat_forever(cluster_pid: int) -> None:
                 identity.describe_broker(me.broker))
     while True:
         try:
-            beat(Heartbeat.Role.WORKER, pid=cluster_pid, started_at=started_at)
+            beat(worker_role(), pid=cluster_pid, started_at=started_at)
             if last_check is None or time.monotonic() - last_check >= AGREEMENT_CHECK_SECONDS:
                 last_check = time.monotonic()
                 Heartbeat.objects.filter(seen_at__lt=timezone.now() - FORGET_AFTER).delete()

@@ -11,6 +11,7 @@ class Heartbeat(models.Model):
     class Role(models.TextChoices):
         WEB = "web", "site"
         WORKER = "worker", "worker"
+        WEBHOOKS = "webhooks", "worker de webhooks"  # a qcluster of the webhooks queue (Q_QUEUE)
 
     key = models.CharField("processo", max_length=200, unique=True)
     role = models.CharField("papel", max_length=8, choices=Role.choices)

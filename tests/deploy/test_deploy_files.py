@@ -12,7 +12,7 @@ import pytest
 from tests.helpers import BASE_DIR
 
 DEPLOY = BASE_DIR / "deploy"
-UNITS = ["omieshare-web.service", "omieshare-worker@.service"]
+UNITS = ["omieshare-web.service", "omieshare-worker@.service", "omieshare-webhooks.service"]
 
 
 def test_the_example_environment_configures_redis_and_production_through_the_shell_wrapper():

@@ -16,7 +16,7 @@ from catalog import services as catalog_services
 from omieshare.supervision import checks, identity
 from omieshare.supervision.models import Heartbeat
 from sharing.models import Change
-from tests.helpers import make_trio, product_in
+from tests.helpers import CompanyFactory, make_trio, product_in
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +29,12 @@ def _web_row_written_at_the_next_call(monkeypatch):
     monkeypatch.setattr(checks, "_last_web_beat", 0.0)
 
 
-def worker_row(pid: int = 4_000_001, *, seen_ago: float = 1, host: str = "worker-1", **differences) -> Heartbeat:
+def worker_row(pid: int = 4_000_001, *, seen_ago: float = 1, host: str = "worker-1", role: str = Heartbeat.Role.WORKER,
+               **differences) -> Heartbeat:
     me = identity.current()
     now = timezone.now()
     fields = {"broker": me.broker, "queue": me.queue, "key_fingerprint": me.key_fingerprint, **differences}
-    return Heartbeat.objects.create(key=f"worker:{host}:{pid}", role=Heartbeat.Role.WORKER, host=host, pid=pid,
+    return Heartbeat.objects.create(key=f"{role}:{host}:{pid}", role=role, host=host, pid=pid,
                                     started_at=now - timedelta(minutes=5),
                                     seen_at=now - timedelta(seconds=seen_ago), **fields)
 
@@ -54,6 +55,30 @@ def test_ready_when_the_database_answers_and_a_worker_agrees(client):
     assert body["checks"]["pending_changes"]["detail"] == "nenhuma alteração atrasada"
     # The endpoint also records this web server, for the workers' comparison.
     assert Heartbeat.objects.filter(role=Heartbeat.Role.WEB).exists()
+
+
+def test_active_webhooks_need_the_webhooks_queues_worker_which_is_not_an_engine_worker(client, settings):
+    from webhooks.models import Endpoint
+    from webhooks.services import endpoint_create
+
+    company = CompanyFactory(legal_name="Comercial Goiânia de Tintas Ltda", trade_name="Tintas Goiânia")
+    settings.WEBHOOKS_ALLOW_PRIVATE = True  # an on-premise ERP (no DNS here to resolve a public name)
+    endpoint_create(company=company, url="http://127.0.0.1:8089/omie/webhook", topics=["Produto.Alterado"])
+    worker_row()
+
+    status, body = ready(client)
+    assert status == 503 and body["failed"] == ["webhooks"]
+    assert "nenhum worker de webhooks" in body["checks"]["webhooks"]["detail"]
+
+    worker_row(4_000_002, role=Heartbeat.Role.WEBHOOKS)
+    status, body = ready(client)
+    assert status == 200, body
+    assert body["checks"]["workers"]["detail"] == "1 worker(s) ativo(s)"  # the engine's alone
+    assert body["checks"]["webhooks"]["detail"] == "1 worker(s) de webhooks ativo(s)"
+
+    Heartbeat.objects.filter(role=Heartbeat.Role.WEBHOOKS).delete()
+    Endpoint.objects.update(active=False)  # paused: nothing waits for a worker
+    assert ready(client)[0] == 200
 
 
 def test_not_ready_when_the_last_worker_heartbeat_is_stale(client):

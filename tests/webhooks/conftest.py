@@ -99,6 +99,8 @@ def private_allowed(settings):
     settings.WEBHOOKS_KICK_WINDOW = 0  # deliver() called here returns as soon as the queue is empty
 
 
-# The worker's settings for the same (it reads the environment).
+# The workers' settings for the same (they read the environment): the engine's qcluster,
+# and the webhooks queue's, which delivers (settings.Q_QUEUE).
 WORKER_ENV = {"WEBHOOKS_ALLOW_PRIVATE": "1", "WEBHOOKS_RETRY_DELAYS": "0.3,0.3", "WEBHOOKS_INLINE_WAIT": "2"}
+WEBHOOKS_WORKER_ENV = {**WORKER_ENV, "Q_QUEUE": "webhooks"}
 

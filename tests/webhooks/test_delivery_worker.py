@@ -13,7 +13,7 @@ from django.urls import reverse
 from catalog import services as catalog_services
 from tests.factories import MembershipFactory, UserFactory
 from tests.helpers import CompanyFactory, make_product, product_in, share_between, wait_for
-from tests.webhooks.conftest import WORKER_ENV
+from tests.webhooks.conftest import WEBHOOKS_WORKER_ENV, WORKER_ENV
 from webhooks.models import Delivery
 from webhooks.services import endpoint_create
 
@@ -33,7 +33,8 @@ def test_it_tells_the_destination_that_a_price_edited_in_the_origin_arrived(qclu
     share_between(origin, branch, registries=["product"])
     endpoint = endpoint_create(company=branch, url=receiver.url, topics=["Produto.Alterado"])
     editor = UserFactory(username="marcia.gestora@ferragens.com.br", first_name="Márcia", last_name="Gonçalves")
-    qcluster.start(WORKER_ENV)
+    qcluster.start(WORKER_ENV)  # the engine applies the edit in the branch
+    qcluster.start(WEBHOOKS_WORKER_ENV)  # … and the webhooks queue's worker tells the branch's endpoint
 
     catalog_services.product_update(company=origin, product_id=product.pk, data={"price": "214.50"},
                                     actor_id=editor.pk, source="web")
@@ -60,7 +61,7 @@ def test_it_retries_a_500_then_dead_letters_and_reenviar_delivers(qcluster, rece
     admin = MembershipFactory(company=company).user
     receiver.status = 500
     endpoint = endpoint_create(company=company, url=receiver.url, topics=["Produto.Incluido"])
-    worker = qcluster.start(WORKER_ENV)  # two retries, 0.3 s apart
+    worker = qcluster.start(WEBHOOKS_WORKER_ENV)  # two retries, 0.3 s apart
 
     make_product(company, "CAM-7781", "Câmera de segurança Wi-Fi 1080p")
 
@@ -97,7 +98,7 @@ def test_a_burst_of_writes_arrives_whole_and_in_order_with_few_enqueues(qcluster
     company = CompanyFactory(legal_name="Atacado Paraná Distribuidora Ltda", trade_name="Atacado Paraná")
     endpoint_create(company=company, url=receiver.url, topics=["Produto.Alterado"])
     product = make_product(company, "PRD-004455", "Cadeira de escritório giratória", price="100.00")
-    qcluster.start({**WORKER_ENV, "WEBHOOKS_KICK_WINDOW": "1"})
+    qcluster.start({**WEBHOOKS_WORKER_ENV, "WEBHOOKS_KICK_WINDOW": "1"})
 
     prices = [f"{100 + n}.90" for n in range(30)]
     for price in prices:  # thirty transactions, as thirty saves of a page
@@ -121,7 +122,7 @@ def test_a_stuck_endpoint_does_not_hold_up_another_companys(qcluster, receiver, 
     receiver.hold = threading.Event()  # the slow company's endpoint takes the request and sits on it
     endpoint_create(company=slow, url=receiver.url, topics=["Produto.Incluido"])
     endpoint_create(company=fast, url=other_receiver.url, topics=["Produto.Incluido"])
-    qcluster.start({**WORKER_ENV, "WEBHOOKS_TIMEOUT": "20"})
+    qcluster.start({**WEBHOOKS_WORKER_ENV, "WEBHOOKS_TIMEOUT": "20"})
 
     make_product(slow, "PRD-000031", "Arroz tipo 1 5 kg")
     wait_for(lambda: receiver.received, timeout=30, what="the slow endpoint to be called")
@@ -131,3 +132,40 @@ def test_a_stuck_endpoint_does_not_hold_up_another_companys(qcluster, receiver, 
     assert not receiver.hold.is_set()  # delivered while the slow endpoint still held its request
     receiver.hold.set()
     wait_for(lambda: Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() == 2, timeout=30)
+
+
+def test_stuck_endpoints_never_hold_up_propagation(qcluster, receiver, other_receiver, private_allowed):
+    """Two receivers sit on their requests, as many as the webhooks queue has workers (and
+    as the engine has: when they shared a queue, both engine workers waited on them and an
+    origin's edit took up to a turn, 20 s, to reach a branch). Propagation goes on."""
+    import threading
+    import time
+
+    origin = CompanyFactory(legal_name="Distribuidora Nordeste de Alimentos S.A.", trade_name="Matriz Recife")
+    branch = CompanyFactory(legal_name="Distribuidora Nordeste Filial Natal Ltda", trade_name="Filial Natal")
+    make_product(origin, "PRD-1048576", "Feijão carioca tipo 1 1 kg", price="8.49")
+    share_between(origin, branch, registries=["product"])
+    for company, stuck in ((origin, receiver), (branch, other_receiver)):
+        stuck.hold = threading.Event()
+        endpoint_create(company=company, url=stuck.url, topics=["Produto.Alterado"])
+    qcluster.start({**WORKER_ENV, "WEBHOOKS_TIMEOUT": "20"})
+    qcluster.start({**WEBHOOKS_WORKER_ENV, "WEBHOOKS_TIMEOUT": "20"})
+    product = product_in(origin, "PRD-1048576")
+
+    catalog_services.product_update(company=origin, product_id=product.pk, data={"price": "8.99"}, source="api")
+    wait_for(lambda: receiver.received, timeout=30, what="the origin's endpoint to be called")
+    # Both webhook workers are now held (the branch's event arrives with the first edit).
+    wait_for(lambda: other_receiver.received, timeout=30, what="the branch's endpoint to be called")
+
+    lags = []
+    for n in range(5):
+        price = f"{9 + n}.19"
+        started = time.monotonic()
+        catalog_services.product_update(company=origin, product_id=product.pk, data={"price": price}, source="api")
+        wait_for(lambda price=price: str(product_in(branch, "PRD-1048576").price) == price, timeout=30,
+                 interval=0.05, what=f"price {price} in the branch")
+        lags.append(time.monotonic() - started)
+    assert not receiver.hold.is_set() and not other_receiver.hold.is_set()  # still held throughout
+    assert max(lags) < 5, lags  # seconds, not a webhook turn
+    receiver.hold.set()
+    other_receiver.hold.set()

@@ -714,6 +714,7 @@ class Bench:
         if options.get("with_endpoint"):
             self.env["WEBHOOKS_ALLOW_PRIVATE"] = "1"
         self.worker: kit.Worker | None = None
+        self.webhooks_worker: kit.Worker | None = None  # the webhooks queue's qcluster (--with-endpoint)
         self.worker_paused = False  # stopped on purpose (the bulk's API step)
         self.server: kit.Server | None = None
         self.monitor: LagMonitor | None = None
@@ -762,13 +763,15 @@ class Bench:
                     self.server.log_path.unlink(missing_ok=True)
                 elif self.server.log_path:
                     self.stdout.write(f"  gunicorn log kept: {self.server.log_path}")
-            if self.worker is not None:
-                code = self.worker.stop()
-                self.step(f"qcluster stopped (exit code {code})")
+            for worker, what in ((self.worker, "qcluster"), (self.webhooks_worker, "webhooks qcluster")):
+                if worker is None:
+                    continue
+                code = worker.stop()
+                self.step(f"{what} stopped (exit code {code})")
                 if failed is None:
-                    self.worker.log_path.unlink(missing_ok=True)
+                    worker.log_path.unlink(missing_ok=True)
                 else:
-                    self.stdout.write(f"  worker log kept: {self.worker.log_path}")
+                    self.stdout.write(f"  worker log kept: {worker.log_path}")
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
         self.stdout.write("")
@@ -911,13 +914,18 @@ class Bench:
         from webhooks.models import ALL_TOPICS
 
         self.receiver = WebhookReceiver()
+        # The deliveries' own qcluster (settings.Q_QUEUE), as deploy/omieshare-webhooks.service
+        # runs it beside the engine's; the engine's memory below is its own tree's.
+        self.webhooks_worker = kit.Worker(float(settings.Q_CLUSTER.get("poll", 0.2)), self.stdout,
+                                          env={**self.env, "Q_QUEUE": "webhooks"}, name="webhooks_qcluster")
+        self.webhooks_worker.start()
         for member in self.members:
             company = Company.objects.get(pk=member.company_id)
             with override_settings(WEBHOOKS_ALLOW_PRIVATE=True):  # as the stack's env says
                 webhooks.endpoint_create(company=company, url=f"http://127.0.0.1:{self.receiver.port}/omie",
                                          topics=list(ALL_TOPICS))
         self.step(f"webhooks: {len(self.members)} endpoints (every topic) to a receiver on 127.0.0.1:"
-                  f"{self.receiver.port}")
+                  f"{self.receiver.port}; their qcluster: Q_QUEUE=webhooks, {settings.WEBHOOKS_Q_WORKERS} workers")
 
     def load_phases(self) -> None:
         pools = self.pools()

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django_q.management.commands.qcluster import Command as DjangoQCommand
 
+from omieshare.supervision.heartbeat import worker_role
 from omieshare.supervision.identity import process_key
 from omieshare.supervision.models import Heartbeat
 from omieshare.supervision.processes import die_with_parents
@@ -69,7 +70,7 @@ class Command(DjangoQCommand):
         # A cluster stopped in order is not a dead one: its heartbeat goes with it, so that
         # the readiness endpoint and deploy_check stop counting it at once.
         with contextlib.suppress(DatabaseError):
-            Heartbeat.objects.filter(key=process_key(Heartbeat.Role.WORKER, cluster.sentinel.pid)).delete()
+            Heartbeat.objects.filter(key=process_key(worker_role(), cluster.sentinel.pid)).delete()
         logger.info("Q Cluster %s has stopped.", cluster.name)
 
 
