@@ -18,9 +18,11 @@ class Queue:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, tuple, bool]] = []
+        self.queues: list[str | None] = []  # django-q2's cluster: None is the engine's queue
 
-    def __call__(self, func_path, *args, group=None):
+    def __call__(self, func_path, *args, group=None, cluster=None):
         self.sent.append((func_path, args, connection.in_atomic_block))
+        self.queues.append(cluster)
 
 
 def test_the_jobs_of_a_block_are_sent_together_in_one_transaction_after_commit():
@@ -74,3 +76,15 @@ def test_outside_a_block_each_job_is_sent_when_its_transaction_commits():
             jobs.enqueue_on_commit("sharing.tasks.apply_change", 1_000_001)
             assert queue.sent == []
         assert queue.sent == [("sharing.tasks.apply_change", (1_000_001,), False)]
+
+
+def test_a_job_for_another_queue_keeps_its_queue_when_held_with_the_blocks_others(settings):
+    queue = Queue()
+    with mock.patch("omieshare.lib.jobs.async_task", queue), jobs.enqueued_together():
+        with transaction.atomic():
+            jobs.enqueue_on_commit("sharing.tasks.apply_pending", 1_000_001)
+            transaction.on_commit(lambda: jobs.send_now_or_held("webhooks.tasks.deliver", (1_000_002,),
+                                                                queue=settings.WEBHOOKS_QUEUE))
+        assert queue.sent == []
+    assert [job[0] for job in queue.sent] == ["sharing.tasks.apply_pending", "webhooks.tasks.deliver"]
+    assert queue.queues == [None, settings.WEBHOOKS_QUEUE]
