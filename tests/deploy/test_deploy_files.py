@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,19 @@ def test_systemd_accepts_the_units(tmp_path: Path):
                             capture_output=True, text=True, timeout=60)
     problems = [line for line in (result.stdout + result.stderr).splitlines() if str(tmp_path) in line]
     assert result.returncode == 0 and problems == [], result.stdout + result.stderr
+
+
+def test_the_webhooks_queue_is_chosen_by_q_queue_and_nothing_else_is_taken_silently():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="Q_QUEUE=webhooks"):
+        call_command("qcluster", "--name", "omieshare-webhooks")  # django-q2's option did nothing
+    show = "from django.conf import settings as s; print(s.Q_CLUSTER.get('cluster_name'), s.Q_CLUSTER['name'])"
+    for queue, expected in (("webhooks", "omieshare-webhooks omieshare"), ("", "None omieshare")):
+        result = subprocess.run([sys.executable, "manage.py", "shell", "-c", show], cwd=BASE_DIR, text=True,
+                                capture_output=True, timeout=60,
+                                env={**os.environ, "Q_QUEUE": queue, "Q_CLUSTER_NAME": "omieshare"})
+        assert result.stdout.strip().splitlines()[-1] == expected, result.stderr
+    wrong = subprocess.run([sys.executable, "manage.py", "check"], cwd=BASE_DIR, text=True, capture_output=True,
+                           timeout=60, env={**os.environ, "Q_QUEUE": "webhook"})
+    assert wrong.returncode != 0 and "use Q_QUEUE=webhooks" in wrong.stderr

@@ -23,6 +23,7 @@ import time
 
 import django_q.cluster
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django_q.management.commands.qcluster import Command as DjangoQCommand
 
@@ -51,7 +52,10 @@ class Command(DjangoQCommand):
     def handle(self, *args, **options):
         settings.SECRET_KEY  # noqa: B018 — django-q2's check: the key signs every task
         if options.get("cluster_name"):
-            os.environ["Q_CLUSTER_NAME"] = options["cluster_name"]
+            # django-q2's own command sets Q_CLUSTER_NAME here, after its Conf was read: the
+            # cluster would silently read the engine's queue (docs/JOBS.md).
+            raise CommandError("--name não escolhe a fila: use Q_QUEUE=webhooks manage.py qcluster para a fila dos "
+                               "webhooks, ou nada para a do motor")
         die_with_parents()
         django_q.cluster.Sentinel = _Sentinel
         cluster = django_q.cluster.Cluster()
