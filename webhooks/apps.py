@@ -14,3 +14,10 @@ class WebhooksConfig(AppConfig):
 
         hooks.register_write_listener(on_catalog_write)
         hooks.register_bulk_write_listener(on_bulk_write)
+
+        # The webhooks queue's qcluster (Q_QUEUE=webhooks) runs the webhooks' watchdog itself.
+        from django_q.signals import post_spawn
+
+        from webhooks.tasks import claim_watchdog
+
+        post_spawn.connect(claim_watchdog, dispatch_uid="webhooks-claim-watchdog")

@@ -169,3 +169,21 @@ def test_stuck_endpoints_never_hold_up_propagation(qcluster, receiver, other_rec
     assert max(lags) < 5, lags  # seconds, not a webhook turn
     receiver.hold.set()
     other_receiver.hold.set()
+
+
+def test_the_webhooks_qcluster_runs_its_own_watchdog(qcluster, settings):
+    """Retries whose time came go out while the engine's workers are down: the webhooks
+    queue's qcluster claims the watchdog's schedule when it starts."""
+    from django_q.models import Schedule
+
+    from webhooks.tasks import WATCHDOG_SCHEDULE
+
+    Schedule.objects.update_or_create(name=WATCHDOG_SCHEDULE, defaults={
+        "func": "webhooks.tasks.watchdog", "schedule_type": "I", "minutes": 1, "repeats": -1})
+    qcluster.start(WORKER_ENV)  # the engine's leaves it alone
+    assert Schedule.objects.get(name=WATCHDOG_SCHEDULE).cluster is None
+
+    qcluster.start(WEBHOOKS_WORKER_ENV)
+
+    wait_for(lambda: Schedule.objects.get(name=WATCHDOG_SCHEDULE).cluster == settings.WEBHOOKS_QUEUE, timeout=10,
+             what="the schedule claimed")
