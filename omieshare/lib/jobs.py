@@ -50,16 +50,15 @@ def enqueue_once_on_commit(func_path: str, *args: int | str, unless: Callable[[]
     transaction.on_commit(_enqueue)
 
 
-def send_now_or_held(func_path: str, args: tuple, *, group: str | None = None, queue: str | None = None) -> bool:
+def send_now_or_held(func_path: str, args: tuple, *, group: str | None = None, queue: str | None = None) -> None:
     """Send the task now, or, inside `enqueued_together()`, with the block's other jobs.
-    Returns whether it was held. `queue`: another queue than the engine's (django-q2's
-    cluster name, e.g. settings.WEBHOOKS_QUEUE)."""
+    `queue`: another queue than the engine's (django-q2's cluster name, e.g.
+    settings.WEBHOOKS_QUEUE)."""
     held = _held.get()
     if held is not None:
         held.append((func_path, args, group, queue))
-        return True
-    async_task(func_path, *args, group=group, cluster=queue)
-    return False
+    else:
+        async_task(func_path, *args, group=group, cluster=queue)
 
 
 @contextmanager
